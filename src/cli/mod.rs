@@ -1,0 +1,130 @@
+//! The command-line front end: clap definitions and dispatch.
+//!
+//! Each subcommand lives in its own file with an `Args` struct and an `exec` function that
+//! returns a [`Outcome`]. Only this layer reads environment variables, prints, and turns errors
+//! into exit codes (0 done, 1 some items failed, 2 bad input or usage, 130 interrupted).
+
+mod debug;
+mod not_yet;
+mod plan;
+mod sim;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit status of a finished command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Outcome {
+    /// Everything asked for was done.
+    Success,
+    /// The command ran, but some items failed.
+    ItemsFailed,
+    /// Bad input or usage: nothing was done.
+    BadInput,
+    /// Interrupted by the user (Ctrl-C).
+    Interrupted,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(o: Outcome) -> Self {
+        ExitCode::from(match o {
+            Outcome::Success => 0,
+            Outcome::ItemsFailed => 1,
+            Outcome::BadInput => 2,
+            Outcome::Interrupted => 130,
+        })
+    }
+}
+
+/// hydrofetch: reproducible datasets of Ocean Networks Canada hydrophone data.
+#[derive(Debug, Parser)]
+#[command(name = "hydrofetch", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fetch everything a manifest asks for, recording it in the lockfile.
+    Run(not_yet::Args),
+    /// Show what a run would fetch, without touching the network.
+    Plan(plan::PlanArgs),
+    /// Run, then watch manifests and fetch only what changed.
+    Watch(not_yet::Args),
+    /// Re-hash every locked file and report mismatches.
+    Verify(not_yet::Args),
+    /// Remove outputs of items no manifest asks for any more.
+    Gc(not_yet::Args),
+    /// Serve the offline ONC simulator on a loopback address.
+    Sim(sim::SimArgs),
+    /// Every spectrogram in a date range (no manifest needed).
+    Range(not_yet::Args),
+    /// A uniform sample of spectrograms across a range.
+    Sample(not_yet::Args),
+    /// Spectrograms for the windows holding given instants.
+    Events(not_yet::Args),
+    /// Audio files over a range.
+    Audio(not_yet::Args),
+    /// Run a request file (JSON or CSV).
+    Requests(not_yet::Args),
+    /// Developer tools.
+    #[command(hide = true, subcommand)]
+    Debug(debug::DebugCommand),
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let name = command_name(&cli.command);
+    let result = match cli.command {
+        Command::Plan(args) => plan::exec(args),
+        Command::Sim(args) => sim::exec(args),
+        Command::Debug(cmd) => debug::exec(cmd),
+        Command::Run(_)
+        | Command::Watch(_)
+        | Command::Verify(_)
+        | Command::Gc(_)
+        | Command::Range(_)
+        | Command::Sample(_)
+        | Command::Events(_)
+        | Command::Audio(_)
+        | Command::Requests(_) => not_yet::exec(name),
+    };
+    match result {
+        Ok(outcome) => outcome.into(),
+        Err(err) => {
+            report(&err);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::Run(_) => "run",
+        Command::Plan(_) => "plan",
+        Command::Watch(_) => "watch",
+        Command::Verify(_) => "verify",
+        Command::Gc(_) => "gc",
+        Command::Sim(_) => "sim",
+        Command::Range(_) => "range",
+        Command::Sample(_) => "sample",
+        Command::Events(_) => "events",
+        Command::Audio(_) => "audio",
+        Command::Requests(_) => "requests",
+        Command::Debug(_) => "debug",
+    }
+}
+
+/// Prints an error and its causes the one way hydrofetch prints errors.
+#[expect(
+    clippy::print_stderr,
+    reason = "the CLI layer is where errors are printed"
+)]
+fn report(err: &anyhow::Error) {
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}

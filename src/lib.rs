@@ -1,0 +1,26 @@
+//! hydrofetch: reproducible datasets of Ocean Networks Canada hydrophone data.
+//!
+//! The pipeline (see `DESIGN.md` in the shared folder): manifest files are loaded into a
+//! [`manifest::Manifest`], resolved into a content-hashed plan, diffed against the lockfile,
+//! and executed against the ONC API (or the built-in simulator, [`sim`]).
+//!
+//! Module map, in pipeline order:
+//! - [`time`]: UTC instants, time zones, 5-minute windows.
+//! - [`manifest`]: manifest model and loaders (TOML, YAML, JSON, CSV).
+//! - [`plan`]: fetch and clip items, their content ids, ONC request batching.
+//! - [`onc`]: the ONC Oceans 3.0 API client.
+//! - [`exec`]: the executor (submit, poll, download, clip).
+//! - [`clip`]: cutting audio, MAT and PNG outputs to a window.
+//! - [`formats`]: WAV, FLAC, MAT v5 and PNG readers and writers.
+//! - [`sim`]: the offline ONC simulator.
+//! - [`cli`]: the command-line front end (the only place that reads the environment).
+
+pub mod cli;
+pub mod clip;
+pub mod exec;
+pub mod formats;
+pub mod manifest;
+pub mod onc;
+pub mod plan;
+pub mod sim;
+pub mod time;

@@ -1,0 +1,1 @@
+//! The offline ONC Oceans 3.0 simulator.
