@@ -15,10 +15,12 @@
 //! - [`sim`]: the offline ONC simulator.
 //! - [`cli`]: the command-line front end (the only place that reads the environment).
 
+pub mod atomic;
 pub mod cli;
 pub mod clip;
 pub mod exec;
 pub mod formats;
+pub mod lock;
 pub mod manifest;
 pub mod onc;
 pub mod plan;

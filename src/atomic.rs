@@ -1,0 +1,140 @@
+//! Nothing half-written: files are written under a temporary name in the destination's folder,
+//! fsynced, then renamed into place (and the folder fsynced), so a reader sees either the old
+//! file or the whole new one, never a part.
+//!
+//! [`AtomicFile`] streams (downloads, encoders); [`write_atomic`] writes a buffer. A dropped,
+//! uncommitted [`AtomicFile`] removes its temporary file.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A file being written under a temporary name; [`AtomicFile::commit`] puts it in place.
+#[derive(Debug)]
+pub struct AtomicFile {
+    file: Option<File>,
+    tmp: PathBuf,
+    dest: PathBuf,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl AtomicFile {
+    /// Creates the destination's folder if needed and opens a temporary file beside `dest`.
+    ///
+    /// # Errors
+    /// I/O errors, with the path in the message.
+    pub fn create(dest: &Path) -> io::Result<Self> {
+        let dir = parent_dir(dest);
+        fs::create_dir_all(dir).map_err(|e| with_path(e, dir))?;
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        let file = File::create(&tmp).map_err(|e| with_path(e, &tmp))?;
+        Ok(Self {
+            file: Some(file),
+            tmp,
+            dest: dest.to_owned(),
+        })
+    }
+
+    /// The final path.
+    #[must_use]
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// Flushes, fsyncs, renames into place and fsyncs the folder.
+    ///
+    /// # Errors
+    /// I/O errors, with the path in the message.
+    pub fn commit(mut self) -> io::Result<()> {
+        if let Some(file) = self.file.take() {
+            file.sync_all().map_err(|e| with_path(e, &self.tmp))?;
+        }
+        fs::rename(&self.tmp, &self.dest).map_err(|e| with_path(e, &self.dest))?;
+        // Make the rename durable; not all platforms can open a folder, so this is best effort.
+        if let Ok(d) = File::open(parent_dir(&self.dest)) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self.file.as_mut() {
+            Some(f) => f.write(buf),
+            None => Err(io::Error::other("write after commit")),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.as_mut().map_or(Ok(()), Write::flush)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes `bytes` to `dest` atomically.
+///
+/// # Errors
+/// I/O errors, with the path in the message.
+pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = AtomicFile::create(dest)?;
+    f.write_all(bytes).map_err(|e| with_path(e, dest))?;
+    f.commit()
+}
+
+fn parent_dir(p: &Path) -> &Path {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Adds the path to an I/O error's message.
+#[must_use]
+pub fn with_path(e: io::Error, path: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_replaces_and_drop_cleans_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("sub/out.bin");
+        write_atomic(&dest, b"first").unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"first");
+
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.write_all(b"second, longer").unwrap();
+        // Not committed yet: the old content is still what readers see.
+        assert_eq!(fs::read(&dest).unwrap(), b"first");
+        f.commit().unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"second, longer");
+
+        let mut g = AtomicFile::create(&dest).unwrap();
+        g.write_all(b"abandoned").unwrap();
+        drop(g);
+        assert_eq!(fs::read(&dest).unwrap(), b"second, longer");
+        let names: Vec<_> = fs::read_dir(dest.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["out.bin"], "no temporary files left behind");
+    }
+}
