@@ -1,5 +1,14 @@
 //! The ONC Oceans 3.0 API client: the only code that knows HTTP.
+//!
+//! [`Client`] makes the calls, [`OncError`] says what went wrong and whether to retry,
+//! [`Token`] keeps the secret out of every message.
 
+pub mod client;
+pub mod error;
 pub mod token;
 
+pub use client::{
+    ArchiveFile, Client, Downloaded, IndexOutcome, ProductRequest, RequestReceipt, RunState, Stats,
+};
+pub use error::{ApiErrorItem, OncError, RetryPolicy};
 pub use token::Token;

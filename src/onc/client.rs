@@ -1,0 +1,721 @@
+//! The ONC Oceans 3.0 HTTP client: data product delivery, archive files, discovery.
+//!
+//! Every call is a GET with query parameters and the token as `token=`. A call is retried
+//! ([`RetryPolicy`]) on transport errors, 5xx, 429 (honouring `Retry-After`) and truncated
+//! bodies; 400 and 401 are returned at once. Downloads stream to a temporary file beside their
+//! destination while hashing, check `Content-Length`, fsync and rename: memory stays flat
+//! whatever the file size, and a file on disk is always whole.
+//!
+//! The client counts its HTTP requests and bytes ([`Stats`]) for run summaries and tests.
+
+use super::error::{ApiErrorItem, OncError, RetryPolicy};
+use super::token::{Token, redact};
+use crate::atomic::{AtomicFile, with_path};
+use crate::time::UtcInstant;
+use futures::StreamExt;
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// ONC's production API root.
+pub const ONC_PRODUCTION_URL: &str = "https://data.oceannetworks.ca/";
+
+/// Counters shared by all clones of a [`Client`].
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// HTTP requests sent (retries included).
+    pub http_requests: AtomicU64,
+    /// Body bytes written to disk by downloads.
+    pub bytes: AtomicU64,
+}
+
+/// An ONC API client. Cheap to clone; clones share the connection pool and [`Stats`].
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Token,
+    policy: RetryPolicy,
+    stats: Arc<Stats>,
+}
+
+/// What `dataProductDelivery/request` answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestReceipt {
+    /// The request id, for `run`, `cancel`, `restart`.
+    pub dp_request_id: i64,
+    /// ONC's processing estimate, if the product is generated on demand.
+    pub estimated_processing: Option<Duration>,
+    /// Whether ONC said the product is archived (ready at once).
+    pub archived: bool,
+}
+
+/// One run of a product request, as `dataProductDelivery/run` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunState {
+    /// The run id, for `download`.
+    pub dp_run_id: i64,
+    /// `queued`, `data product running`, `complete`, `cancelled`, `error`…
+    #[serde(default)]
+    pub status: String,
+    /// Number of product files (0 until complete).
+    #[serde(default)]
+    pub file_count: i64,
+    /// Position in ONC's queue, when queued.
+    #[serde(default)]
+    pub queue_position: Option<i64>,
+}
+
+impl RunState {
+    /// The run finished and its files can be downloaded.
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        self.status.eq_ignore_ascii_case("complete")
+    }
+
+    /// The run ended without files: cancelled or failed.
+    #[must_use]
+    pub fn is_failed(&self) -> bool {
+        let s = self.status.to_ascii_lowercase();
+        s == "cancelled" || s == "error" || s == "failed"
+    }
+}
+
+/// A file written to disk by a download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Downloaded {
+    /// The file's name as ONC gave it.
+    pub name: String,
+    /// Where it was written.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+}
+
+/// The outcome of asking for one index of a product run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexOutcome {
+    /// The file was downloaded.
+    File(Downloaded),
+    /// ONC is still producing it (HTTP 202).
+    NotReady {
+        /// ONC's progress message.
+        message: String,
+    },
+    /// The product has no data (HTTP 204).
+    NoData,
+    /// The index is past the last file (HTTP 404).
+    End,
+}
+
+/// A file in an archive listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveFile {
+    /// ONC's file name.
+    pub filename: String,
+    /// Its start, from the listing or the name.
+    pub start: Option<UtcInstant>,
+    /// Its end, if the listing gave one.
+    pub end: Option<UtcInstant>,
+    /// Its size, if the listing gave one.
+    pub size: Option<u64>,
+}
+
+/// A deployment of a device.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    /// Device code.
+    pub device_code: String,
+    /// Location code.
+    #[serde(default)]
+    pub location_code: String,
+    /// Start.
+    pub begin: String,
+    /// End, `None` while deployed.
+    #[serde(default)]
+    pub end: Option<String>,
+}
+
+/// Parameters of a product request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductRequest {
+    /// Device code.
+    pub device: String,
+    /// `HSD` or `AD`.
+    pub product_code: String,
+    /// `mat`, `png`, `flac`, `wav`…
+    pub extension: String,
+    /// Span start.
+    pub date_from: UtcInstant,
+    /// Span end.
+    pub date_to: UtcInstant,
+    /// `dpo_*` options, as strings.
+    pub options: Vec<(String, String)>,
+}
+
+impl Client {
+    /// A client for the API rooted at `base` (e.g. `https://data.oceannetworks.ca/`).
+    ///
+    /// # Errors
+    /// [`OncError::Transport`] if the HTTP stack cannot be set up.
+    pub fn new(base: &str, token: Token) -> Result<Self, OncError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(15))
+            .read_timeout(Duration::from_secs(90))
+            .user_agent(concat!("hydrofetch/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| OncError::Transport {
+                endpoint: "client".into(),
+                message: e.to_string(),
+            })?;
+        let mut base = base.trim().to_owned();
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        Ok(Self {
+            http,
+            base,
+            token,
+            policy: RetryPolicy::default(),
+            stats: Arc::default(),
+        })
+    }
+
+    /// Replaces the retry policy.
+    #[must_use]
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The shared counters.
+    #[must_use]
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    /// The API root, for messages (contains no token).
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// `dataProductDelivery/request`.
+    ///
+    /// # Errors
+    /// [`OncError`] after retries, or at once for 400/401.
+    pub async fn request_product(&self, req: &ProductRequest) -> Result<RequestReceipt, OncError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Wire {
+            dp_request_id: i64,
+            #[serde(default)]
+            estimated_processing_time: Option<String>,
+            #[serde(default)]
+            file_size: Option<serde_json::Value>,
+        }
+        let mut params = vec![
+            ("deviceCode".to_owned(), req.device.clone()),
+            ("dataProductCode".to_owned(), req.product_code.clone()),
+            ("extension".to_owned(), req.extension.clone()),
+            ("dateFrom".to_owned(), req.date_from.to_onc_string()),
+            ("dateTo".to_owned(), req.date_to.to_onc_string()),
+        ];
+        params.extend(req.options.iter().cloned());
+        let (_, w): (_, Wire) = self
+            .get_json("dataProductDelivery/request", &params)
+            .await?;
+        Ok(RequestReceipt {
+            dp_request_id: w.dp_request_id,
+            estimated_processing: w
+                .estimated_processing_time
+                .as_deref()
+                .and_then(parse_processing_time),
+            archived: w.file_size.is_some(),
+        })
+    }
+
+    /// `dataProductDelivery/run`: starts the run, or reports its state when called again.
+    ///
+    /// # Errors
+    /// [`OncError`]; an empty run list is [`OncError::Decode`].
+    pub async fn run_product(&self, dp_request_id: i64) -> Result<RunState, OncError> {
+        let params = [("dpRequestId".to_owned(), dp_request_id.to_string())];
+        let (_, runs): (_, Vec<RunState>) =
+            self.get_json("dataProductDelivery/run", &params).await?;
+        runs.into_iter().next().ok_or_else(|| OncError::Decode {
+            endpoint: "dataProductDelivery/run".into(),
+            message: "empty run list".into(),
+        })
+    }
+
+    /// `dataProductDelivery/cancel`.
+    ///
+    /// # Errors
+    /// [`OncError`].
+    pub async fn cancel(&self, dp_request_id: i64) -> Result<(), OncError> {
+        let params = [("dpRequestId".to_owned(), dp_request_id.to_string())];
+        let _: (_, serde_json::Value) =
+            self.get_json("dataProductDelivery/cancel", &params).await?;
+        Ok(())
+    }
+
+    /// `dataProductDelivery/restart`.
+    ///
+    /// # Errors
+    /// [`OncError`].
+    pub async fn restart(&self, dp_request_id: i64) -> Result<(), OncError> {
+        let params = [("dpRequestId".to_owned(), dp_request_id.to_string())];
+        let _: (_, serde_json::Value) = self
+            .get_json("dataProductDelivery/restart", &params)
+            .await?;
+        Ok(())
+    }
+
+    /// `dataProductDelivery/download` of one index. `dest` maps ONC's file name (already
+    /// sanitised to a plain base name) to the path to write.
+    ///
+    /// # Errors
+    /// [`OncError`]; [`OncError::Gone`] for 410.
+    pub async fn download_index(
+        &self,
+        dp_run_id: i64,
+        index: u32,
+        dest: &(dyn Fn(&str) -> PathBuf + Sync),
+    ) -> Result<IndexOutcome, OncError> {
+        let endpoint = "dataProductDelivery/download";
+        let params = [
+            ("dpRunId".to_owned(), dp_run_id.to_string()),
+            ("index".to_owned(), index.to_string()),
+        ];
+        self.retrying(endpoint, || async {
+            let resp = self.send(endpoint, &params).await?;
+            match resp.status() {
+                StatusCode::OK => {
+                    let name = content_disposition_name(&resp).ok_or_else(|| OncError::Decode {
+                        endpoint: endpoint.into(),
+                        message: "file without a usable Content-Disposition name".into(),
+                    })?;
+                    let path = dest(&name);
+                    self.stream_to(endpoint, resp, name, path)
+                        .await
+                        .map(IndexOutcome::File)
+                }
+                StatusCode::ACCEPTED => {
+                    let v: serde_json::Value = resp.json().await.unwrap_or_default();
+                    let message = v
+                        .get("message")
+                        .and_then(|m| m.as_str())
+                        .unwrap_or("generating")
+                        .to_owned();
+                    Ok(IndexOutcome::NotReady { message })
+                }
+                StatusCode::NO_CONTENT => Ok(IndexOutcome::NoData),
+                StatusCode::NOT_FOUND => Ok(IndexOutcome::End),
+                StatusCode::GONE => Err(OncError::Gone {
+                    endpoint: endpoint.into(),
+                }),
+                _ => Err(self.status_error(endpoint, resp).await),
+            }
+        })
+        .await
+    }
+
+    /// `archivefile/device`, every page, with `returnOptions=all`.
+    ///
+    /// # Errors
+    /// [`OncError`].
+    pub async fn list_archive(
+        &self,
+        device: &str,
+        from: UtcInstant,
+        to: UtcInstant,
+        extension: &str,
+    ) -> Result<Vec<ArchiveFile>, OncError> {
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            files: Vec<serde_json::Value>,
+            #[serde(default)]
+            next: Option<Next>,
+        }
+        #[derive(Deserialize)]
+        struct Next {
+            parameters: serde_json::Map<String, serde_json::Value>,
+        }
+        let endpoint = "archivefile/device";
+        let mut params = vec![
+            ("deviceCode".to_owned(), device.to_owned()),
+            ("dateFrom".to_owned(), from.to_onc_string()),
+            ("dateTo".to_owned(), to.to_onc_string()),
+            ("fileExtension".to_owned(), extension.to_owned()),
+            ("returnOptions".to_owned(), "all".to_owned()),
+        ];
+        let mut out = Vec::new();
+        for _page in 0..100_000 {
+            let (_, page): (_, Page) = self.get_json(endpoint, &params).await?;
+            out.extend(page.files.iter().filter_map(archive_file));
+            let Some(next) = page.next else {
+                return Ok(out);
+            };
+            params = next
+                .parameters
+                .into_iter()
+                .filter(|(k, _)| k != "token")
+                .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                .collect();
+        }
+        Err(OncError::Decode {
+            endpoint: endpoint.into(),
+            message: "listing never ended".into(),
+        })
+    }
+
+    /// `archivefile/download` of one file to `path`.
+    ///
+    /// # Errors
+    /// [`OncError`].
+    pub async fn download_archive(
+        &self,
+        filename: &str,
+        path: &Path,
+    ) -> Result<Downloaded, OncError> {
+        let endpoint = "archivefile/download";
+        let params = [("filename".to_owned(), filename.to_owned())];
+        self.retrying(endpoint, || async {
+            let resp = self.send(endpoint, &params).await?;
+            if resp.status() == StatusCode::OK {
+                self.stream_to(endpoint, resp, filename.to_owned(), path.to_owned())
+                    .await
+            } else {
+                Err(self.status_error(endpoint, resp).await)
+            }
+        })
+        .await
+    }
+
+    /// `deployments?deviceCode=`; ONC's "no match" (400/127) is an empty list.
+    ///
+    /// # Errors
+    /// [`OncError`].
+    pub async fn deployments(&self, device: &str) -> Result<Vec<Deployment>, OncError> {
+        let params = [("deviceCode".to_owned(), device.to_owned())];
+        match self.get_json("deployments", &params).await {
+            Ok((_, d)) => Ok(d),
+            Err(OncError::Rejected { errors, .. })
+                if errors.iter().any(|e| {
+                    e.error_code == 127 && e.parameter != "token" && e.parameter != "deviceCode"
+                }) =>
+            {
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// GET returning JSON on 200 or 202 (`run` answers 202 while running), with retries.
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        params: &[(String, String)],
+    ) -> Result<(u16, T), OncError> {
+        self.retrying(endpoint, || async {
+            let resp = self.send(endpoint, params).await?;
+            let status = resp.status();
+            if status == StatusCode::OK || status == StatusCode::ACCEPTED {
+                let bytes = resp
+                    .bytes()
+                    .await
+                    .map_err(|e| self.transport(endpoint, &e))?;
+                let v = serde_json::from_slice(&bytes).map_err(|e| OncError::Decode {
+                    endpoint: endpoint.into(),
+                    message: e.to_string(),
+                })?;
+                Ok((status.as_u16(), v))
+            } else {
+                Err(self.status_error(endpoint, resp).await)
+            }
+        })
+        .await
+    }
+
+    async fn retrying<T, F, Fut>(&self, endpoint: &str, mut attempt: F) -> Result<T, OncError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, OncError>>,
+    {
+        let mut n = 1;
+        loop {
+            match attempt().await {
+                Err(e) if e.is_retryable() && n < self.policy.max_attempts => {
+                    let delay = self.policy.delay(n, rand::random::<f64>(), e.retry_after());
+                    tracing::debug!(endpoint, attempt = n, ?delay, error = %e, "retrying");
+                    tokio::time::sleep(delay).await;
+                    n += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        endpoint: &str,
+        params: &[(String, String)],
+    ) -> Result<reqwest::Response, OncError> {
+        let query = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain([("token", self.token.expose())]);
+        let url = url::Url::parse_with_params(&format!("{}api/{endpoint}", self.base), query)
+            .map_err(|e| OncError::Transport {
+                endpoint: endpoint.into(),
+                message: format!("bad API URL {}: {e}", self.base),
+            })?;
+        self.stats.http_requests.fetch_add(1, Ordering::Relaxed);
+        self.http
+            .request(Method::GET, url)
+            .send()
+            .await
+            .map_err(|e| self.transport(endpoint, &e))
+    }
+
+    fn transport(&self, endpoint: &str, e: &reqwest::Error) -> OncError {
+        // reqwest's messages quote the URL, token included: strip it.
+        let mut message = redact(&e.to_string(), self.token.expose());
+        let mut src = std::error::Error::source(e);
+        while let Some(s) = src {
+            message.push_str(": ");
+            message.push_str(&redact(&s.to_string(), self.token.expose()));
+            src = s.source();
+        }
+        OncError::Transport {
+            endpoint: endpoint.into(),
+            message,
+        }
+    }
+
+    async fn status_error(&self, endpoint: &str, resp: reqwest::Response) -> OncError {
+        #[derive(Deserialize)]
+        struct Doc {
+            #[serde(default)]
+            errors: Vec<ApiErrorItem>,
+        }
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        match status {
+            400 => {
+                let body = resp.bytes().await.unwrap_or_default();
+                let errors = serde_json::from_slice::<Doc>(&body)
+                    .map(|d| d.errors)
+                    .unwrap_or_default();
+                OncError::Rejected {
+                    endpoint: endpoint.into(),
+                    errors,
+                }
+            }
+            401 => OncError::Unauthorized {
+                endpoint: endpoint.into(),
+            },
+            410 => OncError::Gone {
+                endpoint: endpoint.into(),
+            },
+            _ => OncError::Status {
+                endpoint: endpoint.into(),
+                status,
+                retry_after,
+            },
+        }
+    }
+
+    /// Streams a response body to `path` (temporary name, hash while writing, length check,
+    /// fsync, rename).
+    async fn stream_to(
+        &self,
+        endpoint: &str,
+        resp: reqwest::Response,
+        name: String,
+        path: PathBuf,
+    ) -> Result<Downloaded, OncError> {
+        let expected = resp.content_length();
+        let io_err = |source: std::io::Error| OncError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut file = AtomicFile::create(&path).map_err(io_err)?;
+        let mut hasher = Sha256::new();
+        let mut size = 0_u64;
+        let mut body = resp.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| match expected {
+                Some(exp) => OncError::Truncated {
+                    endpoint: endpoint.into(),
+                    expected: exp,
+                    got: size,
+                },
+                None => self.transport(endpoint, &e),
+            })?;
+            hasher.update(&chunk);
+            file.write_all(&chunk)
+                .map_err(|e| io_err(with_path(e, &path)))?;
+            size += chunk.len() as u64;
+        }
+        if let Some(exp) = expected
+            && exp != size
+        {
+            return Err(OncError::Truncated {
+                endpoint: endpoint.into(),
+                expected: exp,
+                got: size,
+            });
+        }
+        // Writing to disk is blocking; the file is flushed in a blocking task.
+        let committed = tokio::task::spawn_blocking(move || file.commit())
+            .await
+            .map_err(|e| io_err(std::io::Error::other(e.to_string())))?;
+        committed.map_err(io_err)?;
+        self.stats.bytes.fetch_add(size, Ordering::Relaxed);
+        Ok(Downloaded {
+            name,
+            path,
+            size,
+            sha256: hex::encode(hasher.finalize()),
+        })
+    }
+}
+
+/// Parses ONC's `estimatedProcessingTime` ("25 s", "2 min", "1 hour").
+#[must_use]
+pub fn parse_processing_time(s: &str) -> Option<Duration> {
+    let mut parts = s.split_whitespace();
+    let n: f64 = parts.next()?.parse().ok()?;
+    let unit = parts.next().unwrap_or("s").to_ascii_lowercase();
+    let secs = match unit.trim_end_matches('s') {
+        "" | "sec" | "second" => n,
+        "min" | "minute" => n * 60.0,
+        "hour" | "hr" | "h" => n * 3600.0,
+        "day" => n * 86400.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// The base name ONC gives in `Content-Disposition`, made safe to join to a folder: only
+/// what follows `filename=`, quotes stripped, no folder parts, no `..`, no control characters.
+fn content_disposition_name(resp: &reqwest::Response) -> Option<String> {
+    let header = resp
+        .headers()
+        .get(reqwest::header::CONTENT_DISPOSITION)?
+        .to_str()
+        .ok()?;
+    let raw = header.split_once("filename=")?.1;
+    let raw = raw.split(';').next()?.trim().trim_matches('"');
+    sanitize_file_name(raw)
+}
+
+/// Reduces a server-given name to a safe base name, or `None` if nothing safe is left.
+#[must_use]
+pub fn sanitize_file_name(raw: &str) -> Option<String> {
+    let base = raw.rsplit(['/', '\\']).next()?.trim();
+    let clean: String = base.chars().filter(|c| !c.is_control()).collect();
+    if clean.is_empty() || clean == "." || clean == ".." || clean.starts_with('.') {
+        return None;
+    }
+    Some(clean)
+}
+
+fn archive_file(v: &serde_json::Value) -> Option<ArchiveFile> {
+    let parse = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .and_then(|s| UtcInstant::parse(s).ok())
+    };
+    match v {
+        serde_json::Value::String(name) => Some(ArchiveFile {
+            filename: name.clone(),
+            start: UtcInstant::from_file_name(name),
+            end: None,
+            size: None,
+        }),
+        serde_json::Value::Object(_) => {
+            let filename = v.get("filename")?.as_str()?.to_owned();
+            let start = parse("dateFrom").or_else(|| UtcInstant::from_file_name(&filename));
+            let size = v
+                .get("uncompressedFileSize")
+                .or_else(|| v.get("fileSize"))
+                .and_then(serde_json::Value::as_u64);
+            Some(ArchiveFile {
+                filename,
+                start,
+                end: parse("dateTo"),
+                size,
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processing_times() {
+        assert_eq!(parse_processing_time("25 s"), Some(Duration::from_secs(25)));
+        assert_eq!(
+            parse_processing_time("2 min"),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_processing_time("1 hour"),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(
+            parse_processing_time("0.5 s"),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(parse_processing_time("soon"), None);
+    }
+
+    #[test]
+    fn file_names_are_sanitised() {
+        assert_eq!(sanitize_file_name("a.mat").as_deref(), Some("a.mat"));
+        assert_eq!(
+            sanitize_file_name("../../etc/passwd").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(sanitize_file_name("C:\\x\\y.png").as_deref(), Some("y.png"));
+        assert_eq!(sanitize_file_name(".."), None);
+        assert_eq!(sanitize_file_name(".hidden"), None);
+        assert_eq!(sanitize_file_name("dir/"), None);
+    }
+
+    #[test]
+    fn archive_listing_entries() {
+        let s = serde_json::json!("ICLISTENHF6324_20240401T120003.000Z.flac");
+        let f = archive_file(&s).unwrap();
+        assert_eq!(f.start, UtcInstant::parse("2024-04-01T12:00:03Z").ok());
+        let o = serde_json::json!({"filename": "X_20240401T120003.000Z.wav", "dateFrom": "2024-04-01T12:00:03.000Z",
+            "dateTo": "2024-04-01T12:05:03.000Z", "uncompressedFileSize": 42});
+        let f = archive_file(&o).unwrap();
+        assert_eq!(
+            (f.size, f.end),
+            (Some(42), UtcInstant::parse("2024-04-01T12:05:03Z").ok())
+        );
+    }
+}
