@@ -115,6 +115,11 @@ pub enum IndexOutcome {
     NoData,
     /// The index is past the last file (HTTP 404).
     End,
+    /// The file was not wanted (`dest` returned `None`); its body was not read.
+    Skipped {
+        /// ONC's file name.
+        name: String,
+    },
 }
 
 /// A file in an archive listing.
@@ -283,7 +288,7 @@ impl Client {
     }
 
     /// `dataProductDelivery/download` of one index. `dest` maps ONC's file name (already
-    /// sanitised to a plain base name) to the path to write.
+    /// sanitised to a plain base name) to the path to write, or `None` to skip the file.
     ///
     /// # Errors
     /// [`OncError`]; [`OncError::Gone`] for 410.
@@ -291,7 +296,7 @@ impl Client {
         &self,
         dp_run_id: i64,
         index: u32,
-        dest: &(dyn Fn(&str) -> PathBuf + Sync),
+        dest: &(dyn Fn(&str) -> Option<PathBuf> + Sync),
     ) -> Result<IndexOutcome, OncError> {
         let endpoint = "dataProductDelivery/download";
         let params = [
@@ -306,10 +311,13 @@ impl Client {
                         endpoint: endpoint.into(),
                         message: "file without a usable Content-Disposition name".into(),
                     })?;
-                    let path = dest(&name);
-                    self.stream_to(endpoint, resp, name, path)
-                        .await
-                        .map(IndexOutcome::File)
+                    match dest(&name) {
+                        Some(path) => self
+                            .stream_to(endpoint, resp, name, path)
+                            .await
+                            .map(IndexOutcome::File),
+                        None => Ok(IndexOutcome::Skipped { name }),
+                    }
                 }
                 StatusCode::ACCEPTED => {
                     let v: serde_json::Value = resp.json().await.unwrap_or_default();

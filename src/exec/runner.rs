@@ -1,0 +1,287 @@
+//! The scheduler: runs every group of a [`Job`] with bounded concurrency, owns the lockfile and
+//! the resume journal, and stops cleanly when cancelled.
+//!
+//! Group tasks (spectrogram requests, audio listings) send [`Msg`]s to this loop, which is the
+//! only code that writes the lockfile and the journal. The lockfile is saved at most once per
+//! `lock_flush` interval while running and always at the end, so a crash loses at most that
+//! much bookkeeping (the files themselves are already whole on disk and are fetched again).
+
+use super::events::{ExecEvent, Reporter};
+use super::job::Job;
+use super::journal::{InFlight, Journal};
+use super::{audio, spectro};
+use crate::lock::{LockEntry, Lockfile};
+use crate::onc::Client;
+use futures::StreamExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+/// Limits and timings of a run.
+#[derive(Debug, Clone)]
+pub struct ExecConfig {
+    /// ONC product requests in flight at once.
+    pub max_requests: usize,
+    /// File transfers at once.
+    pub max_downloads: usize,
+    /// Audio listings at once.
+    pub max_listings: usize,
+    /// How often a failed or expired ONC run is submitted again.
+    pub max_resubmits: u32,
+    /// Shortest wait between two polls of one request.
+    pub poll_min: Duration,
+    /// Longest wait between two polls of one request.
+    pub poll_max: Duration,
+    /// How often the lockfile is saved while running.
+    pub lock_flush: Duration,
+}
+
+impl Default for ExecConfig {
+    fn default() -> Self {
+        Self {
+            max_requests: 8,
+            max_downloads: 8,
+            max_listings: 4,
+            max_resubmits: 2,
+            poll_min: Duration::from_secs(1),
+            poll_max: Duration::from_secs(10),
+            lock_flush: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Where a run reads and writes.
+#[derive(Debug, Clone)]
+pub struct RunPaths {
+    /// Root of the outputs.
+    pub data_dir: PathBuf,
+    /// The lockfile.
+    pub lock: PathBuf,
+    /// The resume journal.
+    pub journal: PathBuf,
+}
+
+/// An item that failed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Failure {
+    /// Item id.
+    pub item: String,
+    /// What went wrong (no token in it).
+    pub error: String,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
+pub struct ExecOutcome {
+    /// Items fetched in this run.
+    pub fetched: usize,
+    /// Items for which ONC has no data.
+    pub no_data: usize,
+    /// Items that failed.
+    pub failures: Vec<Failure>,
+    /// ONC product requests submitted in this run.
+    pub onc_requests: u64,
+    /// Whether the run was interrupted.
+    pub interrupted: bool,
+}
+
+/// Errors that stop a run as a whole (bookkeeping on disk failed).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExecError {
+    /// The lockfile could not be written.
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
+    /// The journal could not be written.
+    #[error("cannot write the resume journal {path}")]
+    Journal {
+        /// The journal.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Messages from group tasks to the scheduler.
+#[derive(Debug)]
+pub(crate) enum Msg {
+    /// An item finished.
+    Done(LockEntry),
+    /// An item failed.
+    Failed(Failure),
+    /// A group's ONC job changed (or ended, with `None`).
+    Journal(String, Option<InFlight>),
+    /// A product request was submitted.
+    Submitted,
+}
+
+/// What every group task shares.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    pub(crate) client: Client,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) config: ExecConfig,
+    pub(crate) downloads: Arc<Semaphore>,
+    pub(crate) tx: mpsc::Sender<Msg>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) reporter: Arc<dyn Reporter>,
+    /// Jobs of an earlier run, by group key, to re-attach to.
+    pub(crate) previous: Arc<std::collections::BTreeMap<String, InFlight>>,
+}
+
+impl Ctx {
+    pub(crate) async fn send(&self, m: Msg) {
+        // The scheduler outlives every task; a closed channel means it is shutting down.
+        let _ = self.tx.send(m).await;
+    }
+
+    pub(crate) fn report(&self, e: &ExecEvent) {
+        self.reporter.event(e);
+    }
+}
+
+/// Runs a job: every group, bounded, recording each finished item in `lock` (saved to
+/// `paths.lock`). Returns when everything is done or, after `cancel`, when in-flight ONC jobs
+/// have been cancelled.
+///
+/// # Errors
+/// [`ExecError`] when the lockfile or journal cannot be written; item failures are not errors
+/// but part of the [`ExecOutcome`].
+pub async fn execute(
+    client: Client,
+    job: Job,
+    paths: &RunPaths,
+    lock: &mut Lockfile,
+    config: ExecConfig,
+    reporter: Arc<dyn Reporter>,
+    cancel: CancellationToken,
+) -> Result<ExecOutcome, ExecError> {
+    let mut journal = Journal::load(&paths.journal);
+    let previous: std::collections::BTreeMap<_, _> =
+        journal.jobs().map(|(k, v)| (k.clone(), *v)).collect();
+    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    let ctx = Ctx {
+        client,
+        data_dir: paths.data_dir.clone(),
+        downloads: Arc::new(Semaphore::new(config.max_downloads.max(1))),
+        config: config.clone(),
+        tx,
+        cancel: cancel.clone(),
+        reporter,
+        previous: Arc::new(previous),
+    };
+
+    let spec_ctx = ctx.clone();
+    let spectrograms = futures::stream::iter(job.spectrograms)
+        .map(move |g| spectro::run_group(spec_ctx.clone(), g))
+        .buffer_unordered(config.max_requests.max(1))
+        .collect::<Vec<()>>();
+    let audio_ctx = ctx.clone();
+    let audio = futures::stream::iter(job.audio)
+        .map(move |g| audio::run_group(audio_ctx.clone(), g))
+        .buffer_unordered(config.max_listings.max(1))
+        .collect::<Vec<()>>();
+    let ctx_for_end = ctx.clone();
+    drop(ctx);
+    let workers = tokio::spawn(async move {
+        futures::join!(spectrograms, audio);
+        drop(ctx_for_end);
+    });
+
+    let mut outcome = ExecOutcome::default();
+    let mut last_flush = Instant::now();
+    let mut dirty = false;
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Msg::Done(entry) => {
+                if entry.status == crate::lock::Status::NoData {
+                    outcome.no_data += 1;
+                } else {
+                    outcome.fetched += 1;
+                }
+                lock.insert(entry);
+                dirty = true;
+            }
+            Msg::Failed(f) => outcome.failures.push(f),
+            Msg::Journal(key, Some(job)) => {
+                journal
+                    .record(&key, job)
+                    .map_err(|source| ExecError::Journal {
+                        path: paths.journal.clone(),
+                        source,
+                    })?;
+            }
+            Msg::Journal(key, None) => {
+                journal.forget(&key).map_err(|source| ExecError::Journal {
+                    path: paths.journal.clone(),
+                    source,
+                })?;
+            }
+            Msg::Submitted => outcome.onc_requests += 1,
+        }
+        if dirty && last_flush.elapsed() >= config.lock_flush {
+            lock.save(&paths.lock)?;
+            last_flush = Instant::now();
+            dirty = false;
+        }
+    }
+    // The channel closes only when every task has finished.
+    let _ = workers.await;
+    lock.save(&paths.lock)?;
+    outcome.failures.sort_by(|a, b| a.item.cmp(&b.item));
+    outcome.interrupted = cancel.is_cancelled();
+    Ok(outcome)
+}
+
+/// The wait before the next poll of a request: first the ONC estimate (bounded), then a tenth
+/// of it, growing by half each time, always within `[poll_min, poll_max]`, with ±20 % jitter so
+/// that many requests do not poll in step.
+pub(crate) fn poll_delay(
+    config: &ExecConfig,
+    estimate: Option<Duration>,
+    polls: u32,
+    jitter: f64,
+) -> Duration {
+    let base = match (estimate, polls) {
+        (Some(e), 0) => e,
+        (Some(e), n) => {
+            (e / 10).mul_f64(1.5_f64.powi(i32::try_from(n - 1).unwrap_or(i32::MAX).min(20)))
+        }
+        (None, n) => config
+            .poll_min
+            .mul_f64(1.5_f64.powi(i32::try_from(n).unwrap_or(i32::MAX).min(20))),
+    };
+    let bounded = base.clamp(config.poll_min, config.poll_max.max(config.poll_min));
+    bounded.mul_f64(0.8 + 0.4 * jitter.clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_follow_the_estimate_and_stay_bounded() {
+        let c = ExecConfig {
+            poll_min: Duration::from_millis(100),
+            poll_max: Duration::from_secs(5),
+            ..ExecConfig::default()
+        };
+        let est = Some(Duration::from_secs(20));
+        assert_eq!(poll_delay(&c, est, 0, 0.5), Duration::from_secs(5));
+        assert_eq!(
+            poll_delay(&c, Some(Duration::from_secs(2)), 0, 0.5),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            poll_delay(&c, Some(Duration::from_secs(2)), 1, 0.5),
+            Duration::from_millis(200)
+        );
+        assert_eq!(poll_delay(&c, None, 0, 0.5), Duration::from_millis(100));
+        assert_eq!(poll_delay(&c, None, 50, 0.5), Duration::from_secs(5));
+        assert!(poll_delay(&c, None, 0, 0.0) >= Duration::from_millis(80));
+    }
+}
