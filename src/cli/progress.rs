@@ -1,0 +1,136 @@
+//! Rendering executor events: progress bars on a terminal, one plain line per event
+//! otherwise (or with `--verbose`), nothing but errors with `--quiet`.
+
+use crate::exec::{ExecEvent, Reporter};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How much to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// Bars on a terminal, lines elsewhere.
+pub(crate) struct CliReporter {
+    verbosity: Verbosity,
+    bars: Option<Bars>,
+    bytes: AtomicU64,
+    lines: Mutex<()>,
+}
+
+struct Bars {
+    _multi: MultiProgress,
+    requests: ProgressBar,
+    items: ProgressBar,
+}
+
+impl CliReporter {
+    pub(crate) fn new(verbosity: Verbosity) -> Self {
+        let tty = std::io::stderr().is_terminal();
+        let bars = (tty && verbosity == Verbosity::Normal).then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let style = |t: &str| ProgressStyle::with_template(t).unwrap_or_else(|_| ProgressStyle::default_bar());
+            let requests = multi.add(ProgressBar::new(0));
+            requests.set_style(style("{prefix:>9} [{bar:30}] {pos}/{len} {msg}"));
+            requests.set_prefix("requests");
+            let items = multi.add(ProgressBar::new(0));
+            items.set_style(style("{prefix:>9} [{bar:30}] {pos}/{len} {msg} ({eta})"));
+            items.set_prefix("items");
+            Bars { _multi: multi, requests, items }
+        });
+        Self { verbosity, bars, bytes: AtomicU64::new(0), lines: Mutex::new(()) }
+    }
+
+    #[expect(clippy::print_stderr, reason = "the CLI renders progress")]
+    fn line(&self, text: &str) {
+        let _guard = self.lines.lock();
+        match &self.bars {
+            Some(b) => b.items.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    pub(crate) fn finish(&self) {
+        if let Some(b) = &self.bars {
+            b.requests.finish_and_clear();
+            b.items.finish_and_clear();
+        }
+    }
+}
+
+impl Reporter for CliReporter {
+    fn event(&self, e: &ExecEvent) {
+        let plain = self.bars.is_none() && self.verbosity != Verbosity::Quiet;
+        match e {
+            ExecEvent::Started { total, done_before, requests, listings } => {
+                if let Some(b) = &self.bars {
+                    b.requests.set_length(*requests as u64);
+                    b.items.set_length((total - done_before) as u64);
+                }
+                if plain {
+                    self.line(&format!(
+                        "{total} items, {done_before} already done; {requests} ONC product requests, {listings} audio listings"
+                    ));
+                }
+            }
+            ExecEvent::Submitted { what, dp_request_id, reattached } => {
+                if plain {
+                    let verb = if *reattached { "re-attached to" } else { "requested" };
+                    self.line(&format!("{verb} {what} (dpRequestId {dp_request_id})"));
+                }
+            }
+            ExecEvent::Progress { dp_request_id, status, queue_position } => {
+                if self.verbosity == Verbosity::Verbose {
+                    let q = queue_position.map(|p| format!(", queue position {p}")).unwrap_or_default();
+                    self.line(&format!("request {dp_request_id}: {status}{q}"));
+                }
+            }
+            ExecEvent::Generated { dp_request_id, files } => {
+                if let Some(b) = &self.bars {
+                    b.requests.inc(1);
+                }
+                if plain {
+                    self.line(&format!("request {dp_request_id}: {files} files ready"));
+                }
+            }
+            ExecEvent::Downloaded { path, bytes } => {
+                let total = self.bytes.fetch_add(*bytes, Ordering::Relaxed) + bytes;
+                if let Some(b) = &self.bars {
+                    b.items.set_message(format!("{}", indicatif::HumanBytes(total)));
+                }
+                if self.verbosity == Verbosity::Verbose {
+                    self.line(&format!("wrote {} ({})", path.display(), indicatif::HumanBytes(*bytes)));
+                }
+            }
+            ExecEvent::ItemDone { .. } => {
+                if let Some(b) = &self.bars {
+                    b.items.inc(1);
+                }
+            }
+            ExecEvent::ItemFailed { id, error } => {
+                if let Some(b) = &self.bars {
+                    b.items.inc(1);
+                }
+                if self.verbosity != Verbosity::Quiet {
+                    self.line(&format!("failed: item {}: {error}", &id[..id.len().min(12)]));
+                }
+            }
+            ExecEvent::Retrying { what, error } => {
+                if self.verbosity != Verbosity::Quiet {
+                    self.line(&format!("retrying {what}: {error}"));
+                }
+            }
+            ExecEvent::Interrupted => {
+                if self.verbosity != Verbosity::Quiet {
+                    self.line("interrupted: cancelling ONC jobs in flight and saving the lockfile (Ctrl-C again to quit at once)");
+                }
+            }
+            _ => {}
+        }
+    }
+}
