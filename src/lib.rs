@@ -26,3 +26,4 @@ pub mod onc;
 pub mod plan;
 pub mod sim;
 pub mod time;
+pub mod watch;
