@@ -1,1 +1,19 @@
 //! File formats shared by the simulator and the clipper: WAV, FLAC, MAT v5 and PNG.
+//!
+//! Every reader returns a typed [`FormatError`] on bad input and never panics; every writer
+//! writes atomically (see [`atomic`]). Audio types live in [`audio`]; each format has its own
+//! module; this file only declares and re-exports.
+
+pub mod atomic;
+pub mod audio;
+pub mod error;
+pub mod flac;
+pub mod wav;
+
+pub use atomic::{write_atomic, write_atomic_with};
+pub use audio::{
+    Audio, AudioContainer, AudioInfo, AudioSpec, SampleFormat, Samples, probe_audio, sniff_audio,
+};
+pub use error::{FormatError, FormatKind};
+pub use flac::{encode_flac, encoder_options, probe_flac, read_flac, read_flac_span, write_flac};
+pub use wav::{encode_wav, probe_wav, read_wav, read_wav_span, write_wav};
