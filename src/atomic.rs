@@ -48,6 +48,22 @@ impl AtomicFile {
         &self.dest
     }
 
+    /// The temporary path being written.
+    #[must_use]
+    pub fn temp_path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// The open temporary file, for writers that need a [`File`] (seeking encoders).
+    ///
+    /// # Errors
+    /// After commit.
+    pub fn file_mut(&mut self) -> io::Result<&mut File> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("file already committed"))
+    }
+
     /// Flushes, fsyncs, renames into place and fsyncs the folder.
     ///
     /// # Errors

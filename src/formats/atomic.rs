@@ -1,18 +1,15 @@
-//! Atomic file writes: nothing half-written is ever visible under the final name.
-//!
-//! The bytes go to a temporary file in the destination's own folder (so the final rename never
-//! crosses a file system), which is flushed and fsynced before being renamed over the target.
-//! On any error the temporary file is removed. The parent folder is fsynced after the rename on
-//! Unix so the new name itself survives a crash.
+//! Atomic file writes for the format writers, on top of [`crate::atomic`]: nothing
+//! half-written is ever visible under the final name, and errors are [`FormatError`]s.
 
 use super::error::FormatError;
+use crate::atomic::AtomicFile;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
+use std::path::Path;
 
 /// Writes `bytes` to `path` atomically (temporary name in the same folder, fsync, rename).
+///
+/// # Errors
+/// [`FormatError::Io`] naming the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FormatError> {
     write_atomic_with(path, |file, tmp| {
         file.write_all(bytes).map_err(|e| FormatError::io(tmp, e))
@@ -20,52 +17,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FormatError> {
 }
 
 /// Like [`write_atomic`], but lets `fill` stream the content into the temporary file (whose
-/// path it is given for error messages).
+/// path it is given for error messages). If `fill` fails, nothing is left behind.
+///
+/// # Errors
+/// `fill`'s error, or [`FormatError::Io`] naming the path.
 pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut std::fs::File, &Path) -> Result<(), FormatError>,
 ) -> Result<(), FormatError> {
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp).map_err(|e| FormatError::io(&tmp, e))?;
-        fill(&mut file, &tmp)?;
-        file.flush().map_err(|e| FormatError::io(&tmp, e))?;
-        file.sync_all().map_err(|e| FormatError::io(&tmp, e))?;
-        drop(file);
-        std::fs::rename(&tmp, path).map_err(|e| FormatError::io(path, e))
-    })();
-    if result.is_err() {
-        // Best effort: the original error is the one worth reporting.
-        let _ = std::fs::remove_file(&tmp);
-        return result;
-    }
-    sync_parent(path);
-    Ok(())
+    let mut out = AtomicFile::create(path).map_err(|e| FormatError::io(path, e))?;
+    let tmp = out.temp_path().to_owned();
+    let file = out.file_mut().map_err(|e| FormatError::io(&tmp, e))?;
+    fill(file, &tmp)?;
+    out.commit().map_err(|e| FormatError::io(path, e))
 }
-
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
-}
-
-#[cfg(unix)]
-fn sync_parent(path: &Path) {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // Best effort: some file systems refuse to fsync a directory.
-    if let Ok(dir) = std::fs::File::open(parent) {
-        let _ = dir.sync_all();
-    }
-}
-
-#[cfg(not(unix))]
-fn sync_parent(_path: &Path) {}
 
 #[cfg(test)]
 mod tests {
@@ -98,11 +63,12 @@ mod tests {
     }
 
     #[test]
-    fn missing_folder_is_an_io_error() {
+    fn unwritable_folder_is_an_io_error() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("no/such/out.bin");
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"x").unwrap();
         assert!(matches!(
-            write_atomic(&p, b"x"),
+            write_atomic(&blocker.join("out.bin"), b"x"),
             Err(FormatError::Io { .. })
         ));
     }
