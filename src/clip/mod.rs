@@ -2,4 +2,99 @@
 //! 5-minute files (audio to the sample, MAT spectrograms to the column, PNG to the pixel
 //! column).
 
+pub mod audio;
 pub mod segments;
+
+use crate::formats::FormatError;
+use crate::time::UtcInstant;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What to do where no source file covers part of a clip's window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GapPolicy {
+    /// Refuse the clip and say where the gap is.
+    #[default]
+    Fail,
+    /// Fill the gap with silence (audio) or missing columns (spectrograms are not padded).
+    Pad,
+    /// Write one output per covered part (`_part1`, `_part2`…).
+    Split,
+}
+
+/// A part of a clip window that no source covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    /// Where it starts.
+    pub start: UtcInstant,
+    /// Where it ends.
+    pub end: UtcInstant,
+}
+
+impl fmt::Display for Gap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} to {}", self.start, self.end)
+    }
+}
+
+/// Errors making a clip.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClipError {
+    /// The window is empty or reversed.
+    #[error("the clip window {start} to {end} is empty")]
+    EmptyWindow {
+        /// Start.
+        start: UtcInstant,
+        /// End.
+        end: UtcInstant,
+    },
+    /// No source file was given.
+    #[error("no source file covers the clip window")]
+    NoSources,
+    /// Part of the window has no data and the policy is to fail.
+    #[error(
+        "the archive has no data for part of the clip window ({}); set `gap = \"pad\"` or `gap = \"split\"` to clip anyway",
+        .gaps.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    Gaps {
+        /// The gaps.
+        gaps: Vec<Gap>,
+    },
+    /// Sources disagree (rate, channels, bit depth, frequency axis, image layout).
+    #[error("{path} cannot be joined with the other sources: {detail}")]
+    Mismatch {
+        /// The odd source.
+        path: PathBuf,
+        /// How it differs.
+        detail: String,
+    },
+    /// A source could not be read.
+    #[error("cannot read source {path}")]
+    Source {
+        /// The source.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: FormatError,
+    },
+    /// The output could not be written.
+    #[error("cannot write clip {path}")]
+    Write {
+        /// The output.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: FormatError,
+    },
+}
+
+impl ClipError {
+    pub(crate) fn source(path: &Path, e: FormatError) -> Self {
+        Self::Source {
+            path: path.to_owned(),
+            source: e,
+        }
+    }
+}
