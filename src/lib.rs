@@ -20,6 +20,7 @@ pub mod cli;
 pub mod clip;
 pub mod exec;
 pub mod formats;
+pub mod index;
 pub mod lock;
 pub mod manifest;
 pub mod onc;
