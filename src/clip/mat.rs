@@ -1,0 +1,219 @@
+//! MAT spectrogram clips: keep the columns whose time bin overlaps the window, join them across
+//! source files, and write a MAT v5 file with ONC's structure.
+//!
+//! Each source has `SpectData` (`PSD` frequency × time in dB, `frequency` in Hz, `time` as
+//! MATLAB datenums of column centres, `processingComment`) and `Meta`. A column's bin is
+//! `[centre − step/2, centre + step/2)`, `step` being the file's own column spacing; so the
+//! clip is exact to the column, using the times in the files, never an assumed grid. Sources
+//! must share the frequency axis. The output keeps every `SpectData` field of the first source
+//! with `PSD` and `time` cut, and `Meta` gains `clipStart`, `clipEnd` and `sourceFiles`.
+
+use super::{ClipError, Gap, GapPolicy};
+use crate::formats::{self, MatValue};
+use crate::time::UtcInstant;
+use std::path::{Path, PathBuf};
+
+/// MATLAB's datenum of the Unix epoch.
+pub const DATENUM_UNIX_EPOCH: f64 = 719_529.0;
+
+/// Unix milliseconds of a MATLAB datenum.
+#[must_use]
+#[expect(clippy::cast_possible_truncation, reason = "datenums of real data are far inside i64 milliseconds")]
+pub fn datenum_to_instant(d: f64) -> UtcInstant {
+    UtcInstant::from_unix_millis(((d - DATENUM_UNIX_EPOCH) * 86_400_000.0).round() as i64)
+}
+
+/// The MATLAB datenum of an instant.
+#[must_use]
+pub fn instant_to_datenum(t: UtcInstant) -> f64 {
+    t.unix_seconds_f64() / 86_400.0 + DATENUM_UNIX_EPOCH
+}
+
+/// A decoded ONC spectrogram file.
+#[derive(Debug, Clone)]
+struct Spect {
+    path: PathBuf,
+    fields: Vec<(String, MatValue)>,
+    meta: Option<MatValue>,
+    freqs: Vec<f64>,
+    times: Vec<f64>,
+    psd: Vec<f64>,
+}
+
+/// What a MAT clip wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatClip {
+    /// The files written (several with [`GapPolicy::Split`]).
+    pub outputs: Vec<(PathBuf, UtcInstant, UtcInstant, usize)>,
+    /// Gaps found inside the window.
+    pub gaps: Vec<Gap>,
+}
+
+fn bad(path: &Path, detail: impl Into<String>) -> ClipError {
+    ClipError::Mismatch { path: path.to_owned(), detail: detail.into() }
+}
+
+fn numbers(v: Option<&MatValue>) -> Option<(Vec<usize>, Vec<f64>)> {
+    match v? {
+        MatValue::Double { dims, data } => Some((dims.clone(), data.clone())),
+        MatValue::Single { dims, data } => Some((dims.clone(), data.iter().map(|&x| f64::from(x)).collect())),
+        _ => None,
+    }
+}
+
+fn load(path: &Path) -> Result<Spect, ClipError> {
+    let vars = formats::read_mat(path).map_err(|e| ClipError::source(path, e))?;
+    let spect = formats::find_var(&vars, "SpectData").ok_or_else(|| bad(path, "no `SpectData` variable"))?;
+    let MatValue::Struct(fields) = spect else { return Err(bad(path, "`SpectData` is not a struct")) };
+    let (_, freqs) = numbers(spect.field("frequency")).ok_or_else(|| bad(path, "no numeric `SpectData.frequency`"))?;
+    let (_, times) = numbers(spect.field("time")).ok_or_else(|| bad(path, "no numeric `SpectData.time`"))?;
+    let (dims, psd) = numbers(spect.field("PSD")).ok_or_else(|| bad(path, "no numeric `SpectData.PSD`"))?;
+    if dims.len() != 2 || dims[0] != freqs.len() || dims[1] != times.len() {
+        return Err(bad(
+            path,
+            format!("`PSD` is {dims:?}, expected {} frequencies × {} times", freqs.len(), times.len()),
+        ));
+    }
+    Ok(Spect {
+        path: path.to_owned(),
+        fields: fields.clone(),
+        meta: formats::find_var(&vars, "Meta").cloned(),
+        freqs,
+        times,
+        psd,
+    })
+}
+
+/// The column spacing of a file, in days (median of differences; 5 minutes for one column).
+fn step_days(times: &[f64]) -> f64 {
+    let mut d: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).filter(|x| *x > 0.0).collect();
+    if d.is_empty() {
+        return 300.0 / 86_400.0;
+    }
+    d.sort_by(f64::total_cmp);
+    d[d.len() / 2]
+}
+
+/// Cuts `[start, end)` out of the MAT spectrogram `sources` into `out`.
+///
+/// # Errors
+/// [`ClipError`]: unreadable or non-ONC sources, different frequency axes, no column in the
+/// window, gaps under [`GapPolicy::Fail`], or a write failure.
+pub fn clip_mat(sources: &[PathBuf], start: UtcInstant, end: UtcInstant, out: &Path, gap: GapPolicy) -> Result<MatClip, ClipError> {
+    if end <= start {
+        return Err(ClipError::EmptyWindow { start, end });
+    }
+    let mut spects = sources.iter().map(|p| load(p)).collect::<Result<Vec<_>, _>>()?;
+    spects.sort_by(|a, b| a.times.first().unwrap_or(&0.0).total_cmp(b.times.first().unwrap_or(&0.0)));
+    let Some(first) = spects.first() else { return Err(ClipError::NoSources) };
+    let nf = first.freqs.len();
+    for s in &spects[1..] {
+        let same = s.freqs.len() == nf && s.freqs.iter().zip(&first.freqs).all(|(a, b)| (a - b).abs() <= 1e-6 * b.abs().max(1.0));
+        if !same {
+            return Err(bad(&s.path, "its frequency axis differs from the first source's"));
+        }
+    }
+    let (w0, w1) = (instant_to_datenum(start), instant_to_datenum(end));
+    // Selected columns: (centre, step, source index, column index).
+    let mut cols: Vec<(f64, f64, usize, usize)> = Vec::new();
+    for (si, s) in spects.iter().enumerate() {
+        let step = step_days(&s.times);
+        for (ci, &c) in s.times.iter().enumerate() {
+            if c + step / 2.0 > w0 && c - step / 2.0 < w1 && cols.last().is_none_or(|l| c > l.0 + l.1 / 4.0) {
+                cols.push((c, step, si, ci));
+            }
+        }
+    }
+    if cols.is_empty() {
+        return Err(ClipError::Gaps { gaps: vec![Gap { start, end }] });
+    }
+    // Gaps: at the edges, and where consecutive columns are more than 1.5 steps apart.
+    let mut gaps = Vec::new();
+    let mut runs: Vec<Vec<(f64, f64, usize, usize)>> = vec![Vec::new()];
+    let edge = |a: f64, b: f64| Gap { start: datenum_to_instant(a), end: datenum_to_instant(b) };
+    let (c0, s0, ..) = cols[0];
+    if c0 - s0 / 2.0 > w0 + s0 / 2.0 {
+        gaps.push(edge(w0, c0 - s0 / 2.0));
+    }
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            let p = cols[i - 1];
+            if c.0 - p.0 > 1.5 * p.1.max(c.1) {
+                gaps.push(edge(p.0 + p.1 / 2.0, c.0 - c.1 / 2.0));
+                if gap == GapPolicy::Split {
+                    runs.push(Vec::new());
+                }
+            }
+        }
+        if let Some(r) = runs.last_mut() {
+            r.push(*c);
+        }
+    }
+    if let Some(&(cl, sl, ..)) = cols.last()
+        && cl + sl / 2.0 < w1 - sl / 2.0
+    {
+        gaps.push(edge(cl + sl / 2.0, w1));
+    }
+    if !gaps.is_empty() && gap == GapPolicy::Fail {
+        return Err(ClipError::Gaps { gaps });
+    }
+
+    let split = runs.len() > 1;
+    let mut outputs = Vec::new();
+    for (n, run) in runs.iter().enumerate() {
+        let mut psd = Vec::with_capacity(run.len() * nf);
+        let mut times = Vec::with_capacity(run.len());
+        let mut used: Vec<usize> = Vec::new();
+        for (k, &(c, step, si, ci)) in run.iter().enumerate() {
+            if gap == GapPolicy::Pad && k > 0 {
+                // Fill missing columns with NaN at the previous column's spacing.
+                let (pc, ps, ..) = run[k - 1];
+                let mut t = pc + ps;
+                while c - t > ps / 2.0 {
+                    times.push(t);
+                    psd.extend(std::iter::repeat_n(f64::NAN, nf));
+                    t += ps;
+                }
+            }
+            times.push(c);
+            psd.extend_from_slice(&spects[si].psd[ci * nf..(ci + 1) * nf]);
+            if used.last() != Some(&si) {
+                used.push(si);
+            }
+            let _ = step;
+        }
+        let ncols = times.len();
+        let run_start = run.first().map_or(start, |c| datenum_to_instant(c.0 - c.1 / 2.0).max(start));
+        let run_end = run.last().map_or(end, |c| datenum_to_instant(c.0 + c.1 / 2.0).min(end));
+        let mut fields = first.fields.clone();
+        for (name, value) in &mut fields {
+            match name.as_str() {
+                "PSD" => *value = MatValue::matrix(nf, ncols, std::mem::take(&mut psd)),
+                "time" => *value = MatValue::row(std::mem::take(&mut times)),
+                "processingComment" => {
+                    if let MatValue::Char(s) = value {
+                        s.push_str(&format!(" Clipped by hydrofetch to {run_start} .. {run_end}."));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let names: Vec<String> = used
+            .iter()
+            .filter_map(|&i| spects[i].path.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        let mut meta = match &first.meta {
+            Some(MatValue::Struct(f)) => f.clone(),
+            _ => Vec::new(),
+        };
+        meta.retain(|(k, _)| !matches!(k.as_str(), "clipStart" | "clipEnd" | "sourceFiles"));
+        meta.push(("clipStart".into(), MatValue::Char(run_start.to_onc_string())));
+        meta.push(("clipEnd".into(), MatValue::Char(run_end.to_onc_string())));
+        meta.push(("sourceFiles".into(), MatValue::Char(names.join(";"))));
+        let vars = vec![("SpectData".to_owned(), MatValue::Struct(fields)), ("Meta".to_owned(), MatValue::Struct(meta))];
+        let path = if split { super::audio::part_path(out, n + 1) } else { out.to_owned() };
+        formats::write_mat(&path, &vars, true).map_err(|e| ClipError::Write { path: path.clone(), source: e })?;
+        outputs.push((path, run_start, run_end, ncols));
+    }
+    Ok(MatClip { outputs, gaps })
+}
