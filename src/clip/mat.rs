@@ -18,7 +18,10 @@ pub const DATENUM_UNIX_EPOCH: f64 = 719_529.0;
 
 /// Unix milliseconds of a MATLAB datenum.
 #[must_use]
-#[expect(clippy::cast_possible_truncation, reason = "datenums of real data are far inside i64 milliseconds")]
+#[expect(
+    clippy::cast_possible_truncation,
+    reason = "datenums of real data are far inside i64 milliseconds"
+)]
 pub fn datenum_to_instant(d: f64) -> UtcInstant {
     UtcInstant::from_unix_millis(((d - DATENUM_UNIX_EPOCH) * 86_400_000.0).round() as i64)
 }
@@ -50,28 +53,43 @@ pub struct MatClip {
 }
 
 fn bad(path: &Path, detail: impl Into<String>) -> ClipError {
-    ClipError::Mismatch { path: path.to_owned(), detail: detail.into() }
+    ClipError::Mismatch {
+        path: path.to_owned(),
+        detail: detail.into(),
+    }
 }
 
 fn numbers(v: Option<&MatValue>) -> Option<(Vec<usize>, Vec<f64>)> {
     match v? {
         MatValue::Double { dims, data } => Some((dims.clone(), data.clone())),
-        MatValue::Single { dims, data } => Some((dims.clone(), data.iter().map(|&x| f64::from(x)).collect())),
+        MatValue::Single { dims, data } => {
+            Some((dims.clone(), data.iter().map(|&x| f64::from(x)).collect()))
+        }
         _ => None,
     }
 }
 
 fn load(path: &Path) -> Result<Spect, ClipError> {
     let vars = formats::read_mat(path).map_err(|e| ClipError::source(path, e))?;
-    let spect = formats::find_var(&vars, "SpectData").ok_or_else(|| bad(path, "no `SpectData` variable"))?;
-    let MatValue::Struct(fields) = spect else { return Err(bad(path, "`SpectData` is not a struct")) };
-    let (_, freqs) = numbers(spect.field("frequency")).ok_or_else(|| bad(path, "no numeric `SpectData.frequency`"))?;
-    let (_, times) = numbers(spect.field("time")).ok_or_else(|| bad(path, "no numeric `SpectData.time`"))?;
-    let (dims, psd) = numbers(spect.field("PSD")).ok_or_else(|| bad(path, "no numeric `SpectData.PSD`"))?;
+    let spect = formats::find_var(&vars, "SpectData")
+        .ok_or_else(|| bad(path, "no `SpectData` variable"))?;
+    let MatValue::Struct(fields) = spect else {
+        return Err(bad(path, "`SpectData` is not a struct"));
+    };
+    let (_, freqs) = numbers(spect.field("frequency"))
+        .ok_or_else(|| bad(path, "no numeric `SpectData.frequency`"))?;
+    let (_, times) =
+        numbers(spect.field("time")).ok_or_else(|| bad(path, "no numeric `SpectData.time`"))?;
+    let (dims, psd) =
+        numbers(spect.field("PSD")).ok_or_else(|| bad(path, "no numeric `SpectData.PSD`"))?;
     if dims.len() != 2 || dims[0] != freqs.len() || dims[1] != times.len() {
         return Err(bad(
             path,
-            format!("`PSD` is {dims:?}, expected {} frequencies × {} times", freqs.len(), times.len()),
+            format!(
+                "`PSD` is {dims:?}, expected {} frequencies × {} times",
+                freqs.len(),
+                times.len()
+            ),
         ));
     }
     Ok(Spect {
@@ -84,13 +102,18 @@ fn load(path: &Path) -> Result<Spect, ClipError> {
     })
 }
 
-/// The column spacing of a file, in days (median of differences; 5 minutes for one column).
-fn step_days(times: &[f64]) -> f64 {
-    let mut d: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).filter(|x| *x > 0.0).collect();
+/// The column spacing of a file in milliseconds (median of differences; 5 minutes for a
+/// single column).
+fn step_millis(centres: &[i64]) -> i64 {
+    let mut d: Vec<i64> = centres
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|x| *x > 0)
+        .collect();
     if d.is_empty() {
-        return 300.0 / 86_400.0;
+        return 300_000;
     }
-    d.sort_by(f64::total_cmp);
+    d.sort_unstable();
     d[d.len() / 2]
 }
 
@@ -99,47 +122,85 @@ fn step_days(times: &[f64]) -> f64 {
 /// # Errors
 /// [`ClipError`]: unreadable or non-ONC sources, different frequency axes, no column in the
 /// window, gaps under [`GapPolicy::Fail`], or a write failure.
-pub fn clip_mat(sources: &[PathBuf], start: UtcInstant, end: UtcInstant, out: &Path, gap: GapPolicy) -> Result<MatClip, ClipError> {
+pub fn clip_mat(
+    sources: &[PathBuf],
+    start: UtcInstant,
+    end: UtcInstant,
+    out: &Path,
+    gap: GapPolicy,
+) -> Result<MatClip, ClipError> {
     if end <= start {
         return Err(ClipError::EmptyWindow { start, end });
     }
-    let mut spects = sources.iter().map(|p| load(p)).collect::<Result<Vec<_>, _>>()?;
-    spects.sort_by(|a, b| a.times.first().unwrap_or(&0.0).total_cmp(b.times.first().unwrap_or(&0.0)));
-    let Some(first) = spects.first() else { return Err(ClipError::NoSources) };
+    let mut spects = sources
+        .iter()
+        .map(|p| load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    spects.sort_by(|a, b| {
+        a.times
+            .first()
+            .unwrap_or(&0.0)
+            .total_cmp(b.times.first().unwrap_or(&0.0))
+    });
+    let Some(first) = spects.first() else {
+        return Err(ClipError::NoSources);
+    };
     let nf = first.freqs.len();
     for s in &spects[1..] {
-        let same = s.freqs.len() == nf && s.freqs.iter().zip(&first.freqs).all(|(a, b)| (a - b).abs() <= 1e-6 * b.abs().max(1.0));
+        let same = s.freqs.len() == nf
+            && s.freqs
+                .iter()
+                .zip(&first.freqs)
+                .all(|(a, b)| (a - b).abs() <= 1e-6 * b.abs().max(1.0));
         if !same {
-            return Err(bad(&s.path, "its frequency axis differs from the first source's"));
+            return Err(bad(
+                &s.path,
+                "its frequency axis differs from the first source's",
+            ));
         }
     }
-    let (w0, w1) = (instant_to_datenum(start), instant_to_datenum(end));
-    // Selected columns: (centre, step, source index, column index).
-    let mut cols: Vec<(f64, f64, usize, usize)> = Vec::new();
+    // Work in integer milliseconds: datenums are too coarse to compare bin edges exactly.
+    let (w0, w1) = (start.unix_millis(), end.unix_millis());
+    // Selected columns: (centre ms, step ms, source index, column index).
+    let mut cols: Vec<(i64, i64, usize, usize)> = Vec::new();
     for (si, s) in spects.iter().enumerate() {
-        let step = step_days(&s.times);
-        for (ci, &c) in s.times.iter().enumerate() {
-            if c + step / 2.0 > w0 && c - step / 2.0 < w1 && cols.last().is_none_or(|l| c > l.0 + l.1 / 4.0) {
+        let centres: Vec<i64> = s
+            .times
+            .iter()
+            .map(|&d| datenum_to_instant(d).unix_millis())
+            .collect();
+        let step = step_millis(&centres);
+        for (ci, &c) in centres.iter().enumerate() {
+            let (lo, hi) = (c - step / 2, c - step / 2 + step);
+            if hi > w0 && lo < w1 && cols.last().is_none_or(|l| c > l.0 + l.1 / 4) {
                 cols.push((c, step, si, ci));
             }
         }
     }
     if cols.is_empty() {
-        return Err(ClipError::Gaps { gaps: vec![Gap { start, end }] });
+        return Err(ClipError::Gaps {
+            gaps: vec![Gap { start, end }],
+        });
     }
     // Gaps: at the edges, and where consecutive columns are more than 1.5 steps apart.
+    let ms = UtcInstant::from_unix_millis;
     let mut gaps = Vec::new();
-    let mut runs: Vec<Vec<(f64, f64, usize, usize)>> = vec![Vec::new()];
-    let edge = |a: f64, b: f64| Gap { start: datenum_to_instant(a), end: datenum_to_instant(b) };
+    let mut runs: Vec<Vec<(i64, i64, usize, usize)>> = vec![Vec::new()];
     let (c0, s0, ..) = cols[0];
-    if c0 - s0 / 2.0 > w0 + s0 / 2.0 {
-        gaps.push(edge(w0, c0 - s0 / 2.0));
+    if c0 - s0 / 2 > w0 + s0 / 2 {
+        gaps.push(Gap {
+            start,
+            end: ms(c0 - s0 / 2),
+        });
     }
     for (i, c) in cols.iter().enumerate() {
         if i > 0 {
             let p = cols[i - 1];
-            if c.0 - p.0 > 1.5 * p.1.max(c.1) {
-                gaps.push(edge(p.0 + p.1 / 2.0, c.0 - c.1 / 2.0));
+            if 2 * (c.0 - p.0) > 3 * p.1.max(c.1) {
+                gaps.push(Gap {
+                    start: ms(p.0 - p.1 / 2 + p.1),
+                    end: ms(c.0 - c.1 / 2),
+                });
                 if gap == GapPolicy::Split {
                     runs.push(Vec::new());
                 }
@@ -150,9 +211,12 @@ pub fn clip_mat(sources: &[PathBuf], start: UtcInstant, end: UtcInstant, out: &P
         }
     }
     if let Some(&(cl, sl, ..)) = cols.last()
-        && cl + sl / 2.0 < w1 - sl / 2.0
+        && cl - sl / 2 + sl < w1 - sl / 2
     {
-        gaps.push(edge(cl + sl / 2.0, w1));
+        gaps.push(Gap {
+            start: ms(cl - sl / 2 + sl),
+            end,
+        });
     }
     if !gaps.is_empty() && gap == GapPolicy::Fail {
         return Err(ClipError::Gaps { gaps });
@@ -164,27 +228,26 @@ pub fn clip_mat(sources: &[PathBuf], start: UtcInstant, end: UtcInstant, out: &P
         let mut psd = Vec::with_capacity(run.len() * nf);
         let mut times = Vec::with_capacity(run.len());
         let mut used: Vec<usize> = Vec::new();
-        for (k, &(c, step, si, ci)) in run.iter().enumerate() {
+        for (k, &(c, _, si, ci)) in run.iter().enumerate() {
             if gap == GapPolicy::Pad && k > 0 {
                 // Fill missing columns with NaN at the previous column's spacing.
                 let (pc, ps, ..) = run[k - 1];
                 let mut t = pc + ps;
-                while c - t > ps / 2.0 {
-                    times.push(t);
+                while c - t > ps / 2 {
+                    times.push(instant_to_datenum(ms(t)));
                     psd.extend(std::iter::repeat_n(f64::NAN, nf));
                     t += ps;
                 }
             }
-            times.push(c);
+            times.push(spects[si].times[ci]);
             psd.extend_from_slice(&spects[si].psd[ci * nf..(ci + 1) * nf]);
             if used.last() != Some(&si) {
                 used.push(si);
             }
-            let _ = step;
         }
         let ncols = times.len();
-        let run_start = run.first().map_or(start, |c| datenum_to_instant(c.0 - c.1 / 2.0).max(start));
-        let run_end = run.last().map_or(end, |c| datenum_to_instant(c.0 + c.1 / 2.0).min(end));
+        let run_start = run.first().map_or(start, |c| ms(c.0 - c.1 / 2).max(start));
+        let run_end = run.last().map_or(end, |c| ms(c.0 - c.1 / 2 + c.1).min(end));
         let mut fields = first.fields.clone();
         for (name, value) in &mut fields {
             match name.as_str() {
@@ -192,7 +255,9 @@ pub fn clip_mat(sources: &[PathBuf], start: UtcInstant, end: UtcInstant, out: &P
                 "time" => *value = MatValue::row(std::mem::take(&mut times)),
                 "processingComment" => {
                     if let MatValue::Char(s) = value {
-                        s.push_str(&format!(" Clipped by hydrofetch to {run_start} .. {run_end}."));
+                        s.push_str(&format!(
+                            " Clipped by hydrofetch to {run_start} .. {run_end}."
+                        ));
                     }
                 }
                 _ => {}
@@ -200,20 +265,173 @@ pub fn clip_mat(sources: &[PathBuf], start: UtcInstant, end: UtcInstant, out: &P
         }
         let names: Vec<String> = used
             .iter()
-            .filter_map(|&i| spects[i].path.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .filter_map(|&i| {
+                spects[i]
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+            })
             .collect();
         let mut meta = match &first.meta {
             Some(MatValue::Struct(f)) => f.clone(),
             _ => Vec::new(),
         };
         meta.retain(|(k, _)| !matches!(k.as_str(), "clipStart" | "clipEnd" | "sourceFiles"));
-        meta.push(("clipStart".into(), MatValue::Char(run_start.to_onc_string())));
+        meta.push((
+            "clipStart".into(),
+            MatValue::Char(run_start.to_onc_string()),
+        ));
         meta.push(("clipEnd".into(), MatValue::Char(run_end.to_onc_string())));
         meta.push(("sourceFiles".into(), MatValue::Char(names.join(";"))));
-        let vars = vec![("SpectData".to_owned(), MatValue::Struct(fields)), ("Meta".to_owned(), MatValue::Struct(meta))];
-        let path = if split { super::audio::part_path(out, n + 1) } else { out.to_owned() };
-        formats::write_mat(&path, &vars, true).map_err(|e| ClipError::Write { path: path.clone(), source: e })?;
+        let vars = vec![
+            ("SpectData".to_owned(), MatValue::Struct(fields)),
+            ("Meta".to_owned(), MatValue::Struct(meta)),
+        ];
+        let path = if split {
+            super::audio::part_path(out, n + 1)
+        } else {
+            out.to_owned()
+        };
+        formats::write_mat(&path, &vars, true).map_err(|e| ClipError::Write {
+            path: path.clone(),
+            source: e,
+        })?;
         outputs.push((path, run_start, run_end, ncols));
     }
     Ok(MatClip { outputs, gaps })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> UtcInstant {
+        UtcInstant::parse(s).unwrap()
+    }
+
+    /// An ONC-like file: `cols` one-second columns from `start`, PSD value = column's
+    /// absolute second × 10 + frequency index.
+    fn write_spect(dir: &Path, start: UtcInstant, cols: usize, nf: usize) -> PathBuf {
+        let freqs: Vec<f64> = (0..nf).map(|i| i as f64 * 10.0).collect();
+        let secs: Vec<i64> = (0..cols as i64)
+            .map(|k| start.unix_millis() / 1000 + k)
+            .collect();
+        let times: Vec<f64> = secs
+            .iter()
+            .map(|&s| instant_to_datenum(UtcInstant::from_unix_millis(s * 1000 + 500)))
+            .collect();
+        let psd: Vec<f64> = secs
+            .iter()
+            .flat_map(|&s| (0..nf).map(move |f| (s % 100_000) as f64 * 10.0 + f as f64))
+            .collect();
+        let spect = MatValue::Struct(vec![
+            ("PSD".into(), MatValue::matrix(nf, cols, psd)),
+            (
+                "frequency".into(),
+                MatValue::Double {
+                    dims: vec![nf, 1],
+                    data: freqs,
+                },
+            ),
+            ("time".into(), MatValue::row(times)),
+            (
+                "processingComment".into(),
+                MatValue::Char("Hann window, 50% overlap.".into()),
+            ),
+        ]);
+        let meta = MatValue::Struct(vec![("deviceCode".into(), MatValue::Char("DEV".into()))]);
+        let path = dir.join(format!("DEV_{}-spect.mat", start.to_file_stamp()));
+        formats::write_mat(
+            &path,
+            &[("SpectData".into(), spect), ("Meta".into(), meta)],
+            false,
+        )
+        .unwrap();
+        path
+    }
+
+    fn read_clip(path: &Path) -> (Vec<usize>, Vec<f64>, Vec<f64>, MatValue) {
+        let vars = formats::read_mat(path).unwrap();
+        let s = formats::find_var(&vars, "SpectData").unwrap();
+        let (dims, psd) = numbers(s.field("PSD")).unwrap();
+        let (_, times) = numbers(s.field("time")).unwrap();
+        (
+            dims,
+            psd,
+            times,
+            formats::find_var(&vars, "Meta").unwrap().clone(),
+        )
+    }
+
+    #[test]
+    fn joins_columns_across_files_by_their_own_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write_spect(dir.path(), t("2024-04-01T12:30:03Z"), 300, 4);
+        let b = write_spect(dir.path(), t("2024-04-01T12:35:03Z"), 300, 4);
+        let out = dir.path().join("clip.mat");
+        let (s, e) = (t("2024-04-01T12:34:35Z"), t("2024-04-01T12:35:05Z"));
+        let clip = clip_mat(&[b, a], s, e, &out, GapPolicy::Fail).unwrap();
+        assert!(clip.gaps.is_empty());
+        let (dims, psd, times, meta) = read_clip(&out);
+        assert_eq!(dims, [4, 30]);
+        // First column covers 12:34:35–12:34:36, last 12:35:04–12:35:05.
+        assert_eq!(datenum_to_instant(times[0]), t("2024-04-01T12:34:35.500Z"));
+        assert_eq!(datenum_to_instant(times[29]), t("2024-04-01T12:35:04.500Z"));
+        let first_sec = s.unix_millis() / 1000 % 100_000;
+        for (k, col) in psd.chunks(4).enumerate() {
+            assert_eq!(
+                col[1],
+                ((first_sec + k as i64) as f64) * 10.0 + 1.0,
+                "column {k}"
+            );
+        }
+        assert_eq!(
+            meta.field("clipStart"),
+            Some(&MatValue::Char("2024-04-01T12:34:35.000Z".into()))
+        );
+        let MatValue::Char(src) = meta.field("sourceFiles").unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            src,
+            "DEV_20240401T123003.000Z-spect.mat;DEV_20240401T123503.000Z-spect.mat"
+        );
+    }
+
+    #[test]
+    fn gaps_between_files_follow_the_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write_spect(dir.path(), t("2024-04-01T12:00:00Z"), 100, 2);
+        let b = write_spect(dir.path(), t("2024-04-01T12:05:00Z"), 300, 2);
+        let (s, e) = (t("2024-04-01T12:01:30Z"), t("2024-04-01T12:05:10Z"));
+        let srcs = [a, b];
+        let err = clip_mat(&srcs, s, e, &dir.path().join("f.mat"), GapPolicy::Fail).unwrap_err();
+        assert!(
+            matches!(&err, ClipError::Gaps { gaps } if gaps == &[Gap { start: t("2024-04-01T12:01:40Z"), end: t("2024-04-01T12:05:00Z") }]),
+            "{err}"
+        );
+        let pad = clip_mat(&srcs, s, e, &dir.path().join("p.mat"), GapPolicy::Pad).unwrap();
+        let (dims, psd, ..) = read_clip(&pad.outputs[0].0);
+        assert_eq!(dims, [2, 220]);
+        assert!(psd[2 * 10..2 * 210].iter().all(|x| x.is_nan()));
+        let split = clip_mat(&srcs, s, e, &dir.path().join("s.mat"), GapPolicy::Split).unwrap();
+        let cols: Vec<usize> = split.outputs.iter().map(|o| o.3).collect();
+        assert_eq!(cols, [10, 10]);
+    }
+
+    #[test]
+    fn different_frequency_axes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write_spect(dir.path(), t("2024-04-01T12:00:00Z"), 10, 2);
+        let b = write_spect(dir.path(), t("2024-04-01T12:00:10Z"), 10, 3);
+        let err = clip_mat(
+            &[a, b],
+            t("2024-04-01T12:00:00Z"),
+            t("2024-04-01T12:00:20Z"),
+            &dir.path().join("x.mat"),
+            GapPolicy::Fail,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ClipError::Mismatch { .. }), "{err}");
+    }
 }

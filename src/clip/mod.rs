@@ -3,6 +3,7 @@
 //! column).
 
 pub mod audio;
+pub mod mat;
 pub mod segments;
 
 use crate::formats::FormatError;
