@@ -3,6 +3,10 @@
 
 use hydrofetch::formats::{FormatError, Image, decode_png, encode_png, read_png, write_png};
 
+#[expect(
+    clippy::unwrap_used,
+    reason = "test helper: a failure is a test failure"
+)]
 fn pattern(w: u32, h: u32, channels: u8, seed: u32) -> Image {
     let mut img = if channels == 4 {
         Image::new_rgba(w, h)
