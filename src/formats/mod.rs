@@ -9,7 +9,9 @@ pub mod audio;
 pub mod error;
 pub mod flac;
 pub mod image;
+pub mod inspect;
 pub mod mat;
+pub mod sample;
 pub mod wav;
 
 pub use atomic::{write_atomic, write_atomic_with};
