@@ -164,7 +164,7 @@ pub fn sniff_audio(path: &Path) -> Result<AudioContainer, FormatError> {
         Ok(AudioContainer::Wav)
     } else {
         Err(FormatError::BadMagic {
-            expected: FormatKind::Unknown,
+            expected: FormatKind::Audio,
         })
     }
 }

@@ -19,8 +19,10 @@ pub enum FormatKind {
     Mat,
     /// PNG image.
     Png,
-    /// Not known yet (content sniffing).
-    Unknown,
+    /// WAV or FLAC (audio content sniffing).
+    Audio,
+    /// Any supported format (content sniffing).
+    Any,
 }
 
 impl fmt::Display for FormatKind {
@@ -30,7 +32,8 @@ impl fmt::Display for FormatKind {
             Self::Flac => "flac",
             Self::Mat => "mat",
             Self::Png => "png",
-            Self::Unknown => "unknown",
+            Self::Audio => "wav or flac",
+            Self::Any => "wav, flac, mat or png",
         })
     }
 }

@@ -8,7 +8,10 @@ pub mod atomic;
 pub mod audio;
 pub mod error;
 pub mod flac;
+pub mod image;
+pub mod inspect;
 pub mod mat;
+pub mod sample;
 pub mod wav;
 
 pub use atomic::{write_atomic, write_atomic_with};
@@ -17,5 +20,6 @@ pub use audio::{
 };
 pub use error::{FormatError, FormatKind};
 pub use flac::{encode_flac, encoder_options, probe_flac, read_flac, read_flac_span, write_flac};
+pub use image::{Image, decode_png, encode_png, read_png, write_png};
 pub use mat::{IntClass, MatValue, decode_mat, encode_mat, find_var, read_mat, write_mat};
 pub use wav::{encode_wav, probe_wav, read_wav, read_wav_span, write_wav};
