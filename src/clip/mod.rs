@@ -4,6 +4,7 @@
 
 pub mod audio;
 pub mod mat;
+pub mod png;
 pub mod segments;
 
 use crate::formats::FormatError;
