@@ -1,18 +1,36 @@
 //! The same requests written as TOML, YAML, JSON and CSV (any field order, any path, any
 //! batching) give the same item ids; precedence follows request-format.md.
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
 
 fn plan(path: &Path, extra: &[&str]) -> Value {
-    let out = Command::cargo_bin("hydrofetch").unwrap().arg("plan").arg("--json").arg(path).args(extra).output().unwrap();
-    assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    let out = Command::cargo_bin("hydrofetch")
+        .unwrap()
+        .arg("plan")
+        .arg("--json")
+        .arg(path)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn ids(v: &Value) -> Vec<String> {
-    v["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// The seed JSON example, with the defaults written into each CSV row, in another column order.
@@ -26,7 +44,10 @@ fn same_requests_same_ids_in_every_format() {
     let json = plan(Path::new("manifests/requests-seed.json"), &[]);
     let reference = ids(&json);
     assert_eq!(reference.len(), 10);
-    for f in ["manifests/requests-seed.yaml", "manifests/requests-seed.toml"] {
+    for f in [
+        "manifests/requests-seed.yaml",
+        "manifests/requests-seed.toml",
+    ] {
         assert_eq!(ids(&plan(Path::new(f), &[])), reference, "{f}");
     }
     let csv = dir.path().join("seed.csv");
@@ -52,15 +73,33 @@ fn manifest_reference_with_call_level_overrides() {
     let m = plan(Path::new("manifests/requests.toml"), &[]);
     let out = Command::cargo_bin("hydrofetch")
         .unwrap()
-        .args(["requests", "manifests/requests-seed.csv", "--default-pad-seconds", "10", "--download-audio", "--plan", "--json"])
+        .args([
+            "requests",
+            "manifests/requests-seed.csv",
+            "--default-pad-seconds",
+            "10",
+            "--download-audio",
+            "--plan",
+            "--json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
     // The manifest's [defaults] add dpo_spectralDataDownsample = 2 below the CSV's own options,
     // and the CSV's third row has none: that is the one difference.
     let windows = |v: &Value, product: &str| -> Vec<String> {
-        let mut w: Vec<String> = v["items"].as_array().unwrap().iter().filter(|i| i["product"] == product).map(|i| i["window_start"].as_str().unwrap().to_owned()).collect();
+        let mut w: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["product"] == product)
+            .map(|i| i["window_start"].as_str().unwrap().to_owned())
+            .collect();
         w.sort();
         w
     };
@@ -83,13 +122,32 @@ fn request_fields_beat_call_level_which_beat_file_defaults() {
     )
     .unwrap();
     let run = |extra: &[&str]| -> Value {
-        let out = Command::cargo_bin("hydrofetch").unwrap().arg("requests").arg(&p).args(extra).args(["--plan", "--json"]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::cargo_bin("hydrofetch")
+            .unwrap()
+            .arg("requests")
+            .arg(&p)
+            .args(extra)
+            .args(["--plan", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let clip = |v: &Value, name: &str| -> (String, String) {
-        let c = v["items"].as_array().unwrap().iter().find(|i| i["output"] == format!("clips/{name}.mat")).unwrap();
-        (c["start"].as_str().unwrap().to_owned(), c["end"].as_str().unwrap().to_owned())
+        let c = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["output"] == format!("clips/{name}.mat"))
+            .unwrap();
+        (
+            c["start"].as_str().unwrap().to_owned(),
+            c["end"].as_str().unwrap().to_owned(),
+        )
     };
     // File defaults: 400 s.
     let v = run(&[]);
@@ -97,11 +155,23 @@ fn request_fields_beat_call_level_which_beat_file_defaults() {
     assert_eq!(clip(&v, "own").0, "2024-04-01T12:02:00.000Z");
     // Call-level 30 s beats the file's 400 s; the request's own 0 beats both.
     let v = run(&["--default-pad-seconds", "30"]);
-    assert_eq!(clip(&v, "call"), ("2024-04-01T12:01:30.000Z".into(), "2024-04-01T12:02:30.000Z".into()));
+    assert_eq!(
+        clip(&v, "call"),
+        (
+            "2024-04-01T12:01:30.000Z".into(),
+            "2024-04-01T12:02:30.000Z".into()
+        )
+    );
     assert_eq!(clip(&v, "own").0, "2024-04-01T12:02:00.000Z");
     // A one-sided call-level value beats the file's symmetric one only on its side.
     let v = run(&["--default-pad-before-seconds", "60"]);
-    assert_eq!(clip(&v, "call"), ("2024-04-01T12:01:00.000Z".into(), "2024-04-01T12:08:40.000Z".into()));
+    assert_eq!(
+        clip(&v, "call"),
+        (
+            "2024-04-01T12:01:00.000Z".into(),
+            "2024-04-01T12:08:40.000Z".into()
+        )
+    );
 }
 
 #[test]

@@ -87,10 +87,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Events(args) => shortcuts::events(args),
         Command::Audio(args) => shortcuts::audio(args),
         Command::Requests(args) => shortcuts::requests(args),
-        Command::Run(_)
-        | Command::Watch(_)
-        | Command::Verify(_)
-        | Command::Gc(_) => not_yet::exec(name),
+        Command::Run(_) | Command::Watch(_) | Command::Verify(_) | Command::Gc(_) => {
+            not_yet::exec(name)
+        }
     };
     match result {
         Ok(outcome) => outcome.into(),

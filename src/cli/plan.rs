@@ -43,7 +43,12 @@ pub(crate) fn print_plan(manifests: &[Manifest], json: bool) -> anyhow::Result<O
     let plan = match Plan::build(manifests) {
         Ok(p) => p,
         Err(errors) => {
-            print_lines(&errors.iter().map(|e| format!("error: {e}")).collect::<Vec<_>>());
+            print_lines(
+                &errors
+                    .iter()
+                    .map(|e| format!("error: {e}"))
+                    .collect::<Vec<_>>(),
+            );
             return Ok(Outcome::BadInput);
         }
     };

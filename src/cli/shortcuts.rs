@@ -206,7 +206,13 @@ fn product_fields(p: ProductArgs, out: &mut Vec<(&'static str, CliValue)>) {
     text(out, "audio_extension", p.audio_extension);
 }
 
-fn finish(mode: Mode, data_dir: &std::path::Path, fields: Vec<(&str, CliValue)>, common: &Common, name: &str) -> anyhow::Result<Outcome> {
+fn finish(
+    mode: Mode,
+    data_dir: &std::path::Path,
+    fields: Vec<(&str, CliValue)>,
+    common: &Common,
+    name: &str,
+) -> anyhow::Result<Outcome> {
     match manifest::from_command_line(mode, data_dir, fields) {
         Ok(m) => run_or_plan(&[m], common, name),
         Err(e) => {
@@ -220,7 +226,9 @@ fn run_or_plan(m: &[manifest::Manifest], common: &Common, name: &str) -> anyhow:
     if common.plan {
         print_plan(m, common.json)
     } else {
-        anyhow::bail!("running is not yet available; use `hydrofetch {name} --plan` to see the plan")
+        anyhow::bail!(
+            "running is not yet available; use `hydrofetch {name} --plan` to see the plan"
+        )
     }
 }
 
@@ -277,7 +285,10 @@ pub(crate) fn requests(a: RequestsArgs) -> anyhow::Result<Outcome> {
         ("gap", a.gap),
         ("spectrograms_per_request", a.per_request),
     ];
-    let call: Vec<(&str, String)> = pairs.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect();
+    let call: Vec<(&str, String)> = pairs
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
     match manifest::load_with(&a.file, &call) {
         Ok(m) => run_or_plan(&[m], &a.common, "requests"),
         Err(e) => {

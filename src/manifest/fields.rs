@@ -115,7 +115,7 @@ fn number(node: &Node) -> Option<f64> {
 /// A non-negative number of seconds, as milliseconds.
 pub(crate) fn seconds(node: &Node, sink: &mut Sink, path: &str) -> Option<i64> {
     match number(node) {
-        Some(f) if f >= 0.0 && f < 1e12 => {
+        Some(f) if (0.0..1e12).contains(&f) => {
             #[expect(clippy::cast_possible_truncation, reason = "bounded above")]
             let ms = (f * 1000.0).round() as i64;
             Some(ms)
@@ -147,12 +147,7 @@ pub(crate) fn positive(node: &Node, sink: &mut Sink, path: &str) -> Option<u32> 
     }
 }
 
-fn choice<T: Copy>(
-    node: &Node,
-    sink: &mut Sink,
-    path: &str,
-    options: &[(&str, T)],
-) -> Option<T> {
+fn choice<T: Copy>(node: &Node, sink: &mut Sink, path: &str, options: &[(&str, T)]) -> Option<T> {
     let s = text(node, sink, path)?;
     let lower = s.trim().to_ascii_lowercase();
     if let Some((_, v)) = options.iter().find(|(name, _)| *name == lower) {
@@ -177,7 +172,10 @@ pub(crate) fn spectrogram_format(
         node,
         sink,
         path,
-        &[("mat", SpectrogramFormat::Mat), ("png", SpectrogramFormat::Png)],
+        &[
+            ("mat", SpectrogramFormat::Mat),
+            ("png", SpectrogramFormat::Png),
+        ],
     )
 }
 
@@ -216,7 +214,9 @@ pub(crate) fn device(node: &Node, sink: &mut Sink, path: &str) -> Option<DeviceC
 /// A time zone.
 pub(crate) fn zone(node: &Node, sink: &mut Sink, path: &str) -> Option<Zone> {
     let s = text(node, sink, path)?;
-    Zone::parse(s).map_err(|e| sink.push(node.loc, path, e.to_string())).ok()
+    Zone::parse(s)
+        .map_err(|e| sink.push(node.loc, path, e.to_string()))
+        .ok()
 }
 
 /// `data_product_options`: an object of `dpo_*` keys (a JSON object in a CSV cell).
@@ -331,7 +331,13 @@ mod tests {
     #[test]
     fn csv_booleans_any_case() {
         let mut sink = Sink::new(PathBuf::from("x.csv"));
-        for (s, b) in [("YES", true), ("No", false), ("1", true), ("0", false), ("TRUE", true)] {
+        for (s, b) in [
+            ("YES", true),
+            ("No", false),
+            ("1", true),
+            ("0", false),
+            ("TRUE", true),
+        ] {
             assert_eq!(boolean(&cell(s), &mut sink, "clip"), Some(b));
         }
         assert_eq!(boolean(&cell("maybe"), &mut sink, "clip"), None);
@@ -342,8 +348,12 @@ mod tests {
     #[test]
     fn options_normalised_and_checked() {
         let mut sink = Sink::new(PathBuf::from("x.csv"));
-        let o = options(&cell(r#"{"dpo_a": 2.0, "dpo_b": "x", "dpo_c": true}"#), &mut sink, "o")
-            .unwrap();
+        let o = options(
+            &cell(r#"{"dpo_a": 2.0, "dpo_b": "x", "dpo_c": true}"#),
+            &mut sink,
+            "o",
+        )
+        .unwrap();
         assert_eq!(o["dpo_a"], "2");
         assert_eq!(o["dpo_b"], "x");
         assert_eq!(o["dpo_c"], "true");

@@ -265,7 +265,11 @@ fn times(node: &Node, sink: &mut Sink, path: &str) -> Option<Vec<TimeText>> {
         return None;
     };
     if items.is_empty() {
-        sink.push(node.loc, path, "found an empty array, expected at least one time");
+        sink.push(
+            node.loc,
+            path,
+            "found an empty array, expected at least one time",
+        );
         return None;
     }
     let mut out = Vec::with_capacity(items.len());
@@ -276,7 +280,10 @@ fn times(node: &Node, sink: &mut Sink, path: &str) -> Option<Vec<TimeText>> {
 }
 
 /// The first layer that sets a value.
-pub(crate) fn first<'a, T>(layers: &[&'a Layer], get: impl Fn(&'a Layer) -> Option<T>) -> Option<T> {
+pub(crate) fn first<'a, T>(
+    layers: &[&'a Layer],
+    get: impl Fn(&'a Layer) -> Option<T>,
+) -> Option<T> {
     layers.iter().find_map(|l| get(l))
 }
 

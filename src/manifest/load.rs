@@ -60,7 +60,10 @@ fn is_manifest(root: &Node) -> bool {
         "version" | "data_dir" | "range" | "sample" | "events" | "audio" => true,
         "requests" => match &e.node.value {
             Value::Seq(items) => items.iter().any(has_file),
-            other => has_file(&Node { value: other.clone(), loc: e.node.loc }),
+            other => has_file(&Node {
+                value: other.clone(),
+                loc: e.node.loc,
+            }),
         },
         _ => false,
     })
@@ -93,7 +96,10 @@ pub fn load_with(path: &Path, call: &[(&str, String)]) -> Result<Manifest, Manif
         source,
     })?;
     let mut cli_sink = Sink::new(PathBuf::from("<command line>"));
-    let call_node = cells(call.iter().map(|(k, v)| ((*k).to_owned(), CliValue::Text(v.clone()))));
+    let call_node = cells(
+        call.iter()
+            .map(|(k, v)| ((*k).to_owned(), CliValue::Text(v.clone()))),
+    );
     let call_layer = fields_layer(&call_node, &mut cli_sink, layer::CALL_FIELDS);
     let mut sink = Sink::new(path.to_path_buf());
     let mut manifest = Manifest {
@@ -103,7 +109,10 @@ pub fn load_with(path: &Path, call: &[(&str, String)]) -> Result<Manifest, Manif
     };
     let defaults = Layer::default();
     if format == Format::Csv {
-        let outer = Outer { call: &call_layer, manifest_defaults: &defaults };
+        let outer = Outer {
+            call: &call_layer,
+            manifest_defaults: &defaults,
+        };
         manifest.jobs = requests::csv(&bytes, &outer, &mut sink, path);
     } else {
         let root = match std::str::from_utf8(&bytes) {
@@ -123,9 +132,16 @@ pub fn load_with(path: &Path, call: &[(&str, String)]) -> Result<Manifest, Manif
             if is_manifest(&root) && call.is_empty() {
                 manifest_from_tree(&root, &mut sink, path, &folder(path), &mut manifest);
             } else if is_manifest(&root) {
-                sink.push(root.loc, "file", "is a manifest; call-level overrides apply to request files only");
+                sink.push(
+                    root.loc,
+                    "file",
+                    "is a manifest; call-level overrides apply to request files only",
+                );
             } else {
-                let outer = Outer { call: &call_layer, manifest_defaults: &defaults };
+                let outer = Outer {
+                    call: &call_layer,
+                    manifest_defaults: &defaults,
+                };
                 manifest.jobs = requests::document(&root, &outer, &mut sink, path);
             }
         }
@@ -135,12 +151,16 @@ pub fn load_with(path: &Path, call: &[(&str, String)]) -> Result<Manifest, Manif
     if diags.is_empty() {
         Ok(manifest)
     } else {
-        Err(ManifestError::Invalid { path: path.to_path_buf(), diagnostics: diags })
+        Err(ManifestError::Invalid {
+            path: path.to_path_buf(),
+            diagnostics: diags,
+        })
     }
 }
 
 fn fields_layer(node: &Node, sink: &mut Sink, known: &[&str]) -> Layer {
-    super::fields::table(node, sink, "", known).map_or_else(Layer::default, |e| layer::read(&e, sink, ""))
+    super::fields::table(node, sink, "", known)
+        .map_or_else(Layer::default, |e| layer::read(&e, sink, ""))
 }
 
 fn manifest_from_tree(root: &Node, sink: &mut Sink, path: &Path, dir: &Path, out: &mut Manifest) {
@@ -154,31 +174,50 @@ fn manifest_from_tree(root: &Node, sink: &mut Sink, path: &Path, dir: &Path, out
         let format = format_of(&f.path);
         let bytes = match format {
             None => {
-                sink.push(f.loc, &f.field, format!("found {:?}, expected a .json or .csv request file", f.path.display().to_string()));
+                sink.push(
+                    f.loc,
+                    &f.field,
+                    format!(
+                        "found {:?}, expected a .json or .csv request file",
+                        f.path.display().to_string()
+                    ),
+                );
                 continue;
             }
             Some(_) => match fs_err::read(&f.path) {
                 Ok(b) => b,
                 Err(e) => {
-                    sink.push(f.loc, &f.field, format!("cannot read the request file: {e}"));
+                    sink.push(
+                        f.loc,
+                        &f.field,
+                        format!("cannot read the request file: {e}"),
+                    );
                     continue;
                 }
             },
         };
-        let outer = Outer { call: &f.call, manifest_defaults: &parsed.defaults };
+        let outer = Outer {
+            call: &f.call,
+            manifest_defaults: &parsed.defaults,
+        };
         let jobs = match format {
             Some(Format::Csv) => requests::csv(&bytes, &outer, &mut fsink, &f.path),
-            Some(fmt) => match std::str::from_utf8(&bytes).map_err(|e| (Loc::Unknown, format!("is not UTF-8 text ({e})"))).and_then(|t| parse_tree(fmt, t)) {
-                Ok(root) if is_manifest(&root) => {
-                    sink.push(f.loc, &f.field, "names a manifest; expected a request file ({defaults, requests} or CSV)");
-                    Vec::new()
+            Some(fmt) => {
+                match std::str::from_utf8(&bytes)
+                    .map_err(|e| (Loc::Unknown, format!("is not UTF-8 text ({e})")))
+                    .and_then(|t| parse_tree(fmt, t))
+                {
+                    Ok(root) if is_manifest(&root) => {
+                        sink.push(f.loc, &f.field, "names a manifest; expected a request file ({defaults, requests} or CSV)");
+                        Vec::new()
+                    }
+                    Ok(root) => requests::document(&root, &outer, &mut fsink, &f.path),
+                    Err((loc, msg)) => {
+                        fsink.push(loc, "syntax", msg);
+                        Vec::new()
+                    }
                 }
-                Ok(root) => requests::document(&root, &outer, &mut fsink, &f.path),
-                Err((loc, msg)) => {
-                    fsink.push(loc, "syntax", msg);
-                    Vec::new()
-                }
-            },
+            }
             None => Vec::new(),
         };
         out.sources.push(f.path.clone());
@@ -198,7 +237,10 @@ pub enum CliValue {
 
 fn cells(pairs: impl Iterator<Item = (String, CliValue)>) -> Node {
     let loc = Loc::Unknown;
-    let cell = |s: String| Node { value: Value::Cell(s), loc };
+    let cell = |s: String| Node {
+        value: Value::Cell(s),
+        loc,
+    };
     Node {
         value: Value::Map(
             pairs
@@ -207,7 +249,10 @@ fn cells(pairs: impl Iterator<Item = (String, CliValue)>) -> Node {
                     key_loc: loc,
                     node: match v {
                         CliValue::Text(s) => cell(s),
-                        CliValue::List(l) => Node { value: Value::Seq(l.into_iter().map(cell).collect()), loc },
+                        CliValue::List(l) => Node {
+                            value: Value::Seq(l.into_iter().map(cell).collect()),
+                            loc,
+                        },
                     },
                 })
                 .collect(),
@@ -245,19 +290,34 @@ impl Mode {
 ///
 /// # Errors
 /// [`ManifestError`] with every problem found, the file shown as `<command line>`.
-pub fn from_command_line(mode: Mode, data_dir: &Path, fields: Vec<(&str, CliValue)>) -> Result<Manifest, ManifestError> {
+pub fn from_command_line(
+    mode: Mode,
+    data_dir: &Path,
+    fields: Vec<(&str, CliValue)>,
+) -> Result<Manifest, ManifestError> {
     let file = PathBuf::from("<command line>");
     let table = cells(fields.into_iter().map(|(k, v)| (k.to_owned(), v)));
     let root = Node {
-        value: Value::Map(vec![Entry { key: mode.key().to_owned(), key_loc: Loc::Unknown, node: table }]),
+        value: Value::Map(vec![Entry {
+            key: mode.key().to_owned(),
+            key_loc: Loc::Unknown,
+            node: table,
+        }]),
         loc: Loc::Unknown,
     };
     let mut sink = Sink::new(file.clone());
-    let mut manifest = Manifest { sources: Vec::new(), data_dir: data_dir.to_path_buf(), jobs: Vec::new() };
+    let mut manifest = Manifest {
+        sources: Vec::new(),
+        data_dir: data_dir.to_path_buf(),
+        jobs: Vec::new(),
+    };
     manifest_from_tree(&root, &mut sink, &file, Path::new("."), &mut manifest);
     if sink.diags.is_empty() {
         Ok(manifest)
     } else {
-        Err(ManifestError::Invalid { path: file, diagnostics: sink.diags })
+        Err(ManifestError::Invalid {
+            path: file,
+            diagnostics: sink.diags,
+        })
     }
 }

@@ -34,8 +34,7 @@ impl DeviceCode {
     pub fn new(s: &str) -> Result<Self, String> {
         let ok = !s.is_empty()
             && !s.starts_with('.')
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if ok {
             Ok(Self(Arc::from(s)))

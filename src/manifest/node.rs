@@ -298,8 +298,9 @@ mod tests {
 
     #[test]
     fn toml_locations() {
-        let n = parse_toml("version = 1\n[defaults]\ndevice = \"X\"\nstart = 2024-04-01T12:00:00Z\n")
-            .unwrap();
+        let n =
+            parse_toml("version = 1\n[defaults]\ndevice = \"X\"\nstart = 2024-04-01T12:00:00Z\n")
+                .unwrap();
         let m = map(&n);
         assert_eq!(m[0].key, "version");
         let d = map(&m[1].node);
@@ -322,7 +323,8 @@ mod tests {
 
     #[test]
     fn json_with_tabs_and_escapes() {
-        let text = "{\n\t\"requests\": [\n\t\t{\"a\": \"x\\/y\\u00e9\", \"b\": 1e2, \"c\": null}\n\t]\n}";
+        let text =
+            "{\n\t\"requests\": [\n\t\t{\"a\": \"x\\/y\\u00e9\", \"b\": 1e2, \"c\": null}\n\t]\n}";
         let n = parse_json(text).unwrap();
         let Value::Seq(s) = &map(&n)[0].node.value else {
             panic!()

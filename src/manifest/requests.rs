@@ -45,8 +45,20 @@ impl<'a> Resolver<'a> {
         r
     }
 
-    fn resolve(&self, req: &Layer, sink: &mut Sink, loc: Loc, path: &str, what: &Arc<str>) -> Option<Sourced> {
-        let layers = [req, self.outer.call, &self.file_defaults, self.outer.manifest_defaults];
+    fn resolve(
+        &self,
+        req: &Layer,
+        sink: &mut Sink,
+        loc: Loc,
+        path: &str,
+        what: &Arc<str>,
+    ) -> Option<Sourced> {
+        let layers = [
+            req,
+            self.outer.call,
+            &self.file_defaults,
+            self.outer.manifest_defaults,
+        ];
         let cached = if resolve::inherits_product(req) {
             self.inherited.as_ref()
         } else {
@@ -64,7 +76,12 @@ impl<'a> Resolver<'a> {
 }
 
 /// Reads a `{defaults, requests}` document.
-pub(crate) fn document(root: &Node, outer: &Outer<'_>, sink: &mut Sink, file: &Path) -> Vec<Sourced> {
+pub(crate) fn document(
+    root: &Node,
+    outer: &Outer<'_>,
+    sink: &mut Sink,
+    file: &Path,
+) -> Vec<Sourced> {
     let Some(top) = fields::table(root, sink, "", &["defaults", "requests"]) else {
         return Vec::new();
     };
@@ -81,14 +98,21 @@ pub(crate) fn document(root: &Node, outer: &Outer<'_>, sink: &mut Sink, file: &P
         }
     }
     let Some(requests) = requests else {
-        sink.push(root.loc, "requests", "is missing; expected an array of requests");
+        sink.push(
+            root.loc,
+            "requests",
+            "is missing; expected an array of requests",
+        );
         return Vec::new();
     };
     let Value::Seq(items) = &requests.value else {
         sink.push(
             requests.loc,
             "requests",
-            format!("found {}, expected an array of requests", requests.describe()),
+            format!(
+                "found {}, expected an array of requests",
+                requests.describe()
+            ),
         );
         return Vec::new();
     };
@@ -119,11 +143,19 @@ pub(crate) fn csv(bytes: &[u8], outer: &Outer<'_>, sink: &mut Sink, file: &Path)
     let header = match records.next() {
         Some(Ok(h)) => h,
         Some(Err(e)) => {
-            sink.push(Loc::Row(1), "header", format!("cannot read the header: {e}"));
+            sink.push(
+                Loc::Row(1),
+                "header",
+                format!("cannot read the header: {e}"),
+            );
             return Vec::new();
         }
         None => {
-            sink.push(Loc::Row(1), "header", "the file is empty; expected a header row naming the fields");
+            sink.push(
+                Loc::Row(1),
+                "header",
+                "the file is empty; expected a header row naming the fields",
+            );
             return Vec::new();
         }
     };

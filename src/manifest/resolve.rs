@@ -42,8 +42,8 @@ pub(crate) fn products(
         Some(c) => Arc::clone(c),
         None => Arc::new(spectrogram_product(layers)),
     });
-    let audio = want_audio
-        .then(|| first(layers, |l| l.audio_extension).unwrap_or(AudioExtension::Flac));
+    let audio =
+        want_audio.then(|| first(layers, |l| l.audio_extension).unwrap_or(AudioExtension::Flac));
     Some(Products { spectrogram, audio })
 }
 
@@ -62,12 +62,18 @@ pub(crate) fn inherits_product(l: &Layer) -> bool {
 }
 
 /// The time zone for naive times.
-fn zone<'a>(layers: &[&'a Layer]) -> Zone {
+fn zone(layers: &[&Layer]) -> Zone {
     first(layers, |l| l.timezone.clone()).unwrap_or_default()
 }
 
 /// The device, or a "missing" diagnostic naming `key`.
-fn device(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str, key: &str) -> Option<DeviceCode> {
+fn device(
+    layers: &[&Layer],
+    sink: &mut Sink,
+    loc: Loc,
+    path: &str,
+    key: &str,
+) -> Option<DeviceCode> {
     let d = first(layers, |l| l.device.clone());
     if d.is_none() {
         sink.push(
@@ -79,7 +85,13 @@ fn device(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str, key: &str) -
     d
 }
 
-fn required<'a>(t: Option<&'a TimeText>, sink: &mut Sink, loc: Loc, path: &str, key: &str) -> Option<&'a TimeText> {
+fn required<'a>(
+    t: Option<&'a TimeText>,
+    sink: &mut Sink,
+    loc: Loc,
+    path: &str,
+    key: &str,
+) -> Option<&'a TimeText> {
     if t.is_none() {
         sink.push(
             loc,
@@ -91,16 +103,12 @@ fn required<'a>(t: Option<&'a TimeText>, sink: &mut Sink, loc: Loc, path: &str, 
 }
 
 /// A `[start, end)` span from a mode table; end must be after start.
-pub(crate) fn span(
-    layers: &[&Layer],
-    sink: &mut Sink,
-    loc: Loc,
-    path: &str,
-) -> Option<DeviceSpan> {
+pub(crate) fn span(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<DeviceSpan> {
     let own = layers.first()?;
     let device = device(layers, sink, loc, path, "device");
     let z = zone(layers);
-    let start = required(own.start.as_ref(), sink, loc, path, "start").and_then(|t| t.parse(&z, sink));
+    let start =
+        required(own.start.as_ref(), sink, loc, path, "start").and_then(|t| t.parse(&z, sink));
     let end_t = required(own.end.as_ref(), sink, loc, path, "end");
     let end = end_t.and_then(|t| t.parse(&z, sink));
     let (start, end, end_t) = (start?, end?, end_t?);
@@ -112,7 +120,11 @@ pub(crate) fn span(
         );
         return None;
     }
-    Some(DeviceSpan { device: device?, start, end })
+    Some(DeviceSpan {
+        device: device?,
+        start,
+        end,
+    })
 }
 
 /// Batch size from the layers, or the built-in default.
@@ -181,7 +193,10 @@ pub(crate) fn request(
         sink.push(
             dloc,
             &super::fields::join(path, "duration_seconds"),
-            format!("found both `end` ({:?}) and `duration_seconds`, expected one of them", e.text),
+            format!(
+                "found both `end` ({:?}) and `duration_seconds`, expected one of them",
+                e.text
+            ),
         );
         ok = false;
     }
@@ -207,7 +222,11 @@ pub(crate) fn request(
             e
         }
         None => {
-            let d = if is_instant { 0 } else { first(layers, |l| l.duration.map(|d| d.0)).unwrap_or(0) };
+            let d = if is_instant {
+                0
+            } else {
+                first(layers, |l| l.duration.map(|d| d.0)).unwrap_or(0)
+            };
             start.add_millis(d)
         }
     };
@@ -227,14 +246,22 @@ pub(crate) fn request(
         gap: first(layers, |l| l.gap).unwrap_or_default(),
         output_tag: first(layers, |l| l.output_tag.clone()),
         output_name: own.output_name.clone(),
-        label: own.label.clone().or_else(|| first(&layers[1..], |l| l.label.clone())),
+        label: own
+            .label
+            .clone()
+            .or_else(|| first(&layers[1..], |l| l.label.clone())),
         description: first(layers, |l| l.description.clone()),
         batch: batch(layers),
     })))
 }
 
 /// Resolves the instants of an `[[events]]` table.
-pub(crate) fn times(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Vec<UtcInstant>> {
+pub(crate) fn times(
+    layers: &[&Layer],
+    sink: &mut Sink,
+    loc: Loc,
+    path: &str,
+) -> Option<Vec<UtcInstant>> {
     let own = layers.first()?;
     let z = zone(layers);
     let texts = match &own.times {

@@ -40,9 +40,13 @@ pub(crate) struct Parsed {
     pub(crate) files: Vec<FileRef>,
 }
 
-fn each_table<'a>(node: &'a Node) -> Vec<(Option<usize>, &'a Node)> {
+fn each_table(node: &Node) -> Vec<(Option<usize>, &Node)> {
     match &node.value {
-        Value::Seq(items) => items.iter().enumerate().map(|(i, n)| (Some(i), n)).collect(),
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (Some(i), n))
+            .collect(),
         _ => vec![(None, node)],
     }
 }
@@ -61,14 +65,18 @@ pub(crate) fn manifest(root: &Node, sink: &mut Sink, file: &Path, dir: &Path) ->
     // Defaults first: the mode tables below depend on them.
     for e in &top {
         match e.key.as_str() {
-            "version" => {
-                if !matches!(e.node.value, Value::Int(1)) && !matches!(&e.node.value, Value::Cell(s) if s == "1") {
-                    sink.push(e.node.loc, "version", format!("found {}, expected 1", e.node.describe()));
-                }
+            "version" if !matches!(&e.node.value, Value::Int(1)) => {
+                sink.push(
+                    e.node.loc,
+                    "version",
+                    format!("found {}, expected 1", e.node.describe()),
+                );
             }
             "data_dir" => p.data_dir = fields::string(&e.node, sink, "data_dir"),
             "defaults" => {
-                if let Some(d) = fields::table(&e.node, sink, "defaults", layer::MANIFEST_DEFAULT_FIELDS) {
+                if let Some(d) =
+                    fields::table(&e.node, sink, "defaults", layer::MANIFEST_DEFAULT_FIELDS)
+                {
                     p.defaults = layer::read(&d, sink, "defaults");
                 }
             }
@@ -142,7 +150,8 @@ fn range(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Job
 
 fn audio(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Job> {
     let span = resolve::span(layers, sink, loc, path)?;
-    let ext = layer::first(layers, |l| l.audio_extension).unwrap_or(super::model::AudioExtension::Flac);
+    let ext =
+        layer::first(layers, |l| l.audio_extension).unwrap_or(super::model::AudioExtension::Flac);
     Some(Job::Range {
         span,
         products: super::model::Products {
@@ -156,8 +165,17 @@ fn audio(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Job
 fn sample(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Job> {
     let products = resolve::products(layers, None, sink, loc, path);
     let total = layers[0].total;
-    if total.is_none() && !sink.diags.iter().any(|d| d.field == format!("{path}.total_spectrograms")) {
-        sink.push(loc, &format!("{path}.total_spectrograms"), "is missing; expected a positive whole number");
+    if total.is_none()
+        && !sink
+            .diags
+            .iter()
+            .any(|d| d.field == format!("{path}.total_spectrograms"))
+    {
+        sink.push(
+            loc,
+            &format!("{path}.total_spectrograms"),
+            "is missing; expected a positive whole number",
+        );
     }
     let span = resolve::span(layers, sink, loc, path)?;
     let (total, products) = (total?, products?);
@@ -189,7 +207,11 @@ fn events(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Jo
     let products = resolve::products(layers, None, sink, loc, path);
     let device = layer::first(layers, |l| l.device.clone());
     if device.is_none() {
-        sink.push(loc, &format!("{path}.device"), "is missing; expected a device code such as \"ICLISTENHF6324\"");
+        sink.push(
+            loc,
+            &format!("{path}.device"),
+            "is missing; expected a device code such as \"ICLISTENHF6324\"",
+        );
     }
     let times = resolve::times(layers, sink, loc, path)?;
     let (before, after) = layer::padding(&layers[..1]);

@@ -60,7 +60,13 @@ impl Builder {
     }
 
     /// Adds (or finds) the fetch items for these windows; returns their ids in order.
-    fn windows(&mut self, device: &DeviceCode, product: &FetchProduct, windows: impl Iterator<Item = Window5m>, batch: u32) -> Vec<ItemId> {
+    fn windows(
+        &mut self,
+        device: &DeviceCode,
+        product: &FetchProduct,
+        windows: impl Iterator<Item = Window5m>,
+        batch: u32,
+    ) -> Vec<ItemId> {
         let d = self.device(device);
         let p = self.product(product);
         self.batches.note(d, p, batch);
@@ -89,7 +95,13 @@ impl Builder {
         v
     }
 
-    fn add_all(&mut self, device: &DeviceCode, products: &Products, windows: &[Window5m], batch: u32) {
+    fn add_all(
+        &mut self,
+        device: &DeviceCode,
+        products: &Products,
+        windows: &[Window5m],
+        batch: u32,
+    ) {
         for p in Self::products_of(products) {
             self.windows(device, &p, windows.iter().copied(), batch);
         }
@@ -98,18 +110,39 @@ impl Builder {
     /// Adds one job.
     pub(crate) fn add(&mut self, s: &Sourced) {
         match &s.job {
-            Job::Range { span, products, batch } => {
+            Job::Range {
+                span,
+                products,
+                batch,
+            } => {
                 let w: Vec<Window5m> = Window5m::covering(span.start, span.end).collect();
                 self.add_all(&span.device, products, &w, *batch);
             }
-            Job::Sample { span, products, total, per_request } => {
+            Job::Sample {
+                span,
+                products,
+                total,
+                per_request,
+            } => {
                 let w = sample_windows(span.start, span.end, *total, *per_request);
                 self.add_all(&span.device, products, &w, *per_request);
             }
-            Job::Events { device, times, pad_before_ms, pad_after_ms, products, per_request } => {
+            Job::Events {
+                device,
+                times,
+                pad_before_ms,
+                pad_after_ms,
+                products,
+                per_request,
+            } => {
                 let mut w: Vec<Window5m> = times
                     .iter()
-                    .flat_map(|t| Window5m::covering(t.add_millis(-pad_before_ms), t.add_millis(*pad_after_ms)))
+                    .flat_map(|t| {
+                        Window5m::covering(
+                            t.add_millis(-pad_before_ms),
+                            t.add_millis(*pad_after_ms),
+                        )
+                    })
                     .collect();
                 w.sort_unstable();
                 w.dedup();
@@ -121,7 +154,12 @@ impl Builder {
 
     fn request(&mut self, r: &Request, origin: &Origin) {
         for p in Self::products_of(&r.products) {
-            let ids = self.windows(&r.span.device, &p, Window5m::covering(r.span.start, r.span.end), r.batch);
+            let ids = self.windows(
+                &r.span.device,
+                &p,
+                Window5m::covering(r.span.start, r.span.end),
+                r.batch,
+            );
             if !r.clip {
                 continue;
             }
@@ -161,7 +199,12 @@ impl Builder {
 }
 
 /// The sampled windows (see the module docs).
-pub(crate) fn sample_windows(start: UtcInstant, end: UtcInstant, total: u32, per: u32) -> Vec<Window5m> {
+pub(crate) fn sample_windows(
+    start: UtcInstant,
+    end: UtcInstant,
+    total: u32,
+    per: u32,
+) -> Vec<Window5m> {
     let first = Window5m::ceil(start);
     let available = first.slots_until(Window5m::floor(end)).max(0);
     let total = i64::from(total).min(available);
@@ -174,7 +217,11 @@ pub(crate) fn sample_windows(start: UtcInstant, end: UtcInstant, total: u32, per
     let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
     for b in 0..blocks {
         let size = per.min(total - b * per);
-        let offset = if blocks > 1 { b * per + (b * free) / (blocks - 1) } else { 0 };
+        let offset = if blocks > 1 {
+            b * per + (b * free) / (blocks - 1)
+        } else {
+            0
+        };
         out.extend((0..size).map(|k| first.offset(offset + k)));
     }
     out
@@ -194,7 +241,13 @@ fn duration_text(ms: i64) -> String {
 pub(crate) fn sanitise(part: &str) -> String {
     let mut s: String = part
         .chars()
-        .map(|c| if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') { '_' } else { c })
+        .map(|c| {
+            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     while s.contains("..") {
         s = s.replace("..", "_");
@@ -214,7 +267,9 @@ fn output_path(r: &Request, product: ClipProduct) -> String {
             let n = sanitise(n);
             let lower = n.to_ascii_lowercase();
             match lower.strip_suffix(ext) {
-                Some(stem) if stem.ends_with('.') && stem.len() > 1 => n[..stem.len() - 1].to_owned(),
+                Some(stem) if stem.ends_with('.') && stem.len() > 1 => {
+                    n[..stem.len() - 1].to_owned()
+                }
                 _ => n,
             }
         }

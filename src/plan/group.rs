@@ -22,7 +22,10 @@ impl Contribution {
     }
 
     fn get(&self, device: u32, product: u32) -> u32 {
-        self.0.get(&(device, product)).copied().unwrap_or(crate::manifest::model::DEFAULT_BATCH)
+        self.0
+            .get(&(device, product))
+            .copied()
+            .unwrap_or(crate::manifest::model::DEFAULT_BATCH)
     }
 }
 
@@ -58,7 +61,9 @@ pub(crate) fn group(
     for (d, p, w, id) in fetch {
         let n = batches.get(d, p) as usize;
         let extend = match (current, out.last()) {
-            (Some((cd, cp, _)), Some(g)) => cd == d && cp == p && g.last.next() == w && g.items.len() < n,
+            (Some((cd, cp, _)), Some(g)) => {
+                cd == d && cp == p && g.last.next() == w && g.items.len() < n
+            }
             _ => false,
         };
         if extend {

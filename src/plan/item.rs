@@ -13,7 +13,9 @@
 //!   million items hash in well under a second); a unit test checks it against a
 //!   key-sorting serialisation.
 
-use crate::manifest::{AudioExtension, DeviceCode, GapPolicy, SpectrogramFormat, SpectrogramProduct};
+use crate::manifest::{
+    AudioExtension, DeviceCode, GapPolicy, SpectrogramFormat, SpectrogramProduct,
+};
 use crate::time::{UtcInstant, Window5m};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -273,14 +275,21 @@ mod tests {
         let dev = DeviceCode::new("ICLISTENHF6324").unwrap();
         let mut o = BTreeMap::new();
         o.insert("dpo_spectralDataDownsample".to_owned(), "2".to_owned());
-        let p = FetchProduct::Spectrogram(Arc::new(SpectrogramProduct::new(SpectrogramFormat::Mat, o)));
+        let p =
+            FetchProduct::Spectrogram(Arc::new(SpectrogramProduct::new(SpectrogramFormat::Mat, o)));
         let w = Window5m::floor(UtcInstant::parse("2024-04-01T12:34:50Z").unwrap());
         let bytes = fetch_canonical(&dev, &p, w);
         let text = String::from_utf8(bytes.clone()).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(text, sorted(&v));
-        assert!(text.contains(r#""window_start":"2024-04-01T12:30:00.000Z""#), "{text}");
-        assert!(text.contains(r#""dpo_spectrogramConcatenation":"None""#), "{text}");
+        assert!(
+            text.contains(r#""window_start":"2024-04-01T12:30:00.000Z""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""dpo_spectrogramConcatenation":"None""#),
+            "{text}"
+        );
         assert_eq!(fetch_id(&dev, &p, w).as_str().len(), 64);
         let a = FetchProduct::Audio(AudioExtension::Flac.preference());
         let text = String::from_utf8(fetch_canonical(&dev, &a, w)).unwrap();

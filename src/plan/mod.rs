@@ -22,7 +22,9 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum PlanError {
     /// Two clips would write the same output file.
-    #[error("two clips would write {output}: {first} and {second} (give one an `output_name` or `output_tag`)")]
+    #[error(
+        "two clips would write {output}: {first} and {second} (give one an `output_name` or `output_tag`)"
+    )]
     OutputCollision {
         /// The output path, relative to `data_dir`.
         output: String,
@@ -72,10 +74,16 @@ impl Plan {
     pub fn build(manifests: &[Manifest]) -> Result<Self, Vec<PlanError>> {
         let mut b = build::Builder::default();
         let mut errors = Vec::new();
-        let data_dir = manifests.first().map(|m| m.data_dir.clone()).unwrap_or_else(|| PathBuf::from("data"));
+        let data_dir = manifests
+            .first()
+            .map(|m| m.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("data"));
         for m in manifests {
             if m.data_dir != data_dir {
-                errors.push(PlanError::DataDirMismatch { first: data_dir.clone(), second: m.data_dir.clone() });
+                errors.push(PlanError::DataDirMismatch {
+                    first: data_dir.clone(),
+                    second: m.data_dir.clone(),
+                });
             }
             for job in &m.jobs {
                 b.add(job);
@@ -94,7 +102,12 @@ impl Plan {
                 window: *w,
             }));
         }
-        let requests = group::group(std::mem::take(&mut b.fetch), &b.devices, &b.products, &b.batches);
+        let requests = group::group(
+            std::mem::take(&mut b.fetch),
+            &b.devices,
+            &b.products,
+            &b.batches,
+        );
         items.extend(b.clips.into_iter().map(Item::Clip));
         items.sort_unstable_by(|a, b| a.id().cmp(b.id()));
         items.dedup_by(|a, b| a.id() == b.id());
@@ -108,7 +121,10 @@ impl Plan {
             requests,
             hash: hex::encode(h.finalize()),
             context: PlanContext {
-                manifests: manifests.iter().flat_map(|m| m.sources.iter().cloned()).collect(),
+                manifests: manifests
+                    .iter()
+                    .flat_map(|m| m.sources.iter().cloned())
+                    .collect(),
                 data_dir,
             },
         })

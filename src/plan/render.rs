@@ -103,7 +103,11 @@ pub fn to_json(plan: &Plan) -> String {
             items: &r.items,
         })
         .collect();
-    let doc = JsonPlan { plan_hash: &plan.hash, items, requests };
+    let doc = JsonPlan {
+        plan_hash: &plan.hash,
+        items,
+        requests,
+    };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
@@ -125,7 +129,11 @@ pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
     let mut rows: BTreeMap<(String, String), Row> = BTreeMap::new();
     let label = |p: &FetchProduct| match p {
         FetchProduct::Spectrogram(s) => {
-            let opts: Vec<String> = s.options().iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let opts: Vec<String> = s
+                .options()
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             format!("spectrogram {} ({})", s.format().as_str(), opts.join(", "))
         }
         FetchProduct::Audio(e) => {
@@ -137,7 +145,9 @@ pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
     for item in &plan.items {
         match item {
             Item::Fetch(f) => {
-                let r = rows.entry((f.device.to_string(), label(&f.product))).or_default();
+                let r = rows
+                    .entry((f.device.to_string(), label(&f.product)))
+                    .or_default();
                 r.windows += 1;
                 fetch_total += 1;
                 if done.contains(&f.id) {
@@ -147,7 +157,10 @@ pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
                 }
             }
             Item::Clip(c) => {
-                let key = (c.device.to_string(), format!("clips {} {}", c.product.kind(), c.product.format()));
+                let key = (
+                    c.device.to_string(),
+                    format!("clips {} {}", c.product.kind(), c.product.format()),
+                );
                 rows.entry(key).or_default().clips += 1;
                 clip_total += 1;
                 if done.contains(&c.id) {
@@ -157,7 +170,9 @@ pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
         }
     }
     for g in &plan.requests {
-        rows.entry((g.device.to_string(), label(&g.product))).or_default().requests += 1;
+        rows.entry((g.device.to_string(), label(&g.product)))
+            .or_default()
+            .requests += 1;
     }
     let mut out = String::new();
     let mut last_device = String::new();
