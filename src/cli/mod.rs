@@ -7,6 +7,7 @@
 mod debug;
 mod not_yet;
 mod plan;
+mod shortcuts;
 mod sim;
 
 use clap::{Parser, Subcommand};
@@ -60,15 +61,15 @@ enum Command {
     /// Serve the offline ONC simulator on a loopback address.
     Sim(sim::SimArgs),
     /// Every spectrogram in a date range (no manifest needed).
-    Range(not_yet::Args),
+    Range(shortcuts::RangeArgs),
     /// A uniform sample of spectrograms across a range.
-    Sample(not_yet::Args),
+    Sample(shortcuts::SampleArgs),
     /// Spectrograms for the windows holding given instants.
-    Events(not_yet::Args),
+    Events(shortcuts::EventsArgs),
     /// Audio files over a range.
-    Audio(not_yet::Args),
+    Audio(shortcuts::AudioArgs),
     /// Run a request file (JSON or CSV).
-    Requests(not_yet::Args),
+    Requests(shortcuts::RequestsArgs),
     /// Developer tools.
     #[command(hide = true, subcommand)]
     Debug(debug::DebugCommand),
@@ -81,15 +82,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan(args) => plan::exec(args),
         Command::Sim(args) => sim::exec(args),
         Command::Debug(cmd) => debug::exec(cmd),
-        Command::Run(_)
-        | Command::Watch(_)
-        | Command::Verify(_)
-        | Command::Gc(_)
-        | Command::Range(_)
-        | Command::Sample(_)
-        | Command::Events(_)
-        | Command::Audio(_)
-        | Command::Requests(_) => not_yet::exec(name),
+        Command::Range(args) => shortcuts::range(args),
+        Command::Sample(args) => shortcuts::sample(args),
+        Command::Events(args) => shortcuts::events(args),
+        Command::Audio(args) => shortcuts::audio(args),
+        Command::Requests(args) => shortcuts::requests(args),
+        Command::Run(_) | Command::Watch(_) | Command::Verify(_) | Command::Gc(_) => {
+            not_yet::exec(name)
+        }
     };
     match result {
         Ok(outcome) => outcome.into(),

@@ -1,0 +1,1 @@
+//! Raw types (schema only, for now).
