@@ -7,8 +7,11 @@
 mod debug;
 mod not_yet;
 mod plan;
+mod progress;
+mod run;
 mod shortcuts;
 mod sim;
+mod token;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -49,7 +52,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Fetch everything a manifest asks for, recording it in the lockfile.
-    Run(not_yet::Args),
+    Run(run::RunArgs),
     /// Show what a run would fetch, without touching the network.
     Plan(plan::PlanArgs),
     /// Run, then watch manifests and fetch only what changed.
@@ -80,6 +83,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let name = command_name(&cli.command);
     let result = match cli.command {
         Command::Plan(args) => plan::exec(args),
+        Command::Run(args) => run::exec(args),
         Command::Sim(args) => sim::exec(args),
         Command::Debug(cmd) => debug::exec(cmd),
         Command::Range(args) => shortcuts::range(args),
@@ -87,9 +91,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Events(args) => shortcuts::events(args),
         Command::Audio(args) => shortcuts::audio(args),
         Command::Requests(args) => shortcuts::requests(args),
-        Command::Run(_) | Command::Watch(_) | Command::Verify(_) | Command::Gc(_) => {
-            not_yet::exec(name)
-        }
+        Command::Watch(_) | Command::Verify(_) | Command::Gc(_) => not_yet::exec(name),
     };
     match result {
         Ok(outcome) => outcome.into(),

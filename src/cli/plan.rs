@@ -4,8 +4,9 @@
 //! what was expected) and the command exits 2.
 
 use super::Outcome;
+use crate::lock::Lockfile;
 use crate::manifest::{self, Manifest, ManifestError};
-use crate::plan::{Plan, render};
+use crate::plan::{Item, ItemId, Plan, render};
 use std::collections::HashSet;
 use std::io::Write as _;
 
@@ -21,9 +22,17 @@ pub(crate) struct PlanArgs {
 }
 
 pub(crate) fn exec(args: PlanArgs) -> anyhow::Result<Outcome> {
+    match load_all(&args.manifests) {
+        Some(loaded) => print_plan(&loaded, args.json),
+        None => Ok(Outcome::BadInput),
+    }
+}
+
+/// Loads every manifest, printing every error of every file; `None` if any failed.
+pub(crate) fn load_all(paths: &[std::path::PathBuf]) -> Option<Vec<Manifest>> {
     let mut loaded = Vec::new();
     let mut failed = false;
-    for path in &args.manifests {
+    for path in paths {
         match manifest::load(path) {
             Ok(m) => loaded.push(m),
             Err(e) => {
@@ -32,16 +41,13 @@ pub(crate) fn exec(args: PlanArgs) -> anyhow::Result<Outcome> {
             }
         }
     }
-    if failed {
-        return Ok(Outcome::BadInput);
-    }
-    print_plan(&loaded, args.json)
+    (!failed).then_some(loaded)
 }
 
-/// Builds and prints a plan; plan errors are printed and give [`Outcome::BadInput`].
-pub(crate) fn print_plan(manifests: &[Manifest], json: bool) -> anyhow::Result<Outcome> {
-    let plan = match Plan::build(manifests) {
-        Ok(p) => p,
+/// Builds a plan, printing its errors; `None` if there were any.
+pub(crate) fn build_or_report(manifests: &[Manifest]) -> Option<Plan> {
+    match Plan::build(manifests) {
+        Ok(p) => Some(p),
         Err(errors) => {
             print_lines(
                 &errors
@@ -49,14 +55,29 @@ pub(crate) fn print_plan(manifests: &[Manifest], json: bool) -> anyhow::Result<O
                     .map(|e| format!("error: {e}"))
                     .collect::<Vec<_>>(),
             );
-            return Ok(Outcome::BadInput);
+            None
         }
+    }
+}
+
+/// Builds and prints a plan; plan errors are printed and give [`Outcome::BadInput`].
+pub(crate) fn print_plan(manifests: &[Manifest], json: bool) -> anyhow::Result<Outcome> {
+    let Some(plan) = build_or_report(manifests) else {
+        return Ok(Outcome::BadInput);
     };
     let text = if json {
         render::to_json(&plan)
     } else {
-        // Hook: the lockfile's done items go here once the lockfile exists.
-        render::to_human(&plan, &HashSet::new())
+        let data_dir = &plan.context.data_dir;
+        let lock = Lockfile::load(&super::run::lock_path(manifests, data_dir)).unwrap_or_default();
+        let done: HashSet<ItemId> = plan
+            .items
+            .iter()
+            .map(Item::id)
+            .filter(|id| lock.is_satisfied(id.as_str(), data_dir))
+            .cloned()
+            .collect();
+        render::to_human(&plan, &done)
     };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

@@ -5,18 +5,20 @@
 
 use super::Outcome;
 use super::plan::{print_manifest_error, print_plan};
+use super::run::{NetArgs, OutputArgs, run_manifests};
 use crate::manifest::{self, CliValue, Mode};
 use std::path::PathBuf;
 
 /// Options every shortcut takes.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Common {
-    /// Print the plan instead of running.
+    /// Print the plan instead of running (with --json: the plan as JSON).
     #[arg(long)]
     plan: bool,
-    /// With --plan: print the plan as JSON.
-    #[arg(long, requires = "plan")]
-    json: bool,
+    #[command(flatten)]
+    net: NetArgs,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 /// What to fetch, as a manifest table writes it.
@@ -211,10 +213,9 @@ fn finish(
     data_dir: &std::path::Path,
     fields: Vec<(&str, CliValue)>,
     common: &Common,
-    name: &str,
 ) -> anyhow::Result<Outcome> {
     match manifest::from_command_line(mode, data_dir, fields) {
-        Ok(m) => run_or_plan(&[m], common, name),
+        Ok(m) => run_or_plan(&[m], common),
         Err(e) => {
             print_manifest_error(&e);
             Ok(Outcome::BadInput)
@@ -222,13 +223,11 @@ fn finish(
     }
 }
 
-fn run_or_plan(m: &[manifest::Manifest], common: &Common, name: &str) -> anyhow::Result<Outcome> {
+fn run_or_plan(m: &[manifest::Manifest], common: &Common) -> anyhow::Result<Outcome> {
     if common.plan {
-        print_plan(m, common.json)
+        print_plan(m, common.out.json())
     } else {
-        anyhow::bail!(
-            "running is not yet available; use `hydrofetch {name} --plan` to see the plan"
-        )
+        run_manifests(m, &common.net, common.out)
     }
 }
 
@@ -237,7 +236,7 @@ pub(crate) fn range(a: RangeArgs) -> anyhow::Result<Outcome> {
     let dir = span_fields(a.span, &mut f);
     text(&mut f, "spectrograms_per_batch", a.per_batch);
     product_fields(a.products, &mut f);
-    finish(Mode::Range, &dir, f, &a.common, "range")
+    finish(Mode::Range, &dir, f, &a.common)
 }
 
 pub(crate) fn sample(a: SampleArgs) -> anyhow::Result<Outcome> {
@@ -246,7 +245,7 @@ pub(crate) fn sample(a: SampleArgs) -> anyhow::Result<Outcome> {
     text(&mut f, "total_spectrograms", a.total);
     text(&mut f, "spectrograms_per_request", a.per_request);
     product_fields(a.products, &mut f);
-    finish(Mode::Sample, &dir, f, &a.common, "sample")
+    finish(Mode::Sample, &dir, f, &a.common)
 }
 
 pub(crate) fn events(a: EventsArgs) -> anyhow::Result<Outcome> {
@@ -259,14 +258,14 @@ pub(crate) fn events(a: EventsArgs) -> anyhow::Result<Outcome> {
     text(&mut f, "pad_after_seconds", a.pad_after_seconds);
     text(&mut f, "spectrograms_per_request", a.per_request);
     product_fields(a.products, &mut f);
-    finish(Mode::Events, &a.data_dir, f, &a.common, "events")
+    finish(Mode::Events, &a.data_dir, f, &a.common)
 }
 
 pub(crate) fn audio(a: AudioArgs) -> anyhow::Result<Outcome> {
     let mut f = Vec::new();
     let dir = span_fields(a.span, &mut f);
     text(&mut f, "audio_extension", a.audio_extension);
-    finish(Mode::Audio, &dir, f, &a.common, "audio")
+    finish(Mode::Audio, &dir, f, &a.common)
 }
 
 pub(crate) fn requests(a: RequestsArgs) -> anyhow::Result<Outcome> {
@@ -290,7 +289,7 @@ pub(crate) fn requests(a: RequestsArgs) -> anyhow::Result<Outcome> {
         .filter_map(|(k, v)| v.map(|v| (k, v)))
         .collect();
     match manifest::load_with(&a.file, &call) {
-        Ok(m) => run_or_plan(&[m], &a.common, "requests"),
+        Ok(m) => run_or_plan(&[m], &a.common),
         Err(e) => {
             print_manifest_error(&e);
             Ok(Outcome::BadInput)

@@ -1,0 +1,73 @@
+//! From a plan and a lockfile to the [`Job`] still to do.
+//!
+//! A fetch item is done when the lockfile has it and its files are on disk with their recorded
+//! sizes. The plan's ONC request groups are kept; pending items of a group are split into runs
+//! of contiguous windows, so a partly done group asks ONC only for what is missing.
+
+use super::job::{AudioGroup, Job, SpectrogramGroup, WantedItem};
+use crate::lock::Lockfile;
+use crate::plan::{FetchProduct, Plan};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The work left, and how many fetch items were already done.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pending {
+    /// What to fetch.
+    pub job: Job,
+    /// Fetch items of the plan.
+    pub total: usize,
+    /// Fetch items already done.
+    pub done_before: usize,
+}
+
+/// Computes what of `plan` is not yet done according to `lock` and `data_dir`.
+#[must_use]
+pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
+    let windows: HashMap<&str, crate::time::Window5m> = plan
+        .fetch_items()
+        .map(|f| (f.id.as_str(), f.window))
+        .collect();
+    let mut out = Pending {
+        total: windows.len(),
+        ..Pending::default()
+    };
+    for group in &plan.requests {
+        let mut runs: Vec<Vec<WantedItem>> = Vec::new();
+        for id in &group.items {
+            if lock.is_satisfied(id.as_str(), data_dir) {
+                out.done_before += 1;
+                continue;
+            }
+            let Some(&window) = windows.get(id.as_str()) else {
+                continue;
+            };
+            let item = WantedItem {
+                id: id.as_str().to_owned(),
+                window,
+            };
+            match runs.last_mut() {
+                Some(run) if run.last().is_some_and(|l| l.window.next() == window) => {
+                    run.push(item)
+                }
+                _ => runs.push(vec![item]),
+            }
+        }
+        for items in runs {
+            match &group.product {
+                FetchProduct::Spectrogram(p) => out.job.spectrograms.push(SpectrogramGroup {
+                    device: group.device.as_str().to_owned(),
+                    format: p.format().as_str().to_owned(),
+                    options: p.options().clone(),
+                    items,
+                }),
+                FetchProduct::Audio(exts) => out.job.audio.push(AudioGroup {
+                    device: group.device.as_str().to_owned(),
+                    extensions: exts.iter().map(|e| e.as_str().to_owned()).collect(),
+                    items,
+                }),
+            }
+        }
+    }
+    out
+}
