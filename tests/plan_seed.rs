@@ -220,13 +220,16 @@ fn sample_and_events_examples() {
 }
 
 #[test]
-fn shortcuts_without_plan_refuse_to_run() {
+fn shortcuts_without_plan_run_and_need_a_token() {
+    // Without --plan a shortcut runs; with no token anywhere it stops before any network use.
+    let empty = tempfile::tempdir().unwrap();
+    let csv = std::fs::canonicalize("manifests/requests-seed.csv").unwrap();
     Command::cargo_bin("hydrofetch")
         .unwrap()
-        .args(["requests", "manifests/requests-seed.csv"])
+        .current_dir(empty.path())
+        .env_remove("ONC_TOKEN")
+        .args(["requests".as_ref(), csv.as_os_str()])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains(
-            "running is not yet available; use",
-        ));
+        .stderr(predicates::str::contains("no ONC token"));
 }
