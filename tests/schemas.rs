@@ -24,7 +24,10 @@ fn check(name: &str, schema: &schemars::Schema) {
 #[test]
 fn schemas_are_current() {
     check("manifest.schema.json", &schemars::schema_for!(RawManifest));
-    check("requests.schema.json", &schemars::schema_for!(RawRequestDocument));
+    check(
+        "requests.schema.json",
+        &schemars::schema_for!(RawRequestDocument),
+    );
 }
 
 #[test]

@@ -324,7 +324,10 @@ mod tests {
         assert_eq!(props::<RawEvents>(), set(&events_fields()));
         assert_eq!(props::<RawAudio>(), set(AUDIO_FIELDS));
         assert_eq!(props::<RawRequestsRef>(), set(CALL_FIELDS));
-        assert_eq!(props::<RawManifest>(), set(crate::manifest::tables::TOP_FIELDS));
+        assert_eq!(
+            props::<RawManifest>(),
+            set(crate::manifest::tables::TOP_FIELDS)
+        );
         let mut defaults = set(REQUEST_FIELDS);
         for t in ["timestamp", "start", "end"] {
             defaults.remove(t);

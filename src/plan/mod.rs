@@ -13,7 +13,7 @@ pub mod render;
 pub use group::OncRequestGroup;
 pub use item::{ClipItem, ClipProduct, FetchItem, FetchProduct, Item, ItemId};
 
-use crate::manifest::{GapPolicy, Manifest};
+use crate::manifest::Manifest;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
@@ -146,6 +146,3 @@ impl Plan {
         })
     }
 }
-
-/// The gap policy a clip carries (re-exported for the executor).
-pub type Gap = GapPolicy;
