@@ -32,10 +32,10 @@ fn schemas_are_current() {
 
 #[test]
 fn example_request_documents_fit_the_raw_types() {
-    for f in ["manifests/requests-seed.json"] {
-        let text = std::fs::read_to_string(f).unwrap();
-        let _: RawRequestDocument = serde_json::from_str(&text).unwrap();
-    }
+    let text = std::fs::read_to_string("manifests/requests-seed.json").unwrap();
+    let _: RawRequestDocument = serde_json::from_str(&text).unwrap();
+    let text = std::fs::read_to_string("manifests/requests-seed.toml").unwrap();
+    let _: RawRequestDocument = toml::from_str(&text).unwrap();
     for f in ["range", "sample", "events", "audio", "requests"] {
         let text = std::fs::read_to_string(format!("manifests/{f}.json")).unwrap();
         let _: RawManifest = serde_json::from_str(&text).unwrap();
