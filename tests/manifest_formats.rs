@@ -184,3 +184,42 @@ fn naive_times_take_the_zone() {
     assert_eq!(items.len(), 1, "all three rows are 12:34:50Z: {v}");
     assert_eq!(items[0]["window_start"], "2024-04-01T12:30:00.000Z");
 }
+
+#[test]
+fn labels_are_not_identity_but_gap_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("g.csv");
+    let clip_id = |rows: &str| -> String {
+        std::fs::write(&p, format!("deviceCode,timestamp,clip,label,gap\n{rows}\n")).unwrap();
+        let v = plan(&p, &[]);
+        let c = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == "clip")
+            .unwrap();
+        c["id"].as_str().unwrap().to_owned()
+    };
+    let a = clip_id("X,2024-04-01T12:00:00Z,yes,first,");
+    let b = clip_id("X,2024-04-01T12:00:00Z,yes,second,fail");
+    let c = clip_id("X,2024-04-01T12:00:00Z,yes,first,split");
+    assert_eq!(a, b, "label is metadata and fail is the default gap policy");
+    assert_ne!(a, c, "the gap policy changes the output");
+    std::fs::write(
+        &p,
+        "deviceCode,timestamp,clip,gap\nX,2024-04-01T12:00:00Z,yes,bridge\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("hydrofetch")
+        .unwrap()
+        .arg("plan")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "row 2, column `gap`: found \"bridge\", expected one of `split`, `pad`, `fail`"
+        )
+    );
+}

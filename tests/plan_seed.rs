@@ -233,3 +233,21 @@ fn shortcuts_without_plan_run_and_need_a_token() {
         .code(2)
         .stderr(predicates::str::contains("no ONC token"));
 }
+
+#[test]
+fn human_summary_snapshot() {
+    let out = Command::cargo_bin("hydrofetch")
+        .unwrap()
+        .args(["plan", "manifests/quickstart.toml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap(), @r"
+    ICLISTENHF6324
+      + audio flac > wav: 12 windows in 2 ONC requests (12 to fetch, 0 already in the lockfile)
+      + spectrogram mat (dpo_spectrogramConcatenation=None): 12 windows in 2 ONC requests (12 to fetch, 0 already in the lockfile)
+
+    Plan 41cb265bf2c9: 24 fetch items (24 to fetch, 0 already in the lockfile) in 4 ONC requests; 0 clip items (0 to make).
+    Outputs under manifests/data.
+    ");
+}

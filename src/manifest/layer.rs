@@ -294,3 +294,44 @@ pub(crate) fn padding(layers: &[&Layer]) -> (i64, i64) {
     let after = first(layers, |l| l.pad_after.or(l.pad)).unwrap_or(0);
     (before, after)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::raw::*;
+    use std::collections::BTreeSet;
+
+    fn props<T: schemars::JsonSchema>() -> BTreeSet<String> {
+        let s = schemars::schema_for!(T);
+        s.get("properties")
+            .and_then(|p| p.as_object())
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    fn set(v: &[&str]) -> BTreeSet<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn validation_fields_match_the_raw_types() {
+        assert_eq!(props::<RawRequest>(), set(REQUEST_FIELDS));
+        assert_eq!(props::<RawManifestDefaults>(), set(MANIFEST_DEFAULT_FIELDS));
+        assert_eq!(props::<RawRange>(), set(&range_fields()));
+        assert_eq!(props::<RawSample>(), set(&sample_fields()));
+        assert_eq!(props::<RawEvents>(), set(&events_fields()));
+        assert_eq!(props::<RawAudio>(), set(AUDIO_FIELDS));
+        assert_eq!(props::<RawRequestsRef>(), set(CALL_FIELDS));
+        assert_eq!(
+            props::<RawManifest>(),
+            set(crate::manifest::tables::TOP_FIELDS)
+        );
+        let mut defaults = set(REQUEST_FIELDS);
+        for t in ["timestamp", "start", "end"] {
+            defaults.remove(t);
+        }
+        assert_eq!(defaults, set(REQUEST_DEFAULT_FIELDS));
+    }
+}

@@ -170,15 +170,13 @@ pub(crate) fn request(
         }
     };
     if is_instant && own.timestamp.is_some() && own.start.is_none() {
-        for (t, what) in [(&own.end, "end")] {
-            if let Some(t) = t {
-                sink.push(
-                    t.loc,
-                    &t.path,
-                    format!("found `{what}` with `timestamp`, expected `start` and `{what}`, or `timestamp` alone"),
-                );
-                ok = false;
-            }
+        if let Some(t) = &own.end {
+            sink.push(
+                t.loc,
+                &t.path,
+                "found `end` with `timestamp`, expected `start` and `end`, or `timestamp` alone",
+            );
+            ok = false;
         }
         if let Some((_, dloc)) = own.duration {
             sink.push(
@@ -246,10 +244,7 @@ pub(crate) fn request(
         gap: first(layers, |l| l.gap).unwrap_or_default(),
         output_tag: first(layers, |l| l.output_tag.clone()),
         output_name: own.output_name.clone(),
-        label: own
-            .label
-            .clone()
-            .or_else(|| first(&layers[1..], |l| l.label.clone())),
+        label: first(layers, |l| l.label.clone()),
         description: first(layers, |l| l.description.clone()),
         batch: batch(layers),
     })))

@@ -126,7 +126,7 @@ struct Row {
 /// counted apart and not fetched again.
 #[must_use]
 pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
-    let mut rows: BTreeMap<(String, String), Row> = BTreeMap::new();
+    let mut rows: BTreeMap<(String, u8, String), Row> = BTreeMap::new();
     let label = |p: &FetchProduct| match p {
         FetchProduct::Spectrogram(s) => {
             let opts: Vec<String> = s
@@ -146,7 +146,7 @@ pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
         match item {
             Item::Fetch(f) => {
                 let r = rows
-                    .entry((f.device.to_string(), label(&f.product)))
+                    .entry((f.device.to_string(), 0, label(&f.product)))
                     .or_default();
                 r.windows += 1;
                 fetch_total += 1;
@@ -159,7 +159,8 @@ pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
             Item::Clip(c) => {
                 let key = (
                     c.device.to_string(),
-                    format!("clips {} {}", c.product.kind(), c.product.format()),
+                    1,
+                    format!("clips: {} {}", c.product.kind(), c.product.format()),
                 );
                 rows.entry(key).or_default().clips += 1;
                 clip_total += 1;
@@ -170,25 +171,25 @@ pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
         }
     }
     for g in &plan.requests {
-        rows.entry((g.device.to_string(), label(&g.product)))
+        rows.entry((g.device.to_string(), 0, label(&g.product)))
             .or_default()
             .requests += 1;
     }
     let mut out = String::new();
     let mut last_device = String::new();
-    for ((device, what), r) in &rows {
+    for ((device, _, what), r) in &rows {
         if *device != last_device {
             let _ = writeln!(out, "{device}");
             last_device.clone_from(device);
         }
         if r.clips > 0 {
-            let _ = writeln!(out, "  + {what}: {}", r.clips);
+            let _ = writeln!(out, "  + {what}: {}", count(r.clips, "clip"));
         } else {
             let _ = writeln!(
                 out,
-                "  + {what}: {} windows in {} ONC requests ({} to fetch, {} already in the lockfile)",
-                r.windows,
-                r.requests,
+                "  + {what}: {} in {} ({} to fetch, {} already in the lockfile)",
+                count(r.windows, "window"),
+                count(r.requests, "ONC request"),
                 r.pending,
                 r.windows - r.pending
             );
@@ -207,4 +208,12 @@ pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
     );
     let _ = writeln!(out, "Outputs under {}.", plan.context.data_dir.display());
     out
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
