@@ -14,7 +14,23 @@ pub struct WantedItem {
     pub id: String,
     /// The slot.
     pub window: Window5m,
+    /// Whether the item must cover its whole slot (it feeds a clip): then it also takes the
+    /// file that started in the slot before and runs into this one. Otherwise a slot's file
+    /// is the one that starts inside it.
+    pub cover: bool,
 }
+
+impl WantedItem {
+    /// Whether a file spanning `[start, end)` belongs to this item.
+    #[must_use]
+    pub fn takes(&self, start: crate::time::UtcInstant, end: crate::time::UtcInstant) -> bool {
+        self.window.contains(start)
+            || (self.cover && start < self.window.start() && end > self.window.start())
+    }
+}
+
+/// The nominal length of an ONC source file, when nothing better is known.
+pub const NOMINAL_FILE_MILLIS: i64 = 300_000;
 
 /// Spectrograms (ONC product HSD) for contiguous slots: one `dataProductDelivery` request.
 #[derive(Debug, Clone, PartialEq, Eq)]

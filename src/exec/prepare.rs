@@ -24,6 +24,10 @@ pub struct Pending {
 /// Computes what of `plan` is not yet done according to `lock` and `data_dir`.
 #[must_use]
 pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
+    let clip_sources: std::collections::HashSet<&str> = plan
+        .clip_items()
+        .flat_map(|c| c.sources.iter().map(crate::plan::ItemId::as_str))
+        .collect();
     let windows: HashMap<&str, crate::time::Window5m> = plan
         .fetch_items()
         .map(|f| (f.id.as_str(), f.window))
@@ -45,6 +49,7 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
             let item = WantedItem {
                 id: id.as_str().to_owned(),
                 window,
+                cover: clip_sources.contains(id.as_str()),
             };
             match runs.last_mut() {
                 Some(run) if run.last().is_some_and(|l| l.window.next() == window) => {
