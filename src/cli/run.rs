@@ -107,6 +107,7 @@ pub(crate) fn run_manifests(
     let pending = crate::exec::pending(&plan, &lock, &data_dir);
     let journal = lock_path.with_file_name(crate::exec::STATE_FILE_NAME);
     let prepared = Prepared {
+        plan: plan.clone(),
         plan_hash: plan.hash.clone(),
         total_items: pending.total,
         done_before: pending.done_before,
@@ -138,6 +139,7 @@ pub(crate) fn lock_path(manifests: &[Manifest], data_dir: &Path) -> PathBuf {
 
 /// What `run` needs once a plan exists.
 pub(crate) struct Prepared {
+    pub(crate) plan: crate::plan::Plan,
     pub(crate) plan_hash: String,
     pub(crate) total_items: usize,
     pub(crate) done_before: usize,
@@ -199,6 +201,7 @@ async fn execute_async(
     started: Instant,
 ) -> anyhow::Result<Outcome> {
     let Prepared {
+        plan,
         plan_hash,
         total_items,
         done_before,
@@ -223,7 +226,15 @@ async fn execute_async(
         // Everything is locked and present: no network at all.
         (ExecOutcome::default(), 0, 0)
     } else {
-        let (client, _sim) = connect(net).await?;
+        let needs_network = !job.spectrograms.is_empty() || !job.audio.is_empty();
+        let (client, _sim) = if needs_network {
+            connect(net).await?
+        } else {
+            // Only clips of sources already on disk: no request will be made, so no token is
+            // needed; the client is never called.
+            let unused = Token::new("unused").ok_or_else(|| anyhow::anyhow!("token"))?;
+            (Client::new("http://127.0.0.1:9/", unused)?, None)
+        };
         let cancel = CancellationToken::new();
         watch_signals(cancel.clone(), Arc::clone(&reporter) as Arc<dyn Reporter>);
         let outcome = crate::exec::execute(
@@ -246,6 +257,12 @@ async fn execute_async(
         )
     };
     reporter.finish();
+    if outcome.fetched + outcome.no_data > 0 || !paths.data_dir.join("index.json").exists() {
+        let mut rows = crate::index::rows(&plan, &lock);
+        if !rows.is_empty() || paths.data_dir.exists() {
+            crate::index::write_index(&paths.data_dir, &mut rows)?;
+        }
+    }
     let summary = Summary {
         plan_hash: &plan_hash,
         items: ItemCounts {

@@ -153,6 +153,7 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
             } else {
                 String::new()
             },
+            gaps: Vec::new(),
             files: files.iter().map(|d| locked_file(&ctx, d)).collect(),
         };
         ctx.report(&ExecEvent::ItemDone {

@@ -4,8 +4,11 @@
 //! sizes. The plan's ONC request groups are kept; pending items of a group are split into runs
 //! of contiguous windows, so a partly done group asks ONC only for what is missing.
 
-use super::job::{AudioGroup, Job, SpectrogramGroup, WantedItem};
+use super::job::{AudioGroup, ClipJob, ClipKind, Job, SpectrogramGroup, WantedItem};
+use crate::clip::audio::AudioFormat;
 use crate::lock::Lockfile;
+use crate::manifest::{AudioExtension, SpectrogramFormat};
+use crate::plan::ClipProduct;
 use crate::plan::{FetchProduct, Plan};
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,9 +18,9 @@ use std::path::Path;
 pub struct Pending {
     /// What to fetch.
     pub job: Job,
-    /// Fetch items of the plan.
+    /// Items of the plan (fetch and clip).
     pub total: usize,
-    /// Fetch items already done.
+    /// Items already done.
     pub done_before: usize,
 }
 
@@ -73,6 +76,29 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
                 }),
             }
         }
+    }
+    for c in plan.clip_items() {
+        out.total += 1;
+        if lock.is_satisfied(c.id.as_str(), data_dir) {
+            out.done_before += 1;
+            continue;
+        }
+        let kind = match c.product {
+            ClipProduct::Audio(AudioExtension::Flac) => ClipKind::Audio(AudioFormat::Flac),
+            ClipProduct::Audio(AudioExtension::Wav) => ClipKind::Audio(AudioFormat::Wav),
+            ClipProduct::Spectrogram(SpectrogramFormat::Mat) => ClipKind::Mat,
+            ClipProduct::Spectrogram(SpectrogramFormat::Png) => ClipKind::Png,
+        };
+        out.job.clips.push(ClipJob {
+            id: c.id.as_str().to_owned(),
+            device: c.device.as_str().to_owned(),
+            kind,
+            start: c.start,
+            end: c.end,
+            sources: c.sources.iter().map(|s| s.as_str().to_owned()).collect(),
+            output: c.output.clone(),
+            gap: c.gap,
+        });
     }
     out
 }

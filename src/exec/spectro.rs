@@ -299,10 +299,11 @@ async fn finish(
                 Status::Done
             },
             reason: if found.is_empty() {
-                "ONC produced no spectrogram starting in this slot".into()
+                "ONC produced no spectrogram for this slot".into()
             } else {
                 String::new()
             },
+            gaps: Vec::new(),
             files: found.iter().map(|d| locked_file(ctx, d)).collect(),
         };
         ctx.report(&ExecEvent::ItemDone {
