@@ -12,6 +12,7 @@ mod run;
 mod shortcuts;
 mod sim;
 mod token;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -58,9 +59,9 @@ enum Command {
     /// Run, then watch manifests and fetch only what changed.
     Watch(not_yet::Args),
     /// Re-hash every locked file and report mismatches.
-    Verify(not_yet::Args),
+    Verify(verify::VerifyArgs),
     /// Remove outputs of items no manifest asks for any more.
-    Gc(not_yet::Args),
+    Gc(verify::GcArgs),
     /// Serve the offline ONC simulator on a loopback address.
     Sim(sim::SimArgs),
     /// Every spectrogram in a date range (no manifest needed).
@@ -84,6 +85,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Plan(args) => plan::exec(args),
         Command::Run(args) => run::exec(args),
+        Command::Verify(args) => verify::verify(args),
+        Command::Gc(args) => verify::gc(args),
         Command::Sim(args) => sim::exec(args),
         Command::Debug(cmd) => debug::exec(cmd),
         Command::Range(args) => shortcuts::range(args),
@@ -91,7 +94,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Events(args) => shortcuts::events(args),
         Command::Audio(args) => shortcuts::audio(args),
         Command::Requests(args) => shortcuts::requests(args),
-        Command::Watch(_) | Command::Verify(_) | Command::Gc(_) => not_yet::exec(name),
+        Command::Watch(_) => not_yet::exec(name),
     };
     match result {
         Ok(outcome) => outcome.into(),
