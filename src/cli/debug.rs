@@ -36,10 +36,16 @@ pub(crate) enum DebugCommand {
 pub(crate) fn exec(cmd: DebugCommand) -> anyhow::Result<Outcome> {
     match cmd {
         DebugCommand::Inspect { file, json } => {
-            let found = inspect::inspect(&file).with_context(|| format!("cannot inspect {}", file.display()))?;
-            let text = if json { format!("{}\n", found.to_json()) } else { found.to_text() };
+            let found = inspect::inspect(&file)
+                .with_context(|| format!("cannot inspect {}", file.display()))?;
+            let text = if json {
+                format!("{}\n", found.to_json())
+            } else {
+                found.to_text()
+            };
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).context("cannot write to stdout")?;
+            out.write_all(text.as_bytes())
+                .context("cannot write to stdout")?;
             out.flush().context("cannot write to stdout")?;
         }
         DebugCommand::WriteSample { kind, out } => {

@@ -45,7 +45,9 @@ pub fn sniff(path: &Path) -> Result<FormatKind, FormatError> {
     } else if head.len() == 128 && matches!(&head[126..128], b"IM" | b"MI") {
         FormatKind::Mat
     } else {
-        return Err(FormatError::BadMagic { expected: FormatKind::Any });
+        return Err(FormatError::BadMagic {
+            expected: FormatKind::Any,
+        });
     })
 }
 
@@ -94,10 +96,16 @@ pub fn mat_value_json(v: &MatValue) -> Value {
     o.insert("dims".into(), json!(v.dims()));
     match v {
         MatValue::Double { data, .. } => {
-            o.insert("data".into(), Value::Array(data.iter().map(|&x| float(x)).collect()));
+            o.insert(
+                "data".into(),
+                Value::Array(data.iter().map(|&x| float(x)).collect()),
+            );
         }
         MatValue::Single { data, .. } => {
-            o.insert("data".into(), Value::Array(data.iter().map(|&x| float(f64::from(x))).collect()));
+            o.insert(
+                "data".into(),
+                Value::Array(data.iter().map(|&x| float(f64::from(x))).collect()),
+            );
         }
         MatValue::Int { data, .. } => {
             o.insert("data".into(), json!(data));
@@ -109,11 +117,17 @@ pub fn mat_value_json(v: &MatValue) -> Value {
             o.insert("text".into(), json!(s));
         }
         MatValue::Struct(fields) => {
-            let f: Map<String, Value> = fields.iter().map(|(n, v)| (n.clone(), mat_value_json(v))).collect();
+            let f: Map<String, Value> = fields
+                .iter()
+                .map(|(n, v)| (n.clone(), mat_value_json(v)))
+                .collect();
             o.insert("fields".into(), Value::Object(f));
         }
         MatValue::Cell { data, .. } => {
-            o.insert("data".into(), Value::Array(data.iter().map(mat_value_json).collect()));
+            o.insert(
+                "data".into(),
+                Value::Array(data.iter().map(mat_value_json).collect()),
+            );
         }
     }
     Value::Object(o)
@@ -127,7 +141,10 @@ impl Inspected {
             Self::Wav(a) => audio_json("wav", a),
             Self::Flac(a) => audio_json("flac", a),
             Self::Mat(vars) => {
-                let v: Map<String, Value> = vars.iter().map(|(n, v)| (n.clone(), mat_value_json(v))).collect();
+                let v: Map<String, Value> = vars
+                    .iter()
+                    .map(|(n, v)| (n.clone(), mat_value_json(v)))
+                    .collect();
                 json!({ "type": "mat", "variables": Value::Object(v) })
             }
             Self::Png(img) => json!({
@@ -146,8 +163,16 @@ impl Inspected {
         let mut s = String::new();
         match self {
             Self::Wav(a) | Self::Flac(a) => {
-                let kind = if matches!(self, Self::Wav(_)) { "wav" } else { "flac" };
-                let fmt = if a.spec.format == SampleFormat::Int { "int" } else { "float" };
+                let kind = if matches!(self, Self::Wav(_)) {
+                    "wav"
+                } else {
+                    "flac"
+                };
+                let fmt = if a.spec.format == SampleFormat::Int {
+                    "int"
+                } else {
+                    "float"
+                };
                 let _ = writeln!(
                     s,
                     "{kind}: {} Hz, {} channel(s), {}-bit {fmt}, {} frames ({:.3} s)",
@@ -165,7 +190,11 @@ impl Inspected {
                 }
             }
             Self::Png(img) => {
-                let _ = writeln!(s, "png: {}x{}, {} channels", img.width, img.height, img.channels);
+                let _ = writeln!(
+                    s,
+                    "png: {}x{}, {} channels",
+                    img.width, img.height, img.channels
+                );
             }
         }
         s
@@ -179,7 +208,12 @@ fn describe(s: &mut String, name: &str, v: &MatValue, depth: usize) {
         MatValue::Char(t) if t.chars().count() <= 60 => format!(" {t:?}"),
         _ => String::new(),
     };
-    let _ = writeln!(s, "{pad}{name}: {} {}{extra}", v.class_name(), dims.join("x"));
+    let _ = writeln!(
+        s,
+        "{pad}{name}: {} {}{extra}",
+        v.class_name(),
+        dims.join("x")
+    );
     if let MatValue::Struct(fields) = v {
         for (n, f) in fields {
             describe(s, n, f, depth + 1);

@@ -46,7 +46,12 @@ pub fn int_audio(sample_rate: u32, channels: u16, bits: u16, frames: u64) -> Aud
         }
     }
     Audio {
-        spec: AudioSpec { sample_rate, channels, bits_per_sample: bits, format: SampleFormat::Int },
+        spec: AudioSpec {
+            sample_rate,
+            channels,
+            bits_per_sample: bits,
+            format: SampleFormat::Int,
+        },
         samples: Samples::Int(v),
     }
 }
@@ -61,7 +66,12 @@ pub fn float_audio(sample_rate: u32, channels: u16, frames: u64) -> Audio {
         }
     }
     Audio {
-        spec: AudioSpec { sample_rate, channels, bits_per_sample: 32, format: SampleFormat::Float },
+        spec: AudioSpec {
+            sample_rate,
+            channels,
+            bits_per_sample: 32,
+            format: SampleFormat::Float,
+        },
         samples: Samples::Float(v),
     }
 }
@@ -85,14 +95,46 @@ pub fn mat_sample() -> Vec<(String, MatValue)> {
     psd[1] = f64::NAN;
     psd[2] = f64::NEG_INFINITY;
     let inner = MatValue::Struct(vec![
-        ("v".into(), MatValue::Int { class: IntClass::Int32, dims: vec![1, 3], data: vec![-2_147_483_648, 0, 2_147_483_647] }),
-        ("flag".into(), MatValue::Logical { dims: vec![1, 2], data: vec![true, false] }),
-        ("s".into(), MatValue::Single { dims: vec![1, 2], data: vec![0.25, -2.5] }),
-        ("u".into(), MatValue::Int { class: IntClass::UInt8, dims: vec![1, 2], data: vec![0, 255] }),
+        (
+            "v".into(),
+            MatValue::Int {
+                class: IntClass::Int32,
+                dims: vec![1, 3],
+                data: vec![-2_147_483_648, 0, 2_147_483_647],
+            },
+        ),
+        (
+            "flag".into(),
+            MatValue::Logical {
+                dims: vec![1, 2],
+                data: vec![true, false],
+            },
+        ),
+        (
+            "s".into(),
+            MatValue::Single {
+                dims: vec![1, 2],
+                data: vec![0.25, -2.5],
+            },
+        ),
+        (
+            "u".into(),
+            MatValue::Int {
+                class: IntClass::UInt8,
+                dims: vec![1, 2],
+                data: vec![0, 255],
+            },
+        ),
     ]);
     vec![
         ("PSD".into(), MatValue::matrix(rows, cols, psd)),
-        ("freq".into(), MatValue::Double { dims: vec![rows, 1], data: (0..rows).map(|r| r as f64 * 10.0).collect() }),
+        (
+            "freq".into(),
+            MatValue::Double {
+                dims: vec![rows, 1],
+                data: (0..rows).map(|r| r as f64 * 10.0).collect(),
+            },
+        ),
         ("label".into(), MatValue::Char("hydrofetch sample é".into())),
         (
             "S".into(),
@@ -112,9 +154,19 @@ pub fn png_sample(channels: u8) -> Image {
     let mut data = Vec::with_capacity((w * h) as usize * usize::from(channels));
     for y in 0..h {
         for x in 0..w {
-            let px = [((x * 31) ^ (y * 17)) & 255, (x + 2 * y) & 255, (x * y) & 255, (255 - x) & 255];
+            let px = [
+                ((x * 31) ^ (y * 17)) & 255,
+                (x + 2 * y) & 255,
+                (x * y) & 255,
+                (255 - x) & 255,
+            ];
             data.extend(px.iter().take(usize::from(channels)).map(|&b| b as u8));
         }
     }
-    Image { width: w, height: h, channels, data }
+    Image {
+        width: w,
+        height: h,
+        channels,
+        data,
+    }
 }

@@ -1,1 +1,5 @@
 //! The offline ONC Oceans 3.0 simulator.
+
+// Synthetic data (signal helper): keep these lines together.
+pub mod events;
+pub mod signal;
