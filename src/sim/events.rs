@@ -155,7 +155,7 @@ fn hour_calls(spec: &SignalSpec, h: i64) -> Vec<SynthEvent> {
                 f_start_hz: u32::try_from(f0.max(1)).unwrap_or(1),
                 f_end_hz: u32::try_from(f1.max(2)).unwrap_or(2),
                 harmonics,
-                level_db: i32::try_from(rng.range(112, 128)).unwrap_or(120),
+                level_db: i32::try_from(rng.range(118, 134)).unwrap_or(126),
                 noise_key: 0,
             }
         })
@@ -180,7 +180,7 @@ fn block_ship(spec: &SignalSpec, blk: i64) -> Option<SynthEvent> {
         f_start_hz: u32::try_from(f0).unwrap_or(60),
         f_end_hz: u32::try_from(f0).unwrap_or(60),
         harmonics: u32::try_from(rng.range(3, 6)).unwrap_or(4),
-        level_db: i32::try_from(rng.range(118, 130)).unwrap_or(124),
+        level_db: i32::try_from(rng.range(134, 144)).unwrap_or(138),
         noise_key: rng.next(),
     })
 }
@@ -272,16 +272,17 @@ fn add_ship(
 ) {
     let r = i128::from(rate);
     let f0 = i128::from(ev.f_start_hz);
-    // Broadband: octaves 2..=7 of the ship's own noise (energy below ~rate/8), weighted up
-    // towards low frequencies; lines at 1/h amplitude.
+    // Broadband: the ship's own counter-based noise; lines at 1/h amplitude.
     let line_amp = amp * 0.5;
     let noise_amp = amp * 0.6;
     let lenf = len as f64;
     let mut bb = vec![0.0; out.len().min(usize::try_from(hi - lo).unwrap_or(0))];
-    let mut w = 0.25;
-    for k in 2..=7u32 {
+    // Octave 0 is white (the flat high-frequency floor of cavitation noise); lower octaves
+    // grow by 1.3× each, so the passage is loudest at low frequencies.
+    let mut w = 0.12;
+    for k in 0..=8u32 {
         add_octave(ev.noise_key, k, w, lo, &mut bb);
-        w *= 1.25;
+        w *= 1.3;
     }
     for ((o, i), b) in out.iter_mut().zip(lo..hi).zip(bb) {
         let n = i - on;

@@ -2,4 +2,7 @@
 
 // Synthetic data (signal helper): keep these lines together.
 pub mod events;
+pub mod products;
+pub mod render;
 pub mod signal;
+pub mod spectro;
