@@ -41,6 +41,74 @@ pub struct IndexRow {
     pub gaps: Vec<String>,
 }
 
+/// The index rows for a plan: every done clip and every source file the lockfile records
+/// for the plan's items (each file once).
+#[must_use]
+pub fn rows(plan: &crate::plan::Plan, lock: &crate::lock::Lockfile) -> Vec<IndexRow> {
+    use crate::lock::Status;
+    use crate::time::UtcInstant;
+    use std::collections::BTreeMap;
+    let mut out: BTreeMap<String, IndexRow> = BTreeMap::new();
+    for f in plan.fetch_items() {
+        let Some(e) = lock.get(f.id.as_str()).filter(|e| e.status == Status::Done) else {
+            continue;
+        };
+        for file in &e.files {
+            let start = UtcInstant::from_file_name(&file.source);
+            let format = file.path.rsplit('.').next().unwrap_or_default().to_owned();
+            out.entry(file.path.clone()).or_insert_with(|| IndexRow {
+                path: file.path.clone(),
+                kind: "source".into(),
+                device: f.device.as_str().to_owned(),
+                product: f.product.kind().to_owned(),
+                format,
+                start: start.map(|s| s.to_onc_string()).unwrap_or_default(),
+                end: String::new(),
+                label: String::new(),
+                description: String::new(),
+                sources: vec![file.source.clone()],
+                sha256: file.sha256.clone(),
+                size: file.size,
+                gaps: Vec::new(),
+            });
+        }
+    }
+    for c in plan.clip_items() {
+        let Some(e) = lock.get(c.id.as_str()).filter(|e| e.status == Status::Done) else {
+            continue;
+        };
+        let sources: Vec<String> = c
+            .sources
+            .iter()
+            .filter_map(|s| lock.get(s.as_str()))
+            .flat_map(|s| s.files.iter().map(|f| f.path.clone()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for file in &e.files {
+            out.insert(
+                file.path.clone(),
+                IndexRow {
+                    path: file.path.clone(),
+                    kind: "clip".into(),
+                    device: c.device.as_str().to_owned(),
+                    product: c.product.kind().to_owned(),
+                    format: c.product.format().to_owned(),
+                    start: c.start.to_onc_string(),
+                    end: c.end.to_onc_string(),
+                    label: c.label.clone().unwrap_or_default(),
+                    description: c.description.clone().unwrap_or_default(),
+                    sources: sources.clone(),
+                    sha256: file.sha256.clone(),
+                    size: file.size,
+                    gaps: e.gaps.clone(),
+                },
+            );
+        }
+    }
+    out.into_values().collect()
+}
+
 /// The CSV shape of a row (lists joined).
 #[derive(Serialize)]
 struct CsvRow<'a> {

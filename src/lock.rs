@@ -137,6 +137,9 @@ pub struct LockEntry {
     /// Why there is no data.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    /// Gaps in the archive inside a clip's window (`start/end`, ONC style).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<String>,
     /// The files produced, sorted by path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<LockedFile>,
@@ -398,6 +401,7 @@ mod tests {
             window: "2024-04-01T12:30:00.000Z".into(),
             status: Status::Done,
             reason: String::new(),
+            gaps: Vec::new(),
             files,
         }
     }

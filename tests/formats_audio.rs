@@ -2,6 +2,12 @@
 //! span reads against full decodes, and cross-checks with independent readers (flac-codec's own
 //! decoder for FLAC, symphonia-free hound for WAV).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers: a failure is a test failure"
+)]
+
 use hydrofetch::formats::{
     Audio, AudioSpec, FormatError, SampleFormat, Samples, encode_flac, encode_wav, probe_audio,
     read_flac, read_flac_span, read_wav, read_wav_span, write_flac, write_wav,

@@ -3,6 +3,12 @@
 //! SciPy interop is checked by `tests/python/check_formats.py`; files SciPy wrote are in
 //! `tests/data/` and read here too.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers: a failure is a test failure"
+)]
+
 use hydrofetch::formats::{
     FormatError, IntClass, MatValue, decode_mat, encode_mat, find_var, read_mat, write_mat,
 };

@@ -1,6 +1,12 @@
 //! Integration tests of `hydrofetch::formats::image`: PNG round trips through real files,
 //! pixel-exact crop and horizontal concatenation, and colour-type normalisation on decode.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers: a failure is a test failure"
+)]
+
 use hydrofetch::formats::{FormatError, Image, decode_png, encode_png, read_png, write_png};
 
 #[expect(

@@ -7,7 +7,12 @@
 mod debug;
 mod not_yet;
 mod plan;
+mod progress;
+mod run;
+mod shortcuts;
 mod sim;
+mod token;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -48,27 +53,27 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Fetch everything a manifest asks for, recording it in the lockfile.
-    Run(not_yet::Args),
+    Run(run::RunArgs),
     /// Show what a run would fetch, without touching the network.
     Plan(plan::PlanArgs),
     /// Run, then watch manifests and fetch only what changed.
     Watch(not_yet::Args),
     /// Re-hash every locked file and report mismatches.
-    Verify(not_yet::Args),
+    Verify(verify::VerifyArgs),
     /// Remove outputs of items no manifest asks for any more.
-    Gc(not_yet::Args),
+    Gc(verify::GcArgs),
     /// Serve the offline ONC simulator on a loopback address.
     Sim(sim::SimArgs),
     /// Every spectrogram in a date range (no manifest needed).
-    Range(not_yet::Args),
+    Range(shortcuts::RangeArgs),
     /// A uniform sample of spectrograms across a range.
-    Sample(not_yet::Args),
+    Sample(shortcuts::SampleArgs),
     /// Spectrograms for the windows holding given instants.
-    Events(not_yet::Args),
+    Events(shortcuts::EventsArgs),
     /// Audio files over a range.
-    Audio(not_yet::Args),
+    Audio(shortcuts::AudioArgs),
     /// Run a request file (JSON or CSV).
-    Requests(not_yet::Args),
+    Requests(shortcuts::RequestsArgs),
     /// Developer tools.
     #[command(hide = true, subcommand)]
     Debug(debug::DebugCommand),
@@ -79,17 +84,17 @@ pub fn run(cli: Cli) -> ExitCode {
     let name = command_name(&cli.command);
     let result = match cli.command {
         Command::Plan(args) => plan::exec(args),
+        Command::Run(args) => run::exec(args),
+        Command::Verify(args) => verify::verify(args),
+        Command::Gc(args) => verify::gc(args),
         Command::Sim(args) => sim::exec(args),
         Command::Debug(cmd) => debug::exec(cmd),
-        Command::Run(_)
-        | Command::Watch(_)
-        | Command::Verify(_)
-        | Command::Gc(_)
-        | Command::Range(_)
-        | Command::Sample(_)
-        | Command::Events(_)
-        | Command::Audio(_)
-        | Command::Requests(_) => not_yet::exec(name),
+        Command::Range(args) => shortcuts::range(args),
+        Command::Sample(args) => shortcuts::sample(args),
+        Command::Events(args) => shortcuts::events(args),
+        Command::Audio(args) => shortcuts::audio(args),
+        Command::Requests(args) => shortcuts::requests(args),
+        Command::Watch(_) => not_yet::exec(name),
     };
     match result {
         Ok(outcome) => outcome.into(),

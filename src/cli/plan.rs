@@ -1,17 +1,107 @@
-//! `hydrofetch plan`: show what a run would fetch.
+//! `hydrofetch plan`: show what a run would fetch, for people or as JSON.
+//!
+//! Manifest errors are all printed (one per line, with file, line/column or row, field and
+//! what was expected) and the command exits 2.
 
 use super::Outcome;
+use crate::lock::Lockfile;
+use crate::manifest::{self, Manifest, ManifestError};
+use crate::plan::{Item, ItemId, Plan, render};
+use std::collections::HashSet;
+use std::io::Write as _;
 
 /// Arguments of `hydrofetch plan`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct PlanArgs {
     /// Manifest files (TOML, YAML, JSON or CSV).
+    #[arg(required = true)]
     manifests: Vec<std::path::PathBuf>,
     /// Print the plan as JSON.
     #[arg(long)]
     json: bool,
 }
 
-pub(crate) fn exec(_args: PlanArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`hydrofetch plan` is not yet available in this version")
+pub(crate) fn exec(args: PlanArgs) -> anyhow::Result<Outcome> {
+    match load_all(&args.manifests) {
+        Some(loaded) => print_plan(&loaded, args.json),
+        None => Ok(Outcome::BadInput),
+    }
+}
+
+/// Loads every manifest, printing every error of every file; `None` if any failed.
+pub(crate) fn load_all(paths: &[std::path::PathBuf]) -> Option<Vec<Manifest>> {
+    let mut loaded = Vec::new();
+    let mut failed = false;
+    for path in paths {
+        match manifest::load(path) {
+            Ok(m) => loaded.push(m),
+            Err(e) => {
+                print_manifest_error(&e);
+                failed = true;
+            }
+        }
+    }
+    (!failed).then_some(loaded)
+}
+
+/// Builds a plan, printing its errors; `None` if there were any.
+pub(crate) fn build_or_report(manifests: &[Manifest]) -> Option<Plan> {
+    match Plan::build(manifests) {
+        Ok(p) => Some(p),
+        Err(errors) => {
+            print_lines(
+                &errors
+                    .iter()
+                    .map(|e| format!("error: {e}"))
+                    .collect::<Vec<_>>(),
+            );
+            None
+        }
+    }
+}
+
+/// Builds and prints a plan; plan errors are printed and give [`Outcome::BadInput`].
+pub(crate) fn print_plan(manifests: &[Manifest], json: bool) -> anyhow::Result<Outcome> {
+    let Some(plan) = build_or_report(manifests) else {
+        return Ok(Outcome::BadInput);
+    };
+    let text = if json {
+        render::to_json(&plan)
+    } else {
+        let data_dir = &plan.context.data_dir;
+        let lock = Lockfile::load(&super::run::lock_path(manifests, data_dir)).unwrap_or_default();
+        let done: HashSet<ItemId> = plan
+            .items
+            .iter()
+            .map(Item::id)
+            .filter(|id| lock.is_satisfied(id.as_str(), data_dir))
+            .cloned()
+            .collect();
+        render::to_human(&plan, &done)
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
+    }
+    Ok(Outcome::Success)
+}
+
+/// Prints every problem of a manifest error to stderr.
+pub(crate) fn print_manifest_error(e: &ManifestError) {
+    let mut lines = vec![format!("error: {e}")];
+    lines.extend(e.diagnostics().iter().map(|d| format!("  {d}")));
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        lines.push(format!("  caused by: {s}"));
+        source = s.source();
+    }
+    print_lines(&lines);
+}
+
+fn print_lines(lines: &[String]) {
+    let mut err = std::io::stderr().lock();
+    for l in lines {
+        let _ = writeln!(err, "{l}");
+    }
 }

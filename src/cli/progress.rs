@@ -34,16 +34,27 @@ impl CliReporter {
         let tty = std::io::stderr().is_terminal();
         let bars = (tty && verbosity == Verbosity::Normal).then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-            let style = |t: &str| ProgressStyle::with_template(t).unwrap_or_else(|_| ProgressStyle::default_bar());
+            let style = |t: &str| {
+                ProgressStyle::with_template(t).unwrap_or_else(|_| ProgressStyle::default_bar())
+            };
             let requests = multi.add(ProgressBar::new(0));
             requests.set_style(style("{prefix:>9} [{bar:30}] {pos}/{len} {msg}"));
             requests.set_prefix("requests");
             let items = multi.add(ProgressBar::new(0));
             items.set_style(style("{prefix:>9} [{bar:30}] {pos}/{len} {msg} ({eta})"));
             items.set_prefix("items");
-            Bars { _multi: multi, requests, items }
+            Bars {
+                _multi: multi,
+                requests,
+                items,
+            }
         });
-        Self { verbosity, bars, bytes: AtomicU64::new(0), lines: Mutex::new(()) }
+        Self {
+            verbosity,
+            bars,
+            bytes: AtomicU64::new(0),
+            lines: Mutex::new(()),
+        }
     }
 
     #[expect(clippy::print_stderr, reason = "the CLI renders progress")]
@@ -67,7 +78,12 @@ impl Reporter for CliReporter {
     fn event(&self, e: &ExecEvent) {
         let plain = self.bars.is_none() && self.verbosity != Verbosity::Quiet;
         match e {
-            ExecEvent::Started { total, done_before, requests, listings } => {
+            ExecEvent::Started {
+                total,
+                done_before,
+                requests,
+                listings,
+            } => {
                 if let Some(b) = &self.bars {
                     b.requests.set_length(*requests as u64);
                     b.items.set_length((total - done_before) as u64);
@@ -78,19 +94,36 @@ impl Reporter for CliReporter {
                     ));
                 }
             }
-            ExecEvent::Submitted { what, dp_request_id, reattached } => {
+            ExecEvent::Submitted {
+                what,
+                dp_request_id,
+                reattached,
+            } => {
                 if plain {
-                    let verb = if *reattached { "re-attached to" } else { "requested" };
+                    let verb = if *reattached {
+                        "re-attached to"
+                    } else {
+                        "requested"
+                    };
                     self.line(&format!("{verb} {what} (dpRequestId {dp_request_id})"));
                 }
             }
-            ExecEvent::Progress { dp_request_id, status, queue_position } => {
+            ExecEvent::Progress {
+                dp_request_id,
+                status,
+                queue_position,
+            } => {
                 if self.verbosity == Verbosity::Verbose {
-                    let q = queue_position.map(|p| format!(", queue position {p}")).unwrap_or_default();
+                    let q = queue_position
+                        .map(|p| format!(", queue position {p}"))
+                        .unwrap_or_default();
                     self.line(&format!("request {dp_request_id}: {status}{q}"));
                 }
             }
-            ExecEvent::Generated { dp_request_id, files } => {
+            ExecEvent::Generated {
+                dp_request_id,
+                files,
+            } => {
                 if let Some(b) = &self.bars {
                     b.requests.inc(1);
                 }
@@ -101,10 +134,15 @@ impl Reporter for CliReporter {
             ExecEvent::Downloaded { path, bytes } => {
                 let total = self.bytes.fetch_add(*bytes, Ordering::Relaxed) + bytes;
                 if let Some(b) = &self.bars {
-                    b.items.set_message(format!("{}", indicatif::HumanBytes(total)));
+                    b.items
+                        .set_message(format!("{}", indicatif::HumanBytes(total)));
                 }
                 if self.verbosity == Verbosity::Verbose {
-                    self.line(&format!("wrote {} ({})", path.display(), indicatif::HumanBytes(*bytes)));
+                    self.line(&format!(
+                        "wrote {} ({})",
+                        path.display(),
+                        indicatif::HumanBytes(*bytes)
+                    ));
                 }
             }
             ExecEvent::ItemDone { .. } => {
@@ -117,7 +155,10 @@ impl Reporter for CliReporter {
                     b.items.inc(1);
                 }
                 if self.verbosity != Verbosity::Quiet {
-                    self.line(&format!("failed: item {}: {error}", &id[..id.len().min(12)]));
+                    self.line(&format!(
+                        "failed: item {}: {error}",
+                        &id[..id.len().min(12)]
+                    ));
                 }
             }
             ExecEvent::Retrying { what, error } => {
@@ -130,7 +171,6 @@ impl Reporter for CliReporter {
                     self.line("interrupted: cancelling ONC jobs in flight and saving the lockfile (Ctrl-C again to quit at once)");
                 }
             }
-            _ => {}
         }
     }
 }

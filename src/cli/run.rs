@@ -8,7 +8,9 @@ use super::Outcome;
 use super::progress::{CliReporter, Verbosity};
 use crate::exec::{ExecConfig, ExecEvent, ExecOutcome, Job, Reporter, RunPaths};
 use crate::lock::Lockfile;
+use crate::manifest::Manifest;
 use crate::onc::{Client, Token};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -54,6 +56,11 @@ pub(crate) struct OutputArgs {
 }
 
 impl OutputArgs {
+    /// Whether JSON output was asked for.
+    pub(crate) fn json(self) -> bool {
+        self.json
+    }
+
     fn verbosity(self) -> Verbosity {
         if self.quiet || self.json {
             Verbosity::Quiet
@@ -65,8 +72,74 @@ impl OutputArgs {
     }
 }
 
+/// Arguments of `hydrofetch run`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// Manifest files (TOML, YAML, JSON or CSV).
+    #[arg(required = true)]
+    manifests: Vec<PathBuf>,
+    #[command(flatten)]
+    net: NetArgs,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+/// `hydrofetch run`.
+pub(crate) fn exec(args: RunArgs) -> anyhow::Result<Outcome> {
+    let Some(manifests) = super::plan::load_all(&args.manifests) else {
+        return Ok(Outcome::BadInput);
+    };
+    run_manifests(&manifests, &args.net, args.out)
+}
+
+/// Plans `manifests`, diffs against the lockfile and executes what is left.
+pub(crate) fn run_manifests(
+    manifests: &[Manifest],
+    net: &NetArgs,
+    out: OutputArgs,
+) -> anyhow::Result<Outcome> {
+    let Some(plan) = super::plan::build_or_report(manifests) else {
+        return Ok(Outcome::BadInput);
+    };
+    let data_dir = plan.context.data_dir.clone();
+    let lock_path = lock_path(manifests, &data_dir);
+    let lock = Lockfile::load(&lock_path)?;
+    let pending = crate::exec::pending(&plan, &lock, &data_dir);
+    let journal = lock_path.with_file_name(crate::exec::STATE_FILE_NAME);
+    let prepared = Prepared {
+        plan: plan.clone(),
+        plan_hash: plan.hash.clone(),
+        total_items: pending.total,
+        done_before: pending.done_before,
+        job: pending.job,
+        paths: RunPaths {
+            data_dir,
+            lock: lock_path,
+            journal,
+        },
+        lock,
+    };
+    execute(prepared, net, out)
+}
+
+/// `hydrofetch.lock` beside the first manifest file, or in `data_dir` when the manifest came
+/// from the command line.
+pub(crate) fn lock_path(manifests: &[Manifest], data_dir: &Path) -> PathBuf {
+    let beside = manifests
+        .first()
+        .and_then(|m| m.sources.first())
+        .map(|p| p.parent().map(Path::to_path_buf).unwrap_or_default());
+    let dir = match beside {
+        Some(d) if d.as_os_str().is_empty() => PathBuf::from("."),
+        Some(d) => d,
+        None => data_dir.to_path_buf(),
+    };
+    dir.join(crate::lock::LOCK_FILE_NAME)
+}
+
 /// What `run` needs once a plan exists.
 pub(crate) struct Prepared {
+    pub(crate) plan: crate::plan::Plan,
     pub(crate) plan_hash: String,
     pub(crate) total_items: usize,
     pub(crate) done_before: usize,
@@ -97,11 +170,23 @@ struct ItemCounts {
 }
 
 /// Runs a prepared plan: connects (or starts the simulator), executes, prints the summary.
-pub(crate) fn execute(prepared: Prepared, net: &NetArgs, out: OutputArgs) -> anyhow::Result<Outcome> {
+pub(crate) fn execute(
+    prepared: Prepared,
+    net: &NetArgs,
+    out: OutputArgs,
+) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let reporter = Arc::new(CliReporter::new(out.verbosity()));
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let result = runtime.block_on(execute_async(prepared, net, out, Arc::clone(&reporter), started));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(execute_async(
+        prepared,
+        net,
+        out,
+        Arc::clone(&reporter),
+        started,
+    ));
     reporter.finish();
     // Stray connections must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
@@ -115,7 +200,15 @@ async fn execute_async(
     reporter: Arc<CliReporter>,
     started: Instant,
 ) -> anyhow::Result<Outcome> {
-    let Prepared { plan_hash, total_items, done_before, job, paths, mut lock } = prepared;
+    let Prepared {
+        plan,
+        plan_hash,
+        total_items,
+        done_before,
+        job,
+        paths,
+        mut lock,
+    } = prepared;
     reporter.event(&ExecEvent::Started {
         total: total_items,
         done_before,
@@ -133,18 +226,43 @@ async fn execute_async(
         // Everything is locked and present: no network at all.
         (ExecOutcome::default(), 0, 0)
     } else {
-        let (client, _sim) = connect(net).await?;
+        let needs_network = !job.spectrograms.is_empty() || !job.audio.is_empty();
+        let (client, _sim) = if needs_network {
+            connect(net).await?
+        } else {
+            // Only clips of sources already on disk: no request will be made, so no token is
+            // needed; the client is never called.
+            let unused = Token::new("unused").ok_or_else(|| anyhow::anyhow!("token"))?;
+            (Client::new("http://127.0.0.1:9/", unused)?, None)
+        };
         let cancel = CancellationToken::new();
         watch_signals(cancel.clone(), Arc::clone(&reporter) as Arc<dyn Reporter>);
-        let outcome = crate::exec::execute(client.clone(), job, &paths, &mut lock, config, reporter.clone(), cancel).await?;
+        let outcome = crate::exec::execute(
+            client.clone(),
+            job,
+            &paths,
+            &mut lock,
+            config,
+            reporter.clone(),
+            cancel,
+        )
+        .await?;
         let stats = client.stats();
         (
             outcome,
-            stats.http_requests.load(std::sync::atomic::Ordering::Relaxed),
+            stats
+                .http_requests
+                .load(std::sync::atomic::Ordering::Relaxed),
             stats.bytes.load(std::sync::atomic::Ordering::Relaxed),
         )
     };
     reporter.finish();
+    if outcome.fetched + outcome.no_data > 0 || !paths.data_dir.join("index.json").exists() {
+        let mut rows = crate::index::rows(&plan, &lock);
+        if !rows.is_empty() || paths.data_dir.exists() {
+            crate::index::write_index(&paths.data_dir, &mut rows)?;
+        }
+    }
     let summary = Summary {
         plan_hash: &plan_hash,
         items: ItemCounts {
@@ -170,7 +288,11 @@ async fn execute_async(
     })
 }
 
-#[expect(clippy::print_stdout, clippy::print_stderr, reason = "the CLI prints the run summary")]
+#[expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the CLI prints the run summary"
+)]
 fn print_summary(s: &Summary<'_>, out: OutputArgs, paths: &RunPaths) {
     if out.json {
         if let Ok(text) = serde_json::to_string_pretty(s) {
@@ -203,14 +325,11 @@ fn print_summary(s: &Summary<'_>, out: OutputArgs, paths: &RunPaths) {
 }
 
 /// The client to use, and the in-process simulator behind it with `--simulate`.
-async fn connect(net: &NetArgs) -> anyhow::Result<(Client, Option<crate::sim::SimHandle>)> {
+async fn connect(net: &NetArgs) -> anyhow::Result<(Client, Option<()>)> {
     if net.simulate {
-        let sim = crate::sim::spawn(crate::sim::SimConfig::default()).await?;
-        let token = Token::new(crate::sim::DEMO_TOKEN).ok_or_else(|| anyhow::anyhow!("bad demo token"))?;
-        let client = Client::new(sim.base_url(), token)?;
-        return Ok((client, Some(sim)));
+        anyhow::bail!("--simulate needs the built-in simulator, which arrives with issue #3");
     }
-    let token = super::token::resolve(net.token.as_deref())?;
+    let token: Token = super::token::resolve(net.token.as_deref())?;
     Ok((Client::new(&net.onc_url, token)?, None))
 }
 
@@ -219,7 +338,9 @@ fn watch_signals(cancel: CancellationToken, reporter: Arc<dyn Reporter>) {
     tokio::spawn(async move {
         let term = async {
             #[cfg(unix)]
-            if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            if let Ok(mut s) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
                 s.recv().await;
                 return;
             }

@@ -10,7 +10,9 @@ use std::path::Path;
 /// When no source has a usable token.
 pub(crate) fn resolve(flag: Option<&str>) -> anyhow::Result<Token> {
     if let Some(t) = flag {
-        return Token::new(t).ok_or_else(|| anyhow::anyhow!("--token is empty after removing characters ONC does not allow"));
+        return Token::new(t).ok_or_else(|| {
+            anyhow::anyhow!("--token is empty after removing characters ONC does not allow")
+        });
     }
     if let Ok(t) = std::env::var("ONC_TOKEN")
         && let Some(t) = Token::new(&t)
@@ -32,7 +34,9 @@ fn from_dotenv(path: &Path) -> Option<Token> {
         let line = line.trim();
         let line = line.strip_prefix("export ").unwrap_or(line);
         let (k, v) = line.split_once('=')?;
-        (k.trim() == "ONC_TOKEN").then(|| v.trim().trim_matches(['"', '\''])).and_then(Token::new)
+        (k.trim() == "ONC_TOKEN")
+            .then(|| v.trim().trim_matches(['"', '\'']))
+            .and_then(Token::new)
     })
 }
 

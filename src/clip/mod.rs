@@ -4,6 +4,7 @@
 
 pub mod audio;
 pub mod mat;
+pub mod png;
 pub mod segments;
 
 use crate::formats::FormatError;
@@ -11,18 +12,7 @@ use crate::time::UtcInstant;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// What to do where no source file covers part of a clip's window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GapPolicy {
-    /// Refuse the clip and say where the gap is.
-    #[default]
-    Fail,
-    /// Fill the gap with silence (audio) or missing columns (spectrograms are not padded).
-    Pad,
-    /// Write one output per covered part (`_part1`, `_part2`…).
-    Split,
-}
+pub use crate::manifest::GapPolicy;
 
 /// A part of a clip window that no source covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

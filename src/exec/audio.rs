@@ -6,7 +6,7 @@
 //! no file in any preferred extension is recorded as "no data" with the reason.
 
 use super::events::ExecEvent;
-use super::job::AudioGroup;
+use super::job::{AudioGroup, NOMINAL_FILE_MILLIS};
 use super::layout::audio_path;
 use super::runner::{Ctx, Failure, Msg};
 use super::spectro::locked_file;
@@ -23,77 +23,101 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
     if ctx.cancel.is_cancelled() {
         return;
     }
+    // A covering first slot may need the file that started in the slot before.
+    let from = first
+        .window
+        .start()
+        .add_millis(if first.cover { -NOMINAL_FILE_MILLIS } else { 0 });
     let mut open: BTreeSet<Window5m> = group.items.iter().map(|i| i.window).collect();
-    let mut chosen: BTreeMap<Window5m, Vec<ArchiveFile>> = BTreeMap::new();
+    // Each file once, with the slots it serves.
+    let mut chosen: BTreeMap<String, (ArchiveFile, Vec<Window5m>)> = BTreeMap::new();
     for ext in &group.extensions {
         if open.is_empty() {
             break;
         }
         let listing = match ctx
             .client
-            .list_archive(&group.device, first.window.start(), last.window.end(), ext)
+            .list_archive(&group.device, from, last.window.end(), ext)
             .await
         {
             Ok(l) => l,
             Err(e) => return fail(&ctx, &group, &open, &e.to_string()).await,
         };
-        let mut found: BTreeMap<Window5m, Vec<ArchiveFile>> = BTreeMap::new();
-        for f in listing {
-            let suffix = format!(".{ext}");
-            if !f.filename.ends_with(&suffix) {
-                continue;
-            }
-            if let Some(start) = f.start {
-                let w = Window5m::floor(start);
-                if open.contains(&w) {
-                    found.entry(w).or_default().push(f);
-                }
+        let suffix = format!(".{ext}");
+        let mut found: BTreeMap<String, (ArchiveFile, Vec<Window5m>)> = BTreeMap::new();
+        for f in listing
+            .into_iter()
+            .filter(|f| f.filename.ends_with(&suffix))
+        {
+            let Some(start) = f.start else { continue };
+            let end = f.end.unwrap_or(start.add_millis(NOMINAL_FILE_MILLIS));
+            let slots: Vec<Window5m> = group
+                .items
+                .iter()
+                .filter(|i| open.contains(&i.window) && i.takes(start, end))
+                .map(|i| i.window)
+                .collect();
+            if !slots.is_empty() {
+                found.insert(f.filename.clone(), (f, slots));
             }
         }
-        for (w, files) in found {
-            open.remove(&w);
-            chosen.insert(w, files);
-        }
+        // A slot is served by this extension if any file of it was found.
+        let served: BTreeSet<Window5m> = found
+            .values()
+            .flat_map(|(_, s)| s.iter().copied())
+            .collect();
+        open.retain(|w| !served.contains(w));
+        chosen.extend(found);
     }
 
-    let jobs: Vec<(Window5m, ArchiveFile)> = chosen
-        .iter()
-        .flat_map(|(w, fs)| fs.iter().map(move |f| (*w, f.clone())))
-        .collect();
-    let results: Vec<(Window5m, String, Result<Downloaded, OncError>)> = futures::stream::iter(jobs)
-        .map(|(w, f)| {
-            let ctx = ctx.clone();
-            let device = group.device.clone();
-            async move {
-                let path = ctx.data_dir.join(audio_path(&device, &f.filename));
-                let Ok(_permit) = ctx.downloads.acquire().await else {
-                    return (w, f.filename, Err(OncError::Transport { endpoint: "archivefile/download".into(), message: "shutting down".into() }));
-                };
-                let r = tokio::select! {
-                    () = ctx.cancel.cancelled() => Err(OncError::Transport { endpoint: "archivefile/download".into(), message: "interrupted".into() }),
-                    r = ctx.client.download_archive(&f.filename, &path) => r,
-                };
-                if let Ok(d) = &r {
-                    let rel = d.path.strip_prefix(&ctx.data_dir).unwrap_or(&d.path).to_owned();
-                    ctx.report(&ExecEvent::Downloaded { path: rel, bytes: d.size });
+    let results: Vec<(Vec<Window5m>, String, Result<Downloaded, OncError>)> =
+        futures::stream::iter(chosen.into_values())
+            .map(|(f, slots)| {
+                let ctx = ctx.clone();
+                let device = group.device.clone();
+                async move {
+                    let path = ctx.data_dir.join(audio_path(&device, &f.filename));
+                    let interrupted = || OncError::Transport {
+                        endpoint: "archivefile/download".into(),
+                        message: "interrupted".into(),
+                    };
+                    let Ok(_permit) = ctx.downloads.acquire().await else {
+                        return (slots, f.filename, Err(interrupted()));
+                    };
+                    let r = tokio::select! {
+                        () = ctx.cancel.cancelled() => Err(interrupted()),
+                        r = ctx.client.download_archive(&f.filename, &path) => r,
+                    };
+                    if let Ok(d) = &r {
+                        let rel = d
+                            .path
+                            .strip_prefix(&ctx.data_dir)
+                            .unwrap_or(&d.path)
+                            .to_owned();
+                        ctx.report(&ExecEvent::Downloaded {
+                            path: rel,
+                            bytes: d.size,
+                        });
+                    }
+                    (slots, f.filename, r)
                 }
-                (w, f.filename, r)
-            }
-        })
-        .buffer_unordered(ctx.config.max_downloads.max(1))
-        .collect()
-        .await;
+            })
+            .buffer_unordered(ctx.config.max_downloads.max(1))
+            .collect()
+            .await;
     if ctx.cancel.is_cancelled() {
         return;
     }
 
     let mut done: BTreeMap<Window5m, Vec<Downloaded>> = BTreeMap::new();
     let mut errors: BTreeMap<Window5m, String> = BTreeMap::new();
-    for (w, name, r) in results {
-        match r {
-            Ok(d) => done.entry(w).or_default().push(d),
-            Err(e) => {
-                errors.insert(w, format!("{name}: {e}"));
+    for (slots, name, r) in results {
+        for w in slots {
+            match &r {
+                Ok(d) => done.entry(w).or_default().push(d.clone()),
+                Err(e) => {
+                    errors.insert(w, format!("{name}: {e}"));
+                }
             }
         }
     }
@@ -125,13 +149,11 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
                 Status::Done
             },
             reason: if no_data {
-                format!(
-                    "no {} file starts in this slot",
-                    group.extensions.join(" or ")
-                )
+                format!("no {} file in this slot", group.extensions.join(" or "))
             } else {
                 String::new()
             },
+            gaps: Vec::new(),
             files: files.iter().map(|d| locked_file(&ctx, d)).collect(),
         };
         ctx.report(&ExecEvent::ItemDone {

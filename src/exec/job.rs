@@ -14,7 +14,23 @@ pub struct WantedItem {
     pub id: String,
     /// The slot.
     pub window: Window5m,
+    /// Whether the item must cover its whole slot (it feeds a clip): then it also takes the
+    /// file that started in the slot before and runs into this one. Otherwise a slot's file
+    /// is the one that starts inside it.
+    pub cover: bool,
 }
+
+impl WantedItem {
+    /// Whether a file spanning `[start, end)` belongs to this item.
+    #[must_use]
+    pub fn takes(&self, start: crate::time::UtcInstant, end: crate::time::UtcInstant) -> bool {
+        self.window.contains(start)
+            || (self.cover && start < self.window.start() && end > self.window.start())
+    }
+}
+
+/// The nominal length of an ONC source file, when nothing better is known.
+pub const NOMINAL_FILE_MILLIS: i64 = 300_000;
 
 /// Spectrograms (ONC product HSD) for contiguous slots: one `dataProductDelivery` request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,13 +56,47 @@ pub struct AudioGroup {
     pub items: Vec<WantedItem>,
 }
 
-/// Everything a run must fetch.
+/// What a clip cuts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClipKind {
+    /// Audio, written in this format.
+    Audio(crate::clip::audio::AudioFormat),
+    /// MAT spectrograms.
+    Mat,
+    /// PNG spectrograms.
+    Png,
+}
+
+/// A clip to make once its sources are done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClipJob {
+    /// Plan item id.
+    pub id: String,
+    /// Device code.
+    pub device: String,
+    /// What it cuts.
+    pub kind: ClipKind,
+    /// Window start.
+    pub start: crate::time::UtcInstant,
+    /// Window end.
+    pub end: crate::time::UtcInstant,
+    /// The fetch items it is cut from.
+    pub sources: Vec<String>,
+    /// Output path relative to `data_dir`.
+    pub output: String,
+    /// What to do with gaps.
+    pub gap: crate::clip::GapPolicy,
+}
+
+/// Everything a run must do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Job {
     /// Spectrogram requests.
     pub spectrograms: Vec<SpectrogramGroup>,
     /// Audio listings.
     pub audio: Vec<AudioGroup>,
+    /// Clips.
+    pub clips: Vec<ClipJob>,
 }
 
 impl Job {

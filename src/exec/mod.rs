@@ -6,14 +6,17 @@
 //! archive listings and downloads. It reports [`ExecEvent`]s and never prints.
 
 mod audio;
+mod clipper;
 pub mod events;
 pub mod job;
 pub mod journal;
 pub mod layout;
+pub mod prepare;
 mod runner;
 mod spectro;
 
 pub use events::{ExecEvent, Reporter, Silent};
-pub use job::{AudioGroup, Job, SpectrogramGroup, WantedItem};
+pub use job::{AudioGroup, ClipJob, ClipKind, Job, SpectrogramGroup, WantedItem};
 pub use journal::STATE_FILE_NAME;
+pub use prepare::{Pending, pending};
 pub use runner::{ExecConfig, ExecError, ExecOutcome, Failure, RunPaths, execute};

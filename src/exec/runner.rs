@@ -6,17 +6,20 @@
 //! `lock_flush` interval while running and always at the end, so a crash loses at most that
 //! much bookkeeping (the files themselves are already whole on disk and are fetched again).
 
+use super::clipper;
 use super::events::{ExecEvent, Reporter};
-use super::job::Job;
+use super::job::{ClipJob, Job};
 use super::journal::{InFlight, Journal};
 use super::{audio, spectro};
 use crate::lock::{LockEntry, Lockfile};
 use crate::onc::Client;
 use futures::StreamExt;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// Limits and timings of a run.
@@ -171,7 +174,7 @@ pub async fn execute(
         config: config.clone(),
         tx,
         cancel: cancel.clone(),
-        reporter,
+        reporter: Arc::clone(&reporter),
         previous: Arc::new(previous),
     };
 
@@ -185,6 +188,7 @@ pub async fn execute(
         .map(move |g| audio::run_group(audio_ctx.clone(), g))
         .buffer_unordered(config.max_listings.max(1))
         .collect::<Vec<()>>();
+    let ctx_reporter = reporter;
     let ctx_for_end = ctx.clone();
     drop(ctx);
     let workers = tokio::spawn(async move {
@@ -195,33 +199,68 @@ pub async fn execute(
     let mut outcome = ExecOutcome::default();
     let mut last_flush = Instant::now();
     let mut dirty = false;
-    while let Some(msg) = rx.recv().await {
-        match msg {
-            Msg::Done(entry) => {
-                if entry.status == crate::lock::Status::NoData {
-                    outcome.no_data += 1;
-                } else {
-                    outcome.fetched += 1;
+    let mut clips = ClipQueue::new(job.clips, lock, &paths.data_dir);
+    let mut running: JoinSet<(String, Result<LockEntry, String>)> = JoinSet::new();
+    for c in clips.take_ready() {
+        spawn_clip(&mut running, c, lock, &paths.data_dir);
+    }
+    let mut rx_open = true;
+    loop {
+        tokio::select! {
+            msg = rx.recv(), if rx_open => {
+                let Some(msg) = msg else {
+                    rx_open = false;
+                    continue;
+                };
+                match msg {
+                    Msg::Done(entry) => {
+                        if entry.status == crate::lock::Status::NoData {
+                            outcome.no_data += 1;
+                        } else {
+                            outcome.fetched += 1;
+                        }
+                        let id = entry.id.clone();
+                        lock.insert(entry);
+                        dirty = true;
+                        clips.source_done(&id);
+                        if !cancel.is_cancelled() {
+                            for c in clips.take_ready() {
+                                spawn_clip(&mut running, c, lock, &paths.data_dir);
+                            }
+                        }
+                    }
+                    Msg::Failed(f) => {
+                        for c in clips.source_failed(&f.item) {
+                            outcome.failures.push(Failure { item: c.id, error: format!("a source failed: {}", f.error) });
+                        }
+                        outcome.failures.push(f);
+                    }
+                    Msg::Journal(key, job) => {
+                        let r = match job {
+                            Some(job) => journal.record(&key, job),
+                            None => journal.forget(&key),
+                        };
+                        r.map_err(|source| ExecError::Journal { path: paths.journal.clone(), source })?;
+                    }
+                    Msg::Submitted => outcome.onc_requests += 1,
                 }
-                lock.insert(entry);
-                dirty = true;
             }
-            Msg::Failed(f) => outcome.failures.push(f),
-            Msg::Journal(key, Some(job)) => {
-                journal
-                    .record(&key, job)
-                    .map_err(|source| ExecError::Journal {
-                        path: paths.journal.clone(),
-                        source,
-                    })?;
+            Some(joined) = running.join_next(), if !running.is_empty() => {
+                match joined {
+                    Ok((_, Ok(entry))) => {
+                        ctx_reporter.event(&ExecEvent::ItemDone { id: entry.id.clone(), no_data: false });
+                        outcome.fetched += 1;
+                        lock.insert(entry);
+                        dirty = true;
+                    }
+                    Ok((id, Err(error))) => {
+                        ctx_reporter.event(&ExecEvent::ItemFailed { id: id.clone(), error: error.clone() });
+                        outcome.failures.push(Failure { item: id, error });
+                    }
+                    Err(e) => outcome.failures.push(Failure { item: String::new(), error: format!("clip task failed: {e}") }),
+                }
             }
-            Msg::Journal(key, None) => {
-                journal.forget(&key).map_err(|source| ExecError::Journal {
-                    path: paths.journal.clone(),
-                    source,
-                })?;
-            }
-            Msg::Submitted => outcome.onc_requests += 1,
+            else => break,
         }
         if dirty && last_flush.elapsed() >= config.lock_flush {
             lock.save(&paths.lock)?;
@@ -235,6 +274,72 @@ pub async fn execute(
     outcome.failures.sort_by(|a, b| a.item.cmp(&b.item));
     outcome.interrupted = cancel.is_cancelled();
     Ok(outcome)
+}
+
+/// Clips waiting for their sources.
+struct ClipQueue {
+    waiting: Vec<Option<ClipJob>>,
+    missing: Vec<usize>,
+    by_source: HashMap<String, Vec<usize>>,
+}
+
+impl ClipQueue {
+    fn new(clips: Vec<ClipJob>, lock: &Lockfile, data_dir: &std::path::Path) -> Self {
+        let mut q = Self {
+            waiting: Vec::new(),
+            missing: Vec::new(),
+            by_source: HashMap::new(),
+        };
+        for (i, c) in clips.into_iter().enumerate() {
+            let mut missing = 0;
+            for s in &c.sources {
+                if !lock.is_satisfied(s, data_dir) {
+                    missing += 1;
+                    q.by_source.entry(s.clone()).or_default().push(i);
+                }
+            }
+            q.waiting.push(Some(c));
+            q.missing.push(missing);
+        }
+        q
+    }
+
+    fn source_done(&mut self, id: &str) {
+        for i in self.by_source.remove(id).unwrap_or_default() {
+            self.missing[i] = self.missing[i].saturating_sub(1);
+        }
+    }
+
+    /// Clips whose sources failed: they cannot be made.
+    fn source_failed(&mut self, id: &str) -> Vec<ClipJob> {
+        self.by_source
+            .remove(id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|i| self.waiting[i].take())
+            .collect()
+    }
+
+    fn take_ready(&mut self) -> Vec<ClipJob> {
+        (0..self.waiting.len())
+            .filter(|&i| self.missing[i] == 0)
+            .filter_map(|i| self.waiting[i].take())
+            .collect()
+    }
+}
+
+fn spawn_clip(
+    set: &mut JoinSet<(String, Result<LockEntry, String>)>,
+    job: ClipJob,
+    lock: &Lockfile,
+    data_dir: &std::path::Path,
+) {
+    let sources = clipper::source_files(&job, lock, data_dir);
+    let data_dir = data_dir.to_path_buf();
+    set.spawn_blocking(move || {
+        let r = clipper::make_clip(&job, &sources, &data_dir);
+        (job.id, r)
+    });
 }
 
 /// The wait before the next poll of a request: first the ONC estimate (bounded), then a tenth

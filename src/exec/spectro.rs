@@ -6,7 +6,7 @@
 //! submitted again, a bounded number of times. On cancellation the ONC job is cancelled.
 
 use super::events::ExecEvent;
-use super::job::SpectrogramGroup;
+use super::job::{NOMINAL_FILE_MILLIS, SpectrogramGroup};
 use super::journal::InFlight;
 use super::layout::spectrogram_path;
 use super::runner::{Ctx, Failure, Msg, poll_delay};
@@ -14,7 +14,7 @@ use crate::lock::{ItemKind, LockEntry, LockedFile, Status};
 use crate::onc::{Downloaded, IndexOutcome, OncError, ProductRequest, RunState};
 use crate::time::{UtcInstant, Window5m};
 use futures::StreamExt;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// How a product request ended.
@@ -42,11 +42,13 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
         first.window.start(),
         last.window.end()
     );
+    // A covering first slot may need the file that started in the slot before.
+    let reach_back = if first.cover { NOMINAL_FILE_MILLIS } else { 0 };
     let request = ProductRequest {
         device: group.device.clone(),
         product_code: "HSD".into(),
         extension: group.format.clone(),
-        date_from: first.window.start(),
+        date_from: first.window.start().add_millis(-reach_back),
         date_to: last.window.end(),
         options: group
             .options
@@ -196,14 +198,10 @@ async fn follow(
 
 /// Downloads every index of a complete run, bounded by the shared transfer limit.
 async fn download_all(ctx: &Ctx, group: &SpectrogramGroup, state: RunState) -> RunEnd {
-    let wanted: HashMap<Window5m, &str> = group
-        .items
-        .iter()
-        .map(|i| (i.window, i.id.as_str()))
-        .collect();
     let dest = |name: &str| -> Option<PathBuf> {
         let start = UtcInstant::from_file_name(name)?;
-        wanted.contains_key(&Window5m::floor(start)).then(|| {
+        let end = start.add_millis(NOMINAL_FILE_MILLIS);
+        group.items.iter().any(|i| i.takes(start, end)).then(|| {
             ctx.data_dir
                 .join(spectrogram_path(&group.device, &group.options, name))
         })
@@ -223,7 +221,10 @@ async fn download_all(ctx: &Ctx, group: &SpectrogramGroup, state: RunState) -> R
         match r {
             Ok(IndexOutcome::File(d)) => {
                 if let Some(start) = UtcInstant::from_file_name(&d.name) {
-                    files.entry(Window5m::floor(start)).or_default().push(d);
+                    let end = start.add_millis(NOMINAL_FILE_MILLIS);
+                    for item in group.items.iter().filter(|i| i.takes(start, end)) {
+                        files.entry(item.window).or_default().push(d.clone());
+                    }
                 }
             }
             Ok(_) => {}
@@ -298,10 +299,11 @@ async fn finish(
                 Status::Done
             },
             reason: if found.is_empty() {
-                "ONC produced no spectrogram starting in this slot".into()
+                "ONC produced no spectrogram for this slot".into()
             } else {
                 String::new()
             },
+            gaps: Vec::new(),
             files: found.iter().map(|d| locked_file(ctx, d)).collect(),
         };
         ctx.report(&ExecEvent::ItemDone {

@@ -149,7 +149,7 @@ fn open(path: &Path, verify: bool) -> Result<Stream, FormatError> {
     if file.read_exact(&mut magic).is_err() || &magic != b"fLaC" {
         return Err(FormatError::BadMagic { expected: KIND });
     }
-    file.rewind().map_err(|e| FormatError::io(path, e))?;
+    super::flac_meta::check_metadata(&mut file, file_len)?;
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let reader = FlacReader::try_new(mss, FormatOptions::default()).map_err(sym_err)?;
     let track = reader

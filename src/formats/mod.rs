@@ -8,6 +8,7 @@ pub mod atomic;
 pub mod audio;
 pub mod error;
 pub mod flac;
+mod flac_meta;
 pub mod image;
 pub mod inspect;
 pub mod mat;

@@ -15,7 +15,11 @@
 //!   `uint64` values above `i64::MAX`, v7.3 (HDF5) files.
 //! - Writing: little-endian, a fixed header text (no date, so equal input gives equal bytes),
 //!   every variable optionally wrapped in its own zlib `miCOMPRESSED` element like MATLAB's
-//!   `-v7`. Chars are stored as UTF-16 code units (`miUINT16`), as MATLAB does.
+//!   `-v7`. Chars are stored as UTF-8 (`miUTF8`) with dims 1×(number of characters), as SciPy
+//!   does: SciPy decodes `miUINT16` char data with the system codec, not UTF-16, so non-ASCII
+//!   text written as MATLAB-style UTF-16 comes back garbled there; MATLAB reads `miUTF8` too.
+//!   (For characters outside the BMP, MATLAB would count UTF-16 units; such text is not expected
+//!   in ONC files.)
 //!
 //! Semantics are MATLAB's: every array has at least two dimensions and data is column-major.
 
@@ -180,7 +184,7 @@ impl MatValue {
             | Self::Logical { dims, .. }
             | Self::Cell { dims, .. } => dims.clone(),
             Self::Char(s) => {
-                let n = s.encode_utf16().count();
+                let n = s.chars().count();
                 if n == 0 { vec![0, 0] } else { vec![1, n] }
             }
             Self::Struct(_) => vec![1, 1],

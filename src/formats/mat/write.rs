@@ -176,11 +176,8 @@ fn matrix(out: &mut Vec<u8>, name: &str, value: &MatValue) -> Result<(), FormatE
             })?;
         }
         MatValue::Char(s) => {
-            let units: Vec<u16> = s.encode_utf16().collect();
-            element(out, mi::UINT16, units.len() * 2, |o| {
-                units
-                    .iter()
-                    .for_each(|u| o.extend_from_slice(&u.to_le_bytes()));
+            element(out, mi::UTF8, s.len(), |o| {
+                o.extend_from_slice(s.as_bytes())
             })?;
         }
         MatValue::Struct(fields) => struct_body(out, fields)?,

@@ -1,0 +1,94 @@
+//! Planning a 1,000,000-row request CSV: load + validate, then plan. Prints wall times and peak
+//! memory (VmHWM). Run with `cargo bench --bench plan` (release). Target: < 5 s, < 1 GiB.
+//! `HYDROFETCH_BENCH_ROWS` changes the row count.
+
+#![expect(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    reason = "a benchmark prints its figures"
+)]
+
+use hydrofetch::manifest;
+use hydrofetch::plan::Plan;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn main() {
+    let rows: usize = std::env::var("HYDROFETCH_BENCH_ROWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("requests.csv");
+    let devices = [
+        "ICLISTENHF6324",
+        "ICLISTENHF1251",
+        "ICLISTENHF1252",
+        "JASCOAMARHYDROPHONE1",
+    ];
+    let mut text = String::with_capacity(rows * 110);
+    text.push_str(
+        "deviceCode,timestamp,pad_seconds,clip,download_audio,data_product_options,label\n",
+    );
+    let base = 1_711_929_600_i64; // 2024-04-01T00:00:00Z
+    for i in 0..rows {
+        let t = chrono::DateTime::from_timestamp(base + (i as i64) * 37, 0).unwrap();
+        let opts = if i % 10 == 0 {
+            "\"{\"\"dpo_spectralDataDownsample\"\": 2}\""
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            text,
+            "{},{},15,{},{},{},event {i}",
+            devices[i % devices.len()],
+            t.format("%Y-%m-%dT%H:%M:%SZ"),
+            if i % 2 == 0 { "yes" } else { "no" },
+            if i % 4 == 0 { "true" } else { "false" },
+            opts
+        );
+    }
+    std::fs::write(&path, &text).unwrap();
+    drop(text);
+    let size = std::fs::metadata(&path).unwrap().len();
+
+    let t0 = Instant::now();
+    let m = manifest::load(&path).unwrap();
+    let t_load = t0.elapsed();
+    let t1 = Instant::now();
+    let plan = Plan::build(std::slice::from_ref(&m)).unwrap();
+    let t_plan = t1.elapsed();
+    let t2 = Instant::now();
+    let json = hydrofetch::plan::render::to_json(&plan);
+    let t_json = t2.elapsed();
+
+    println!("rows: {rows} ({:.1} MiB CSV)", size as f64 / 1_048_576.0);
+    println!("load + validate: {:.2} s", t_load.as_secs_f64());
+    println!(
+        "plan (items, ids, dedupe, grouping): {:.2} s",
+        t_plan.as_secs_f64()
+    );
+    println!("load + plan: {:.2} s", (t_load + t_plan).as_secs_f64());
+    println!(
+        "plan --json rendering: {:.2} s ({:.0} MiB)",
+        t_json.as_secs_f64(),
+        json.len() as f64 / 1_048_576.0
+    );
+    println!(
+        "items: {} ({} fetch, {} clip); ONC requests: {}",
+        plan.items.len(),
+        plan.fetch_items().count(),
+        plan.clip_items().count(),
+        plan.requests.len()
+    );
+    if let Some(mib) = peak_rss_mib() {
+        println!("peak memory (VmHWM): {mib:.0} MiB");
+    }
+}

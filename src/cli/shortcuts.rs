@@ -1,0 +1,298 @@
+//! The command-line shortcuts `range`, `sample`, `events`, `audio` and `requests FILE`: they
+//! build the same [`Manifest`](crate::manifest::Manifest) a manifest file would (same rules,
+//! same messages) and, with `--plan`, print its plan. Running them needs the executor; until
+//! it exists they answer with a usage error (exit 2).
+
+use super::Outcome;
+use super::plan::{print_manifest_error, print_plan};
+use super::run::{NetArgs, OutputArgs, run_manifests};
+use crate::manifest::{self, CliValue, Mode};
+use std::path::PathBuf;
+
+/// Options every shortcut takes.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Common {
+    /// Print the plan instead of running (with --json: the plan as JSON).
+    #[arg(long)]
+    plan: bool,
+    #[command(flatten)]
+    net: NetArgs,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+/// What to fetch, as a manifest table writes it.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ProductArgs {
+    /// Also fetch audio (`--audio=false` to turn off).
+    #[arg(long = "audio", alias = "download-audio", num_args = 0..=1, default_missing_value = "true")]
+    download_audio: Option<String>,
+    /// Fetch ONC spectrograms (default true; `--spectrograms=false` for audio only).
+    #[arg(long = "spectrograms", num_args = 0..=1, default_missing_value = "true")]
+    download_spectrogram: Option<String>,
+    /// Spectrogram format: mat or png.
+    #[arg(long = "format")]
+    spectrogram_format: Option<String>,
+    /// ONC `dpo_*` options as a JSON object.
+    #[arg(long = "options", alias = "data-product-options")]
+    data_product_options: Option<String>,
+    /// Preferred audio extension: flac or wav.
+    #[arg(long)]
+    audio_extension: Option<String>,
+}
+
+/// Where the windows are.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SpanArgs {
+    /// Device code, e.g. ICLISTENHF6324.
+    #[arg(long)]
+    device: Option<String>,
+    /// Start (ISO 8601).
+    #[arg(long)]
+    start: Option<String>,
+    /// End (ISO 8601, exclusive).
+    #[arg(long)]
+    end: Option<String>,
+    /// Zone for naive times (IANA name, UTC, or an offset).
+    #[arg(long)]
+    timezone: Option<String>,
+    /// Folder for outputs.
+    #[arg(long, default_value = "data")]
+    data_dir: PathBuf,
+}
+
+/// `hydrofetch range`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RangeArgs {
+    #[command(flatten)]
+    span: SpanArgs,
+    /// Windows per ONC request.
+    #[arg(long = "per-batch")]
+    per_batch: Option<String>,
+    #[command(flatten)]
+    products: ProductArgs,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `hydrofetch sample`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SampleArgs {
+    #[command(flatten)]
+    span: SpanArgs,
+    /// Total windows to sample.
+    #[arg(long)]
+    total: Option<String>,
+    /// Consecutive windows per block (and per ONC request).
+    #[arg(long = "per-request")]
+    per_request: Option<String>,
+    #[command(flatten)]
+    products: ProductArgs,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `hydrofetch events`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct EventsArgs {
+    /// Device code, e.g. ICLISTENHF6324.
+    #[arg(long)]
+    device: Option<String>,
+    /// The instants (ISO 8601).
+    #[arg(required = true)]
+    times: Vec<String>,
+    /// Zone for naive times.
+    #[arg(long)]
+    timezone: Option<String>,
+    /// Padding around each instant, in seconds.
+    #[arg(long)]
+    pad_seconds: Option<String>,
+    /// Padding before each instant, in seconds.
+    #[arg(long)]
+    pad_before_seconds: Option<String>,
+    /// Padding after each instant, in seconds.
+    #[arg(long)]
+    pad_after_seconds: Option<String>,
+    /// Windows per ONC request.
+    #[arg(long = "per-request")]
+    per_request: Option<String>,
+    /// Folder for outputs.
+    #[arg(long, default_value = "data")]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    products: ProductArgs,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `hydrofetch audio`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct AudioArgs {
+    #[command(flatten)]
+    span: SpanArgs,
+    /// Preferred audio extension: flac or wav.
+    #[arg(long)]
+    audio_extension: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// `hydrofetch requests FILE`: call-level overrides sit between the requests' own fields and
+/// the file's `defaults`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RequestsArgs {
+    /// The request file (JSON `{defaults, requests}` or CSV).
+    file: PathBuf,
+    /// Padding before and after each request, in seconds.
+    #[arg(long)]
+    default_pad_seconds: Option<String>,
+    /// Padding before each request, in seconds.
+    #[arg(long)]
+    default_pad_before_seconds: Option<String>,
+    /// Padding after each request, in seconds.
+    #[arg(long)]
+    default_pad_after_seconds: Option<String>,
+    /// Fetch audio (`--download-audio=false` to turn off).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    download_audio: Option<String>,
+    /// Fetch ONC spectrograms.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    download_spectrogram: Option<String>,
+    /// Clip outputs to each request's padded window.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    clip: Option<String>,
+    /// Spectrogram format: mat or png.
+    #[arg(long)]
+    spectrogram_format: Option<String>,
+    /// Preferred audio extension: flac or wav.
+    #[arg(long)]
+    audio_extension: Option<String>,
+    /// ONC `dpo_*` options as a JSON object.
+    #[arg(long)]
+    data_product_options: Option<String>,
+    /// Zone for naive times.
+    #[arg(long)]
+    timezone: Option<String>,
+    /// Output folder tag.
+    #[arg(long)]
+    output_tag: Option<String>,
+    /// What clips do with archive gaps: split, pad or fail.
+    #[arg(long)]
+    gap: Option<String>,
+    /// Windows per ONC request.
+    #[arg(long = "per-request")]
+    per_request: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+fn text(out: &mut Vec<(&'static str, CliValue)>, key: &'static str, v: Option<String>) {
+    if let Some(v) = v {
+        out.push((key, CliValue::Text(v)));
+    }
+}
+
+fn span_fields(s: SpanArgs, out: &mut Vec<(&'static str, CliValue)>) -> PathBuf {
+    text(out, "device", s.device);
+    text(out, "start", s.start);
+    text(out, "end", s.end);
+    text(out, "timezone", s.timezone);
+    s.data_dir
+}
+
+fn product_fields(p: ProductArgs, out: &mut Vec<(&'static str, CliValue)>) {
+    text(out, "download_audio", p.download_audio);
+    text(out, "download_spectrogram", p.download_spectrogram);
+    text(out, "spectrogram_format", p.spectrogram_format);
+    text(out, "data_product_options", p.data_product_options);
+    text(out, "audio_extension", p.audio_extension);
+}
+
+fn finish(
+    mode: Mode,
+    data_dir: &std::path::Path,
+    fields: Vec<(&str, CliValue)>,
+    common: &Common,
+) -> anyhow::Result<Outcome> {
+    match manifest::from_command_line(mode, data_dir, fields) {
+        Ok(m) => run_or_plan(&[m], common),
+        Err(e) => {
+            print_manifest_error(&e);
+            Ok(Outcome::BadInput)
+        }
+    }
+}
+
+fn run_or_plan(m: &[manifest::Manifest], common: &Common) -> anyhow::Result<Outcome> {
+    if common.plan {
+        print_plan(m, common.out.json())
+    } else {
+        run_manifests(m, &common.net, common.out)
+    }
+}
+
+pub(crate) fn range(a: RangeArgs) -> anyhow::Result<Outcome> {
+    let mut f = Vec::new();
+    let dir = span_fields(a.span, &mut f);
+    text(&mut f, "spectrograms_per_batch", a.per_batch);
+    product_fields(a.products, &mut f);
+    finish(Mode::Range, &dir, f, &a.common)
+}
+
+pub(crate) fn sample(a: SampleArgs) -> anyhow::Result<Outcome> {
+    let mut f = Vec::new();
+    let dir = span_fields(a.span, &mut f);
+    text(&mut f, "total_spectrograms", a.total);
+    text(&mut f, "spectrograms_per_request", a.per_request);
+    product_fields(a.products, &mut f);
+    finish(Mode::Sample, &dir, f, &a.common)
+}
+
+pub(crate) fn events(a: EventsArgs) -> anyhow::Result<Outcome> {
+    let mut f = Vec::new();
+    text(&mut f, "device", a.device);
+    f.push(("times", CliValue::List(a.times)));
+    text(&mut f, "timezone", a.timezone);
+    text(&mut f, "pad_seconds", a.pad_seconds);
+    text(&mut f, "pad_before_seconds", a.pad_before_seconds);
+    text(&mut f, "pad_after_seconds", a.pad_after_seconds);
+    text(&mut f, "spectrograms_per_request", a.per_request);
+    product_fields(a.products, &mut f);
+    finish(Mode::Events, &a.data_dir, f, &a.common)
+}
+
+pub(crate) fn audio(a: AudioArgs) -> anyhow::Result<Outcome> {
+    let mut f = Vec::new();
+    let dir = span_fields(a.span, &mut f);
+    text(&mut f, "audio_extension", a.audio_extension);
+    finish(Mode::Audio, &dir, f, &a.common)
+}
+
+pub(crate) fn requests(a: RequestsArgs) -> anyhow::Result<Outcome> {
+    let pairs: Vec<(&str, Option<String>)> = vec![
+        ("default_pad_seconds", a.default_pad_seconds),
+        ("default_pad_before_seconds", a.default_pad_before_seconds),
+        ("default_pad_after_seconds", a.default_pad_after_seconds),
+        ("download_audio", a.download_audio),
+        ("download_spectrogram", a.download_spectrogram),
+        ("clip", a.clip),
+        ("spectrogram_format", a.spectrogram_format),
+        ("audio_extension", a.audio_extension),
+        ("data_product_options", a.data_product_options),
+        ("timezone", a.timezone),
+        ("output_tag", a.output_tag),
+        ("gap", a.gap),
+        ("spectrograms_per_request", a.per_request),
+    ];
+    let call: Vec<(&str, String)> = pairs
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+    match manifest::load_with(&a.file, &call) {
+        Ok(m) => run_or_plan(&[m], &a.common),
+        Err(e) => {
+            print_manifest_error(&e);
+            Ok(Outcome::BadInput)
+        }
+    }
+}

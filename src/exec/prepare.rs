@@ -1,0 +1,104 @@
+//! From a plan and a lockfile to the [`Job`] still to do.
+//!
+//! A fetch item is done when the lockfile has it and its files are on disk with their recorded
+//! sizes. The plan's ONC request groups are kept; pending items of a group are split into runs
+//! of contiguous windows, so a partly done group asks ONC only for what is missing.
+
+use super::job::{AudioGroup, ClipJob, ClipKind, Job, SpectrogramGroup, WantedItem};
+use crate::clip::audio::AudioFormat;
+use crate::lock::Lockfile;
+use crate::manifest::{AudioExtension, SpectrogramFormat};
+use crate::plan::ClipProduct;
+use crate::plan::{FetchProduct, Plan};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The work left, and how many fetch items were already done.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pending {
+    /// What to fetch.
+    pub job: Job,
+    /// Items of the plan (fetch and clip).
+    pub total: usize,
+    /// Items already done.
+    pub done_before: usize,
+}
+
+/// Computes what of `plan` is not yet done according to `lock` and `data_dir`.
+#[must_use]
+pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
+    let clip_sources: std::collections::HashSet<&str> = plan
+        .clip_items()
+        .flat_map(|c| c.sources.iter().map(crate::plan::ItemId::as_str))
+        .collect();
+    let windows: HashMap<&str, crate::time::Window5m> = plan
+        .fetch_items()
+        .map(|f| (f.id.as_str(), f.window))
+        .collect();
+    let mut out = Pending {
+        total: windows.len(),
+        ..Pending::default()
+    };
+    for group in &plan.requests {
+        let mut runs: Vec<Vec<WantedItem>> = Vec::new();
+        for id in &group.items {
+            if lock.is_satisfied(id.as_str(), data_dir) {
+                out.done_before += 1;
+                continue;
+            }
+            let Some(&window) = windows.get(id.as_str()) else {
+                continue;
+            };
+            let item = WantedItem {
+                id: id.as_str().to_owned(),
+                window,
+                cover: clip_sources.contains(id.as_str()),
+            };
+            match runs.last_mut() {
+                Some(run) if run.last().is_some_and(|l| l.window.next() == window) => {
+                    run.push(item)
+                }
+                _ => runs.push(vec![item]),
+            }
+        }
+        for items in runs {
+            match &group.product {
+                FetchProduct::Spectrogram(p) => out.job.spectrograms.push(SpectrogramGroup {
+                    device: group.device.as_str().to_owned(),
+                    format: p.format().as_str().to_owned(),
+                    options: p.options().clone(),
+                    items,
+                }),
+                FetchProduct::Audio(exts) => out.job.audio.push(AudioGroup {
+                    device: group.device.as_str().to_owned(),
+                    extensions: exts.iter().map(|e| e.as_str().to_owned()).collect(),
+                    items,
+                }),
+            }
+        }
+    }
+    for c in plan.clip_items() {
+        out.total += 1;
+        if lock.is_satisfied(c.id.as_str(), data_dir) {
+            out.done_before += 1;
+            continue;
+        }
+        let kind = match c.product {
+            ClipProduct::Audio(AudioExtension::Flac) => ClipKind::Audio(AudioFormat::Flac),
+            ClipProduct::Audio(AudioExtension::Wav) => ClipKind::Audio(AudioFormat::Wav),
+            ClipProduct::Spectrogram(SpectrogramFormat::Mat) => ClipKind::Mat,
+            ClipProduct::Spectrogram(SpectrogramFormat::Png) => ClipKind::Png,
+        };
+        out.job.clips.push(ClipJob {
+            id: c.id.as_str().to_owned(),
+            device: c.device.as_str().to_owned(),
+            kind,
+            start: c.start,
+            end: c.end,
+            sources: c.sources.iter().map(|s| s.as_str().to_owned()).collect(),
+            output: c.output.clone(),
+            gap: c.gap,
+        });
+    }
+    out
+}

@@ -1,0 +1,226 @@
+//! TOML/YAML/JSON manifests: `version`, `data_dir`, `[defaults]` and the mode tables
+//! `range`, `sample`, `events`, `audio` and `requests` (DESIGN.md, "Manifests").
+//!
+//! Decisions recorded here:
+//! - `version` is optional and must be 1 when given; `data_dir` defaults to `data`, both
+//!   resolved relative to the manifest's folder.
+//! - Each mode key takes an array of tables (`[[range]]`) or a single table.
+//! - `[[sample]]` asking for more windows than the range holds is an error (not capped), so
+//!   that a plan never silently holds less than was asked for.
+//! - `[[audio]]` fetches audio only; its batch size comes from `[defaults]`.
+
+use super::error::{Loc, Sink};
+use super::fields;
+use super::layer::{self, Layer};
+use super::model::{Job, Origin, Sourced};
+use super::node::{Node, Value};
+use super::resolve;
+use crate::time::Window5m;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Top-level keys of a manifest.
+pub(crate) const TOP_FIELDS: &[&str] = &[
+    "version", "data_dir", "defaults", "range", "sample", "events", "audio", "requests",
+];
+
+/// A request file named by a manifest, with its call-level overrides.
+pub(crate) struct FileRef {
+    pub(crate) path: PathBuf,
+    pub(crate) call: Layer,
+    pub(crate) loc: Loc,
+    pub(crate) field: String,
+}
+
+/// What a manifest's own text gives.
+pub(crate) struct Parsed {
+    pub(crate) data_dir: Option<String>,
+    pub(crate) defaults: Layer,
+    pub(crate) jobs: Vec<Sourced>,
+    pub(crate) files: Vec<FileRef>,
+}
+
+fn each_table(node: &Node) -> Vec<(Option<usize>, &Node)> {
+    match &node.value {
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (Some(i), n))
+            .collect(),
+        _ => vec![(None, node)],
+    }
+}
+
+/// Reads a manifest tree.
+pub(crate) fn manifest(root: &Node, sink: &mut Sink, file: &Path, dir: &Path) -> Parsed {
+    let mut p = Parsed {
+        data_dir: None,
+        defaults: Layer::default(),
+        jobs: Vec::new(),
+        files: Vec::new(),
+    };
+    let Some(top) = fields::table(root, sink, "", TOP_FIELDS) else {
+        return p;
+    };
+    // Defaults first: the mode tables below depend on them.
+    for e in &top {
+        match e.key.as_str() {
+            "version" if !matches!(&e.node.value, Value::Int(1)) => {
+                sink.push(
+                    e.node.loc,
+                    "version",
+                    format!("found {}, expected 1", e.node.describe()),
+                );
+            }
+            "data_dir" => p.data_dir = fields::string(&e.node, sink, "data_dir"),
+            "defaults" => {
+                if let Some(d) =
+                    fields::table(&e.node, sink, "defaults", layer::MANIFEST_DEFAULT_FIELDS)
+                {
+                    p.defaults = layer::read(&d, sink, "defaults");
+                }
+            }
+            _ => {}
+        }
+    }
+    let file_arc: Arc<Path> = Arc::from(file);
+    for e in &top {
+        let mode = e.key.as_str();
+        let known: Vec<&str> = match mode {
+            "range" => layer::range_fields(),
+            "sample" => layer::sample_fields(),
+            "events" => layer::events_fields(),
+            "audio" => layer::AUDIO_FIELDS.to_vec(),
+            "requests" => layer::CALL_FIELDS.to_vec(),
+            _ => continue,
+        };
+        for (i, node) in each_table(&e.node) {
+            let path = i.map_or_else(|| mode.to_owned(), |i| format!("{mode}[{i}]"));
+            let Some(entries) = fields::table(node, sink, &path, &known) else {
+                continue;
+            };
+            let own = layer::read(&entries, sink, &path);
+            let layers = [&own, &p.defaults];
+            let job = match mode {
+                "range" => range(&layers, sink, node.loc, &path),
+                "sample" => sample(&layers, sink, node.loc, &path),
+                "events" => events(&layers, sink, node.loc, &path),
+                "audio" => audio(&layers, sink, node.loc, &path),
+                _ => {
+                    match &own.file {
+                        Some((f, loc)) => p.files.push(FileRef {
+                            path: dir.join(f),
+                            loc: *loc,
+                            field: format!("{path}.file"),
+                            call: own,
+                        }),
+                        None => sink.push(
+                            node.loc,
+                            &format!("{path}.file"),
+                            "is missing; expected the path of a JSON or CSV request file",
+                        ),
+                    }
+                    None
+                }
+            };
+            if let Some(job) = job {
+                p.jobs.push(Sourced {
+                    origin: Origin {
+                        file: Arc::clone(&file_arc),
+                        loc: node.loc,
+                        what: Arc::from(path.as_str()),
+                    },
+                    job,
+                });
+            }
+        }
+    }
+    p
+}
+
+fn range(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Job> {
+    let products = resolve::products(layers, None, sink, loc, path);
+    let span = resolve::span(layers, sink, loc, path)?;
+    Some(Job::Range {
+        span,
+        products: products?,
+        batch: resolve::batch(layers),
+    })
+}
+
+fn audio(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Job> {
+    let span = resolve::span(layers, sink, loc, path)?;
+    let ext =
+        layer::first(layers, |l| l.audio_extension).unwrap_or(super::model::AudioExtension::Flac);
+    Some(Job::Range {
+        span,
+        products: super::model::Products {
+            spectrogram: None,
+            audio: Some(ext),
+        },
+        batch: resolve::batch(&layers[1..]),
+    })
+}
+
+fn sample(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Job> {
+    let products = resolve::products(layers, None, sink, loc, path);
+    let total = layers[0].total;
+    if total.is_none()
+        && !sink
+            .diags
+            .iter()
+            .any(|d| d.field == format!("{path}.total_spectrograms"))
+    {
+        sink.push(
+            loc,
+            &format!("{path}.total_spectrograms"),
+            "is missing; expected a positive whole number",
+        );
+    }
+    let span = resolve::span(layers, sink, loc, path)?;
+    let (total, products) = (total?, products?);
+    let per_request = resolve::batch(layers);
+    // Windows that fit inside [start, end): from the first slot starting at or after start.
+    let first = Window5m::ceil(span.start);
+    let available = first.slots_until(Window5m::floor(span.end)).max(0);
+    if i64::from(total) > available {
+        let field = format!("{path}.total_spectrograms");
+        sink.push(
+            loc,
+            &field,
+            format!(
+                "found {total}, expected at most {available}: the range {} to {} holds {available} whole 5-minute windows",
+                span.start, span.end
+            ),
+        );
+        return None;
+    }
+    Some(Job::Sample {
+        span,
+        products,
+        total,
+        per_request,
+    })
+}
+
+fn events(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Job> {
+    let products = resolve::products(layers, None, sink, loc, path);
+    let device = layer::first(layers, |l| l.device.clone());
+    if device.is_none() {
+        sink.push(
+            loc,
+            &format!("{path}.device"),
+            "is missing; expected a device code such as \"ICLISTENHF6324\"",
+        );
+    }
+    let times = resolve::times(layers, sink, loc, path)?;
+    let (before, after) = layer::padding(&layers[..1]);
+    Some(Job::Events {
+        device: device?,
+        times,
+        pad_before_ms: before,
+        pad_after_ms: after,
+        products: products?,
+        per_request: resolve::batch(layers),
+    })
+}

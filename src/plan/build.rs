@@ -1,0 +1,331 @@
+//! Resolving manifests into plan items: which windows each job needs, deduplication, clips.
+//!
+//! Decisions recorded here:
+//! - range/audio: every window overlapping `[start, end)`.
+//! - sample: the whole windows inside `[start, end)` (from the first slot starting at or
+//!   after `start`) are the candidates; `ceil(total / per_request)` blocks of `per_request`
+//!   consecutive windows (the last block holds the remainder, so exactly `total` windows are
+//!   taken) are placed with the free slots spread evenly between them, the first block at
+//!   the first slot and the last ending at the last: block `b` starts at
+//!   `b·per_request + floor(b·free / (blocks − 1))`. Blocks never overlap and never pass `end`.
+//! - events: the windows overlapping `[t − before, t + after)`, or the window holding `t`.
+//! - requests: the windows overlapping the padded span; with `clip`, one clip item per
+//!   product, cut from exactly those fetch items.
+//! - Two jobs needing the same (device, product, options, window) share one fetch item.
+//! - Clip outputs: `<output_tag or "clips">/<output_name or device_START_DURATIONs>.<format>`,
+//!   each part sanitised (separators, `..`, leading dots, control and reserved characters
+//!   become `_`). Two clips writing the same output are a plan error.
+
+use super::item::{ClipItem, ClipProduct, FetchProduct, ItemId, clip_id, fetch_id};
+use super::{PlanError, group::Contribution};
+use crate::manifest::{DeviceCode, Job, Origin, Products, Request, Sourced};
+use crate::time::{UtcInstant, Window5m};
+use std::collections::HashMap;
+
+/// Fetch items under construction, deduplicated.
+#[derive(Default)]
+pub(crate) struct Builder {
+    pub(crate) devices: Vec<DeviceCode>,
+    device_index: HashMap<DeviceCode, u32>,
+    pub(crate) products: Vec<FetchProduct>,
+    product_index: HashMap<FetchProduct, u32>,
+    /// (device, product, window start ms) → index in `fetch`.
+    fetch_index: HashMap<(u32, u32, i64), usize>,
+    pub(crate) fetch: Vec<(u32, u32, Window5m, ItemId)>,
+    pub(crate) clips: Vec<ClipItem>,
+    outputs: HashMap<String, Origin>,
+    pub(crate) batches: Contribution,
+    pub(crate) errors: Vec<PlanError>,
+}
+
+impl Builder {
+    fn device(&mut self, d: &DeviceCode) -> u32 {
+        if let Some(i) = self.device_index.get(d) {
+            return *i;
+        }
+        let i = u32::try_from(self.devices.len()).unwrap_or(u32::MAX);
+        self.devices.push(d.clone());
+        self.device_index.insert(d.clone(), i);
+        i
+    }
+
+    fn product(&mut self, p: &FetchProduct) -> u32 {
+        if let Some(i) = self.product_index.get(p) {
+            return *i;
+        }
+        let i = u32::try_from(self.products.len()).unwrap_or(u32::MAX);
+        self.products.push(p.clone());
+        self.product_index.insert(p.clone(), i);
+        i
+    }
+
+    /// Adds (or finds) the fetch items for these windows; returns their ids in order.
+    fn windows(
+        &mut self,
+        device: &DeviceCode,
+        product: &FetchProduct,
+        windows: impl Iterator<Item = Window5m>,
+        batch: u32,
+    ) -> Vec<ItemId> {
+        let d = self.device(device);
+        let p = self.product(product);
+        self.batches.note(d, p, batch);
+        windows
+            .map(|w| {
+                let key = (d, p, w.start().unix_millis());
+                if let Some(&i) = self.fetch_index.get(&key) {
+                    return self.fetch[i].3.clone();
+                }
+                let id = fetch_id(device, product, w);
+                self.fetch_index.insert(key, self.fetch.len());
+                self.fetch.push((d, p, w, id.clone()));
+                id
+            })
+            .collect()
+    }
+
+    fn products_of(products: &Products) -> Vec<FetchProduct> {
+        let mut v = Vec::with_capacity(2);
+        if let Some(s) = &products.spectrogram {
+            v.push(FetchProduct::Spectrogram(s.clone()));
+        }
+        if let Some(a) = products.audio {
+            v.push(FetchProduct::Audio(a.preference()));
+        }
+        v
+    }
+
+    fn add_all(
+        &mut self,
+        device: &DeviceCode,
+        products: &Products,
+        windows: &[Window5m],
+        batch: u32,
+    ) {
+        for p in Self::products_of(products) {
+            self.windows(device, &p, windows.iter().copied(), batch);
+        }
+    }
+
+    /// Adds one job.
+    pub(crate) fn add(&mut self, s: &Sourced) {
+        match &s.job {
+            Job::Range {
+                span,
+                products,
+                batch,
+            } => {
+                let w: Vec<Window5m> = Window5m::covering(span.start, span.end).collect();
+                self.add_all(&span.device, products, &w, *batch);
+            }
+            Job::Sample {
+                span,
+                products,
+                total,
+                per_request,
+            } => {
+                let w = sample_windows(span.start, span.end, *total, *per_request);
+                self.add_all(&span.device, products, &w, *per_request);
+            }
+            Job::Events {
+                device,
+                times,
+                pad_before_ms,
+                pad_after_ms,
+                products,
+                per_request,
+            } => {
+                let mut w: Vec<Window5m> = times
+                    .iter()
+                    .flat_map(|t| {
+                        Window5m::covering(
+                            t.add_millis(-pad_before_ms),
+                            t.add_millis(*pad_after_ms),
+                        )
+                    })
+                    .collect();
+                w.sort_unstable();
+                w.dedup();
+                self.add_all(device, products, &w, *per_request);
+            }
+            Job::Request(r) => self.request(r, &s.origin),
+        }
+    }
+
+    fn request(&mut self, r: &Request, origin: &Origin) {
+        for p in Self::products_of(&r.products) {
+            let ids = self.windows(
+                &r.span.device,
+                &p,
+                Window5m::covering(r.span.start, r.span.end),
+                r.batch,
+            );
+            if !r.clip {
+                continue;
+            }
+            let product = match &p {
+                FetchProduct::Spectrogram(s) => ClipProduct::Spectrogram(s.format()),
+                FetchProduct::Audio(e) => match e.first() {
+                    Some(e) => ClipProduct::Audio(*e),
+                    None => continue,
+                },
+            };
+            let output = output_path(r, product);
+            if let Some(first) = self.outputs.get(&output) {
+                self.errors.push(PlanError::OutputCollision {
+                    output,
+                    first: first.to_string(),
+                    second: origin.to_string(),
+                });
+                continue;
+            }
+            self.outputs.insert(output.clone(), origin.clone());
+            let mut clip = ClipItem {
+                id: ItemId::of(b""),
+                device: r.span.device.clone(),
+                product,
+                start: r.span.start,
+                end: r.span.end,
+                sources: ids,
+                output,
+                gap: r.gap,
+                label: r.label.clone(),
+                description: r.description.clone(),
+            };
+            clip.id = clip_id(&clip);
+            self.clips.push(clip);
+        }
+    }
+}
+
+/// The sampled windows (see the module docs).
+pub(crate) fn sample_windows(
+    start: UtcInstant,
+    end: UtcInstant,
+    total: u32,
+    per: u32,
+) -> Vec<Window5m> {
+    let first = Window5m::ceil(start);
+    let available = first.slots_until(Window5m::floor(end)).max(0);
+    let total = i64::from(total).min(available);
+    let per = i64::from(per.max(1));
+    if total == 0 {
+        return Vec::new();
+    }
+    let blocks = (total + per - 1) / per;
+    let free = available - total;
+    let mut out = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    for b in 0..blocks {
+        let size = per.min(total - b * per);
+        let offset = if blocks > 1 {
+            b * per + (b * free) / (blocks - 1)
+        } else {
+            0
+        };
+        out.extend((0..size).map(|k| first.offset(offset + k)));
+    }
+    out
+}
+
+fn duration_text(ms: i64) -> String {
+    if ms % 1000 == 0 {
+        (ms / 1000).to_string()
+    } else {
+        let s = format!("{}.{:03}", ms / 1000, (ms % 1000).abs());
+        s.trim_end_matches('0').to_owned()
+    }
+}
+
+/// Makes one path component safe: no separators, no `..`, no leading dot, no control or
+/// reserved characters, never empty.
+pub(crate) fn sanitise(part: &str) -> String {
+    let mut s: String = part
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    while s.contains("..") {
+        s = s.replace("..", "_");
+    }
+    if s.starts_with('.') {
+        s.replace_range(..1, "_");
+    }
+    let s = s.trim().to_owned();
+    if s.is_empty() { "_".to_owned() } else { s }
+}
+
+fn output_path(r: &Request, product: ClipProduct) -> String {
+    let tag = sanitise(r.output_tag.as_deref().unwrap_or("clips"));
+    let ext = product.format();
+    let base = match &r.output_name {
+        Some(n) => {
+            let n = sanitise(n);
+            let lower = n.to_ascii_lowercase();
+            match lower.strip_suffix(ext) {
+                Some(stem) if stem.ends_with('.') && stem.len() > 1 => {
+                    n[..stem.len() - 1].to_owned()
+                }
+                _ => n,
+            }
+        }
+        None => format!(
+            "{}_{}_{}s",
+            sanitise(r.span.device.as_str()),
+            r.span.start.to_file_stamp(),
+            duration_text(r.span.end.millis_since(r.span.start))
+        ),
+    };
+    format!("{tag}/{base}.{ext}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> UtcInstant {
+        UtcInstant::parse(s).unwrap()
+    }
+
+    #[test]
+    fn sample_blocks_spread_without_overlap() {
+        let w = sample_windows(t("2024-04-01T00:00:00Z"), t("2024-04-08T00:00:00Z"), 24, 6);
+        assert_eq!(w.len(), 24);
+        let mut sorted = w.clone();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 24);
+        assert_eq!(w[0].start(), t("2024-04-01T00:00:00Z"));
+        assert!(w.last().unwrap().end() <= t("2024-04-08T00:00:00Z"));
+        // Four blocks of six consecutive windows.
+        for b in 0..4 {
+            for k in 1..6 {
+                assert_eq!(w[b * 6 + k], w[b * 6].offset(k as i64));
+            }
+        }
+        // Spread: the last block ends near the end of the week.
+        assert_eq!(w[23].end(), t("2024-04-08T00:00:00Z"));
+        // A remainder block and a full range.
+        let w = sample_windows(t("2024-04-01T00:00:01Z"), t("2024-04-01T01:00:00Z"), 11, 4);
+        assert_eq!(w.len(), 11);
+        assert_eq!(w[0].start(), t("2024-04-01T00:05:00Z"));
+        let mut d = w.clone();
+        d.dedup();
+        assert_eq!(d.len(), 11);
+        assert!(w.windows(2).all(|p| p[0] < p[1]));
+    }
+
+    #[test]
+    fn sanitises_output_parts() {
+        assert_eq!(sanitise("../../etc/passwd"), "____etc_passwd");
+        assert_eq!(sanitise("/abs"), "_abs");
+        assert_eq!(sanitise(".hidden"), "_hidden");
+        assert_eq!(sanitise("a..b"), "a_b");
+        assert_eq!(sanitise("whale call 1"), "whale call 1");
+        assert_eq!(duration_text(30_000), "30");
+        assert_eq!(duration_text(30_500), "30.5");
+    }
+}

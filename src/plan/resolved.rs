@@ -1,0 +1,137 @@
+//! The [`Plan`] value and how it is built from manifests: items sorted by id, the plan hash,
+//! and the context the executor needs (manifest paths, `data_dir`).
+
+use super::{ClipItem, FetchItem, Item, OncRequestGroup, build, group};
+use crate::manifest::Manifest;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+/// Problems found while planning (after the manifests themselves were valid).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// Two clips would write the same output file.
+    #[error(
+        "two clips would write {output}: {first} and {second} (give one an `output_name` or `output_tag`)"
+    )]
+    OutputCollision {
+        /// The output path, relative to `data_dir`.
+        output: String,
+        /// Where the first request is.
+        first: String,
+        /// Where the second request is.
+        second: String,
+    },
+    /// Manifests planned together resolve to different data folders.
+    #[error("manifests disagree on data_dir: {} and {}", first.display(), second.display())]
+    DataDirMismatch {
+        /// The first manifest's data folder.
+        first: PathBuf,
+        /// The other one.
+        second: PathBuf,
+    },
+}
+
+/// What the executor needs besides the items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanContext {
+    /// The files the plan was built from (manifests, then the request files they name).
+    pub manifests: Vec<PathBuf>,
+    /// Where outputs go (already resolved relative to the manifest).
+    pub data_dir: PathBuf,
+}
+
+/// A resolved plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Plan {
+    /// Every item, sorted by id.
+    pub items: Vec<Item>,
+    /// Fetch items batched into ONC requests, by device, product and time.
+    pub requests: Vec<OncRequestGroup>,
+    /// SHA-256 (hex) of the sorted item ids, each followed by `\n`.
+    pub hash: String,
+    /// Paths and folders.
+    pub context: PlanContext,
+}
+
+impl Plan {
+    /// Resolves manifests into a plan.
+    ///
+    /// # Errors
+    /// Every [`PlanError`] found (output collisions, differing `data_dir`s).
+    pub fn build(manifests: &[Manifest]) -> Result<Self, Vec<PlanError>> {
+        let mut b = build::Builder::default();
+        let mut errors = Vec::new();
+        let data_dir = manifests
+            .first()
+            .map(|m| m.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("data"));
+        for m in manifests {
+            if m.data_dir != data_dir {
+                errors.push(PlanError::DataDirMismatch {
+                    first: data_dir.clone(),
+                    second: m.data_dir.clone(),
+                });
+            }
+            for job in &m.jobs {
+                b.add(job);
+            }
+        }
+        errors.append(&mut b.errors);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut items: Vec<Item> = Vec::with_capacity(b.fetch.len() + b.clips.len());
+        for (d, p, w, id) in &b.fetch {
+            items.push(Item::Fetch(FetchItem {
+                id: id.clone(),
+                device: b.devices[*d as usize].clone(),
+                product: b.products[*p as usize].clone(),
+                window: *w,
+            }));
+        }
+        let requests = group::group(
+            std::mem::take(&mut b.fetch),
+            &b.devices,
+            &b.products,
+            &b.batches,
+        );
+        items.extend(b.clips.into_iter().map(Item::Clip));
+        items.sort_unstable_by(|a, b| a.id().cmp(b.id()));
+        items.dedup_by(|a, b| a.id() == b.id());
+        let mut h = Sha256::new();
+        for i in &items {
+            h.update(i.id().as_str().as_bytes());
+            h.update(b"\n");
+        }
+        Ok(Self {
+            items,
+            requests,
+            hash: hex::encode(h.finalize()),
+            context: PlanContext {
+                manifests: manifests
+                    .iter()
+                    .flat_map(|m| m.sources.iter().cloned())
+                    .collect(),
+                data_dir,
+            },
+        })
+    }
+
+    /// Fetch items only.
+    pub fn fetch_items(&self) -> impl Iterator<Item = &FetchItem> {
+        self.items.iter().filter_map(|i| match i {
+            Item::Fetch(f) => Some(f),
+            Item::Clip(_) => None,
+        })
+    }
+
+    /// Clip items only.
+    pub fn clip_items(&self) -> impl Iterator<Item = &ClipItem> {
+        self.items.iter().filter_map(|i| match i {
+            Item::Clip(c) => Some(c),
+            Item::Fetch(_) => None,
+        })
+    }
+}

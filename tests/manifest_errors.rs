@@ -1,0 +1,372 @@
+//! Every validation error names the file, the line/column or CSV row, the field, what was found
+//! and what was expected; all errors of a file are reported at once; exit code 2.
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn plan_err(path: &Path) -> String {
+    let out = Command::cargo_bin("hydrofetch")
+        .unwrap()
+        .arg("plan")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(out.stdout.is_empty());
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const BAD_CSV: &str = "\u{feff}deviceCode,timestamp,start,end,pad_seconds,timezone,data_product_options,spectrogram_format,audio_extension,download_audio,duration_seconds\r
+,2024-04-01T12:00:00Z,,,,,,,,,\r
+ICLISTENHF6324,2024-04-01T12:00:00Z,2024-04-01T12:00:00Z,,,,,,,,\r
+ICLISTENHF6324,,2024-04-01T12:10:00Z,2024-04-01T12:00:00Z,,,,,,,\r
+ICLISTENHF6324,2024-04-01T12:00:00Z,,,-5,,,,,,\r
+ICLISTENHF6324,2024-04-01 12:00:00,,,,Mars/Olympus,,,,,\r
+ICLISTENHF6324,2024-03-10 02:30:00,,,,America/Vancouver,,,,,\r
+ICLISTENHF6324,2024-11-03 01:30:00,,,,America/Vancouver,,,,,\r
+ICLISTENHF6324,2024-04-01T25:00:00Z,,,,,,,,,\r
+ICLISTENHF6324,2024-04-01T12:00:00Z,,,,,\"[1,2]\",,,,\r
+ICLISTENHF6324,2024-04-01T12:00:00Z,,,,,\"{\"\"spectralDataDownsample\"\": 2}\",,,,\r
+ICLISTENHF6324,2024-04-01T12:00:00Z,,,,,,jpg,,,\r
+ICLISTENHF6324,2024-04-01T12:00:00Z,,,,,,,mp3,,\r
+ICLISTENHF6324,2024-04-01T12:00:00Z,,,,,,,,perhaps,\r
+ICLISTENHF6324,,2024-04-01T12:00:00Z,,,,,,,,-30\r
+ICLISTENHF6324,2024-04-01T12:00:00Z,,,,,,,,YES,\r
+ICLISTENHF6324,2024-04-01T12:00:00Z,,,,,\"not json\",,,,\r
+";
+
+#[test]
+fn csv_errors_name_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "bad.csv", BAD_CSV);
+    let err = plan_err(&p);
+    let f = p.display().to_string();
+    let expect = [
+        (2, "deviceCode", "is missing; expected a device code"),
+        (3, "start", "found both `timestamp`"),
+        (
+            4,
+            "end",
+            "found 2024-04-01T12:00:00.000Z, expected a time not before start 2024-04-01T12:10:00.000Z",
+        ),
+        (
+            5,
+            "pad_seconds",
+            "found \"-5\", expected a non-negative number of seconds",
+        ),
+        (6, "timezone", "`Mars/Olympus` is not a time zone"),
+        (7, "timestamp", "does not exist in America/Vancouver"),
+        (
+            8,
+            "timestamp",
+            "is ambiguous in America/Vancouver: it occurs twice, as 2024-11-03T08:30:00.000Z and as 2024-11-03T09:30:00.000Z",
+        ),
+        (
+            9,
+            "timestamp",
+            "`2024-04-01T25:00:00Z` is not an ISO 8601 time",
+        ),
+        (
+            10,
+            "data_product_options",
+            "found an array, expected a JSON object",
+        ),
+        (
+            11,
+            "data_product_options.spectralDataDownsample",
+            "expected a name starting with `dpo_`",
+        ),
+        (
+            12,
+            "spectrogram_format",
+            "found \"jpg\", expected one of `mat`, `png`",
+        ),
+        (
+            13,
+            "audio_extension",
+            "found \"mp3\", expected one of `flac`, `wav`",
+        ),
+        (
+            14,
+            "download_audio",
+            "found \"perhaps\", expected a boolean",
+        ),
+        (
+            15,
+            "duration_seconds",
+            "found \"-30\", expected a non-negative number of seconds",
+        ),
+        (
+            17,
+            "data_product_options",
+            "found \"not json\", expected a JSON object",
+        ),
+    ];
+    for (row, field, msg) in expect {
+        let head = format!("{f}: row {row}, column `{field}`: ");
+        assert!(
+            err.lines().any(|l| l.contains(&head) && l.contains(msg)),
+            "missing `{head}{msg}` in:\n{err}"
+        );
+    }
+    // Row 16 (YES) is valid; exactly one error per bad row.
+    assert!(!err.contains("row 16,"), "{err}");
+    assert!(
+        err.starts_with(&format!("error: {f} has 15 errors")),
+        "{err}"
+    );
+}
+
+#[test]
+fn csv_unknown_column_suggests_and_other_rows_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "r.csv",
+        "deviceCode,timestamp,pad_secs\nX,2024-04-01T12:00:00Z,5\nX,bad,5\n",
+    );
+    let err = plan_err(&p);
+    assert!(
+        err.contains(
+            "row 1, column `pad_secs`: unknown field `pad_secs` (did you mean `pad_seconds`?)"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("row 3, column `timestamp`: `bad` is not an ISO 8601 time"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_errors_name_line_column_and_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"{
+  "defaults": { "pad_secnds": 5 },
+  "requests": [
+    { "deviceCode": "X", "timestamp": "2024-04-01T12:00:00Z", "start": "2024-04-01T12:00:00Z" },
+    { "timestamp": "2024-04-01T12:00:00Z" },
+    { "deviceCode": "X", "timestamp": "2024-04-01T12:00:00Z", "pad_seconds": -1,
+      "data_product_options": "{\"dpo_a\": 1}", "spectrogram_format": "tiff", "clip": "yes" },
+    { "deviceCode": "X", "start": "2024-04-01T12:00:00Z", "end": "2024-04-01T11:00:00Z" },
+    { "deviceCode": "X", "timestamp": "2024-04-01T12:00:00", "timezone": "Nowhere/City" }
+  ]
+}"#;
+    let p = write(dir.path(), "bad.json", text);
+    let err = plan_err(&p);
+    let f = p.display().to_string();
+    for line in [
+        format!(
+            "{f}:2:17: `defaults.pad_secnds`: unknown field `pad_secnds` (did you mean `pad_seconds`?)"
+        ),
+        format!("{f}:4:72: `requests[0].start`: found both `timestamp`"),
+        format!("{f}:5:5: `requests[1].deviceCode`: is missing"),
+        format!(
+            "{f}:6:78: `requests[2].pad_seconds`: found -1, expected a non-negative number of seconds"
+        ),
+        format!(
+            "{f}:7:31: `requests[2].data_product_options`: found \"{{\\\"dpo_a\\\": 1}}\", expected a JSON object"
+        ),
+        format!(
+            "{f}:7:71: `requests[2].spectrogram_format`: found \"tiff\", expected one of `mat`, `png`"
+        ),
+        format!("{f}:7:87: `requests[2].clip`: found \"yes\", expected a boolean (true or false)"),
+        format!(
+            "{f}:8:66: `requests[3].end`: found 2024-04-01T11:00:00.000Z, expected a time not before start"
+        ),
+        format!("{f}:9:74: `requests[4].timezone`: `Nowhere/City` is not a time zone"),
+    ] {
+        assert!(
+            err.lines().any(|l| l.trim_start().starts_with(&line)),
+            "missing `{line}` in:\n{err}"
+        );
+    }
+    assert!(
+        err.starts_with(&format!("error: {f} has 9 errors")),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_syntax_error_has_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "broken.json",
+        "{\n  \"requests\": [\n    {\"deviceCode\": \"X\",}\n  ]\n}\n",
+    );
+    let err = plan_err(&p);
+    assert!(
+        err.contains(&format!(
+            "{}:3:24: `syntax`: key must be a string",
+            p.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn toml_manifest_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"version = 1
+[defaults]
+device = "ICLISTENHF6324"
+
+[[range]]
+start = "2024-04-01T12:00:00Z"
+end = "2024-04-01T12:00:00Z"
+spectrograms_per_batch = 0
+
+[[sample]]
+start = "2024-04-01T00:00:00Z"
+end = "2024-04-01T01:00:00Z"
+total_spectrograms = 13
+spectrograms_per_request = -2
+
+[[events]]
+times = ["2024-04-01T12:05:00Z", "yesterday"]
+pad_seconds = -3
+
+[[audio]]
+start = "2024-04-01T12:00:00Z"
+ends = "2024-04-01T13:00:00Z"
+"#;
+    let p = write(dir.path(), "bad.toml", text);
+    let err = plan_err(&p);
+    let f = p.display().to_string();
+    for line in [
+        format!(
+            "{f}:7:7: `range[0].end`: found 2024-04-01T12:00:00.000Z, expected a time after start 2024-04-01T12:00:00.000Z (the range is empty)"
+        ),
+        format!(
+            "{f}:8:26: `range[0].spectrograms_per_batch`: found 0, expected a positive whole number"
+        ),
+        format!(
+            "{f}:14:28: `sample[0].spectrograms_per_request`: found -2, expected a positive whole number"
+        ),
+        "`sample[0].total_spectrograms`: found 13, expected at most 12".to_owned(),
+        format!("{f}:17:34: `events[0].times[1]`: `yesterday` is not an ISO 8601 time"),
+        format!(
+            "{f}:18:15: `events[0].pad_seconds`: found -3, expected a non-negative number of seconds"
+        ),
+        format!("{f}:22:1: `audio[0].ends`: unknown field `ends` (did you mean `end`?)"),
+        "`audio[0].end`: is missing".to_owned(),
+    ] {
+        assert!(err.contains(&line), "missing `{line}` in:\n{err}");
+    }
+}
+
+#[test]
+fn yaml_strict_booleans_and_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "version: 1\ndefaults:\n  device: X\nrange:\n  - start: 2024-04-01T12:00:00Z\n    end: 2024-04-01T13:00:00Z\n    download_audio: yes\n";
+    let p = write(dir.path(), "bad.yaml", text);
+    let err = plan_err(&p);
+    assert!(
+        err.contains(&format!(
+            "{}:7:21: `range[0].download_audio`: found \"yes\", expected a boolean (true or false)",
+            p.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn clashing_outputs_are_a_plan_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "clash.csv",
+        "deviceCode,timestamp,clip,output_name\nX,2024-04-01T12:00:00Z,yes,a/../b\nX,2024-04-01T13:00:00Z,yes,a/../b\nX,2024-04-01T14:00:00Z,yes,ok\n",
+    );
+    let err = plan_err(&p);
+    assert!(
+        err.contains("two clips would write clips/a___b.mat"),
+        "{err}"
+    );
+    assert!(err.contains("row 2") && err.contains("row 3"), "{err}");
+}
+
+#[test]
+fn referenced_request_file_errors_name_that_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "ev.csv",
+        "deviceCode,timestamp\nX,2024-04-01T12:00:00Z\n,2024-04-01T12:00:00Z\n",
+    );
+    let m = write(
+        dir.path(),
+        "m.toml",
+        "version = 1\n[[requests]]\nfile = \"ev.csv\"\ndefault_pad_secs = 3\n[[requests]]\nfile = \"missing.csv\"\n",
+    );
+    let err = plan_err(&m);
+    assert!(err.contains("`requests[0].default_pad_secs`: unknown field `default_pad_secs` (did you mean `default_pad_seconds`?)"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: row 3, column `deviceCode`: is missing",
+            dir.path().join("ev.csv").display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("`requests[1].file`: cannot read the request file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn command_line_errors_exit_2() {
+    Command::cargo_bin("hydrofetch")
+        .unwrap()
+        .args(["requests", "manifests/requests-seed.csv", "--default-pad-seconds=-4", "--plan"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("<command line>: `default_pad_seconds`: found \"-4\", expected a non-negative number of seconds"));
+}
+
+#[test]
+fn garbage_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("a.json", "[1, 2]"),
+        ("b.json", "\"x\""),
+        ("c.yaml", "- - -\n"),
+        ("d.toml", "= = ="),
+        ("e.csv", ""),
+        ("f.csv", "a\n\"unterminated\n"),
+        ("g.yaml", "requests: 5\n"),
+        ("h.json", "{\"requests\": [5, null, {}]}"),
+        ("i.toml", "version = 2\nrange = 3\n"),
+    ] {
+        let p = write(dir.path(), name, text);
+        let out = Command::cargo_bin("hydrofetch")
+            .unwrap()
+            .arg("plan")
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(&p.display().to_string()),
+            "{name}"
+        );
+    }
+}
