@@ -1,0 +1,224 @@
+//! Encoded simulator products for one source file (≤ 5 minutes): audio (FLAC/WAV), HSD MAT
+//! and HSD PNG, built from [`super::signal`] through the `formats` writers.
+//!
+//! Decisions recorded here:
+//! - A file starting at `start` holds samples from [`first_index`]`(start)`; a 5-minute file
+//!   `[a, b)` has [`frames_between`]`(a, b)` frames, so consecutive files tile the sample
+//!   clock with no gap or overlap.
+//! - Audio is mono integer PCM at the spec's rate and bit depth.
+//! - MAT (v5, zlib-compressed) variables, in order: `SpectData` (1×1 struct: `PSD` n_freq ×
+//!   n_time double dB, `frequency` n_freq × 1 Hz, `time` 1 × n_time datenums of column
+//!   centres, `processingComment` char, `dataProductCode` `HSD`, `spectralDataDownsample`
+//!   0/1/2) and `Meta` (1×1 struct, fields as in [`MatMeta`], plus `sampleRate`,
+//!   `dateFrom`/`dateTo` of the file).
+//! - PNG: [`super::render`] geometry; when no header is given, two lines are drawn: the device
+//!   code and the start time.
+
+use serde::{Deserialize, Serialize};
+
+use super::render::{self, RenderOptions};
+use super::signal::{SignalSpec, first_index, samples_at};
+use super::spectro::{Resolution, SpanInfo, spectrogram};
+use crate::formats::{
+    Audio, AudioSpec, FormatError, MatValue, SampleFormat, Samples, encode_flac, encode_mat,
+    encode_png, encode_wav,
+};
+use crate::time::UtcInstant;
+
+/// Audio container of an audio product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AudioExt {
+    /// FLAC.
+    Flac,
+    /// RIFF WAVE.
+    Wav,
+}
+
+/// Device and deployment fields of the MAT `Meta` struct.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatMeta {
+    /// ONC device id.
+    pub device_id: u32,
+    /// Device code, e.g. `ICLISTENHF6324`.
+    pub device_code: String,
+    /// Human-readable device name.
+    pub device_name: String,
+    /// Location code, e.g. `BACAX`.
+    pub location_code: String,
+    /// Location name.
+    pub location_name: String,
+    /// Latitude, degrees north.
+    pub lat: f64,
+    /// Longitude, degrees east.
+    pub lon: f64,
+    /// Depth, metres.
+    pub depth: f64,
+    /// When the product was made.
+    pub creation_date: UtcInstant,
+    /// Citation text.
+    pub citation: String,
+}
+
+/// Number of samples in `[start, end)`: `first_index(end) - first_index(start)` (0 if
+/// reversed).
+#[must_use]
+pub fn frames_between(rate: u32, start: UtcInstant, end: UtcInstant) -> usize {
+    usize::try_from(first_index(end, rate) - first_index(start, rate)).unwrap_or(0)
+}
+
+fn span_info(spec: &SignalSpec, start: UtcInstant) -> SpanInfo {
+    SpanInfo {
+        sample_rate: spec.sample_rate,
+        bits_per_sample: spec.bits_per_sample,
+        first_index: first_index(start, spec.sample_rate),
+    }
+}
+
+/// The decoded form of an audio product.
+#[must_use]
+pub fn audio(spec: &SignalSpec, start: UtcInstant, frames: usize) -> Audio {
+    let first = first_index(start, spec.sample_rate);
+    Audio {
+        spec: AudioSpec {
+            sample_rate: spec.sample_rate,
+            channels: 1,
+            bits_per_sample: spec.bits_per_sample,
+            format: SampleFormat::Int,
+        },
+        samples: Samples::Int(samples_at(spec, first, frames)),
+    }
+}
+
+/// An encoded audio file of `frames` samples from `start`.
+pub fn audio_file(
+    spec: &SignalSpec,
+    start: UtcInstant,
+    frames: usize,
+    ext: AudioExt,
+) -> Result<Vec<u8>, FormatError> {
+    let a = audio(spec, start, frames);
+    match ext {
+        AudioExt::Flac => encode_flac(&a),
+        AudioExt::Wav => encode_wav(&a),
+    }
+}
+
+/// The MAT variables of an HSD product (see the module doc for the layout).
+#[must_use]
+pub fn hsd_mat_vars(
+    spec: &SignalSpec,
+    start: UtcInstant,
+    frames: usize,
+    res: Resolution,
+    meta: &MatMeta,
+) -> Vec<(String, MatValue)> {
+    let info = span_info(spec, start);
+    let pcm = samples_at(spec, info.first_index, frames);
+    let sp = spectrogram(&pcm, &info, res);
+    let (nf, nt) = (sp.n_freq(), sp.n_time());
+    let downsample = match res {
+        Resolution::Full => 0.0,
+        Resolution::Minute => 1.0,
+        Resolution::Plot => 2.0,
+    };
+    let end = start
+        .add_millis(i64::try_from(frames).unwrap_or(0) * 1000 / i64::from(spec.sample_rate.max(1)));
+    let spect = MatValue::Struct(vec![
+        ("PSD".into(), MatValue::matrix(nf, nt, sp.psd_db)),
+        ("frequency".into(), MatValue::matrix(nf, 1, sp.frequency)),
+        ("time".into(), MatValue::row(sp.time)),
+        ("processingComment".into(), MatValue::Char(sp.comment)),
+        ("dataProductCode".into(), MatValue::Char("HSD".into())),
+        (
+            "spectralDataDownsample".into(),
+            MatValue::scalar(downsample),
+        ),
+    ]);
+    let m = MatValue::Struct(vec![
+        (
+            "deviceID".into(),
+            MatValue::scalar(f64::from(meta.device_id)),
+        ),
+        (
+            "deviceCode".into(),
+            MatValue::Char(meta.device_code.clone()),
+        ),
+        (
+            "deviceName".into(),
+            MatValue::Char(meta.device_name.clone()),
+        ),
+        ("deviceCategory".into(), MatValue::Char("Hydrophone".into())),
+        (
+            "deviceCategoryCode".into(),
+            MatValue::Char("HYDROPHONE".into()),
+        ),
+        (
+            "locationCode".into(),
+            MatValue::Char(meta.location_code.clone()),
+        ),
+        (
+            "locationName".into(),
+            MatValue::Char(meta.location_name.clone()),
+        ),
+        ("lat".into(), MatValue::scalar(meta.lat)),
+        ("lon".into(), MatValue::scalar(meta.lon)),
+        ("depth".into(), MatValue::scalar(meta.depth)),
+        (
+            "sampleRate".into(),
+            MatValue::scalar(f64::from(spec.sample_rate)),
+        ),
+        ("dateFrom".into(), MatValue::Char(start.to_onc_string())),
+        ("dateTo".into(), MatValue::Char(end.to_onc_string())),
+        (
+            "creationDate".into(),
+            MatValue::Char(meta.creation_date.to_onc_string()),
+        ),
+        ("citation".into(), MatValue::Char(meta.citation.clone())),
+    ]);
+    vec![("SpectData".into(), spect), ("Meta".into(), m)]
+}
+
+/// An encoded HSD MAT file.
+pub fn hsd_mat(
+    spec: &SignalSpec,
+    start: UtcInstant,
+    frames: usize,
+    res: Resolution,
+    meta: &MatMeta,
+) -> Result<Vec<u8>, FormatError> {
+    encode_mat(&hsd_mat_vars(spec, start, frames, res, meta), true)
+}
+
+/// The HSD plot image.
+#[must_use]
+pub fn hsd_image(
+    spec: &SignalSpec,
+    start: UtcInstant,
+    frames: usize,
+    opts: &RenderOptions,
+) -> crate::formats::Image {
+    let info = span_info(spec, start);
+    let pcm = samples_at(spec, info.first_index, frames);
+    let mut opts = opts.clone();
+    if opts.header.is_empty() {
+        opts.header = vec![
+            format!("{}  (SIMULATED)", spec.device_code),
+            format!(
+                "START TIME: {} UTC",
+                start.to_datetime().format("%Y-%m-%d %H:%M:%S%.3f")
+            ),
+        ];
+    }
+    render::render(&pcm, &info, &opts)
+}
+
+/// An encoded HSD PNG file.
+pub fn hsd_png(
+    spec: &SignalSpec,
+    start: UtcInstant,
+    frames: usize,
+    opts: &RenderOptions,
+) -> Result<Vec<u8>, FormatError> {
+    encode_png(&hsd_image(spec, start, frames, opts))
+}
