@@ -74,7 +74,7 @@ fn check_encodable(audio: &Audio) -> Result<(), FormatError> {
     Ok(())
 }
 
-fn encode_to<W: Write + Seek>(sink: W, audio: &Audio) -> Result<(), FormatError> {
+fn encode_to<W: Write + Seek>(sink: W, audio: &Audio, options: Options) -> Result<(), FormatError> {
     let Samples::Int(samples) = &audio.samples else {
         return Err(FormatError::unsupported(
             KIND,
@@ -92,7 +92,7 @@ fn encode_to<W: Write + Seek>(sink: W, audio: &Audio) -> Result<(), FormatError>
     let codec = |e: flac_codec::Error| FormatError::codec(KIND, e);
     let mut w = FlacSampleWriter::new(
         sink,
-        encoder_options()?,
+        options,
         spec.sample_rate,
         u32::from(spec.bits_per_sample),
         channels,
@@ -107,9 +107,14 @@ fn encode_to<W: Write + Seek>(sink: W, audio: &Audio) -> Result<(), FormatError>
 
 /// Encodes integer PCM audio as a FLAC file in memory.
 pub fn encode_flac(audio: &Audio) -> Result<Vec<u8>, FormatError> {
+    encode_flac_with(audio, encoder_options()?)
+}
+
+/// Like [`encode_flac`] with explicit flac-codec options (for benchmarks and experiments).
+pub fn encode_flac_with(audio: &Audio, options: Options) -> Result<Vec<u8>, FormatError> {
     check_encodable(audio)?;
     let mut cur = Cursor::new(Vec::new());
-    encode_to(&mut cur, audio)?;
+    encode_to(&mut cur, audio, options)?;
     Ok(cur.into_inner())
 }
 
@@ -118,7 +123,7 @@ pub fn write_flac(path: &Path, audio: &Audio) -> Result<(), FormatError> {
     check_encodable(audio)?;
     write_atomic_with(path, |file, tmp| {
         let mut buf = BufWriter::new(file);
-        encode_to(&mut buf, audio)?;
+        encode_to(&mut buf, audio, encoder_options()?)?;
         buf.flush().map_err(|e| FormatError::io(tmp, e))
     })
 }

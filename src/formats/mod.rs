@@ -20,7 +20,10 @@ pub use audio::{
     Audio, AudioContainer, AudioInfo, AudioSpec, SampleFormat, Samples, probe_audio, sniff_audio,
 };
 pub use error::{FormatError, FormatKind};
-pub use flac::{encode_flac, encoder_options, probe_flac, read_flac, read_flac_span, write_flac};
+pub use flac::{
+    encode_flac, encode_flac_with, encoder_options, probe_flac, read_flac, read_flac_span,
+    write_flac,
+};
 pub use image::{Image, decode_png, encode_png, read_png, write_png};
 pub use mat::{IntClass, MatValue, decode_mat, encode_mat, find_var, read_mat, write_mat};
 pub use wav::{encode_wav, probe_wav, read_wav, read_wav_span, write_wav};
