@@ -146,6 +146,40 @@ fn main() {
         }
     }
     let (our_enc, our_size) = ours.unwrap();
+    if std::env::args().any(|a| a == "explore") {
+        // Neighbours of the chosen options, to justify them (block size, LPC order, partition order).
+        for (block, lpc, part) in [
+            (4096u16, 4u8, 5u32),
+            (4096, 12, 5),
+            (4096, 8, 6),
+            (4096, 12, 6),
+            (8192, 8, 5),
+            (2048, 8, 5),
+            (4608, 8, 4),
+        ] {
+            let opts = encoder_options()
+                .unwrap()
+                .block_size(block)
+                .unwrap()
+                .max_lpc_order(Some(lpc))
+                .unwrap()
+                .max_partition_order(part)
+                .unwrap();
+            let (t, bytes) = best_of(reps, || encode_flac_with(&audio, opts.clone()).unwrap());
+            report(
+                &format!("encode, block {block}, lpc {lpc}, part {part}"),
+                t,
+                raw,
+                secs,
+            );
+            println!(
+                "{:<44} {:>9.2} MB, ratio {:.3} of 24-bit PCM",
+                "",
+                bytes.len() as f64 / 1e6,
+                bytes.len() as f64 / raw as f64
+            );
+        }
+    }
 
     let flac_path = dir.path().join("ours.flac");
     write_flac(&flac_path, &audio).unwrap();
@@ -203,6 +237,26 @@ fn main() {
         "== MAT: {rows}x{cols} double matrix in a struct ({:.1} MB of doubles); best of {reps}",
         mb as f64 / 1e6
     );
+    if std::env::args().any(|a| a == "explore") {
+        let plain = encode_mat(&vars, false).unwrap();
+        for level in [1u32, 3, 6, 9] {
+            let (t, z) = best_of(reps, || {
+                let mut e =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(level));
+                std::io::Write::write_all(&mut e, &plain).unwrap();
+                e.finish().unwrap()
+            });
+            report(
+                &format!(
+                    "zlib level {level} of the plain file, {:.2} MB",
+                    z.len() as f64 / 1e6
+                ),
+                t,
+                mb,
+                0.0,
+            );
+        }
+    }
     for compress in [false, true] {
         let label = if compress { "compressed" } else { "plain" };
         let p = dir.path().join(format!("m_{label}.mat"));

@@ -31,18 +31,20 @@ const KIND: FormatKind = FormatKind::Flac;
 /// Samples handed to the encoder per call (bounded copy inside flac-codec).
 const WRITE_CHUNK_FRAMES: usize = 64 * 1024;
 
-/// The encoder settings: 4096-frame blocks, LPC up to order 8, Rice partition order up to 5,
+/// The encoder settings: 4096-frame blocks, LPC up to order 12, Rice partition order up to 5,
 /// mid/side stereo decorrelation, seek points every 10 s, no padding.
 ///
-/// These are flac-codec's defaults (close to `flac -5`). On the benchmark signal, `fast()`
-/// (1152-frame blocks, fixed predictors only) was faster but produced larger files; `best()`
-/// (LPC order 12, partition order 6) was slower for a small gain. See the report figures.
+/// Chosen with `cargo bench --bench formats -- explore` on 5 minutes of 64 kHz 24-bit mono
+/// (release build, busy 2-core machine, so times are ±20 %): flac-codec's defaults (LPC 8) took
+/// about 2.1-2.3 s at ratio 0.676; LPC 12 took the same time within noise at ratio 0.652;
+/// partition order 6 added time for no gain; `fast()` (1152-frame blocks, fixed predictors) was
+/// about 1.2-1.4 s but at ratio 0.869. The reference `flac -5` gives ratio 0.677.
 pub fn encoder_options() -> Result<Options, FormatError> {
     let bad = |e: flac_codec::encode::OptionsError| FormatError::invalid(KIND, e.to_string());
     Ok(Options::default()
         .block_size(4096)
         .map_err(bad)?
-        .max_lpc_order(Some(8))
+        .max_lpc_order(Some(12))
         .map_err(bad)?
         .max_partition_order(5)
         .map_err(bad)?
