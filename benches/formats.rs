@@ -127,7 +127,7 @@ fn main() {
     let mut ours = None;
     for (name, opts) in [
         (
-            "hydrofetch options (block 4096, lpc 8, part 5)",
+            "hydrofetch options (block 4096, lpc 12, part 5)",
             encoder_options().unwrap(),
         ),
         ("flac-codec fast() preset", Options::fast()),
