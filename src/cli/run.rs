@@ -342,9 +342,20 @@ fn print_summary(s: &Summary<'_>, out: OutputArgs, paths: &RunPaths) {
 }
 
 /// The client to use, and the in-process simulator behind it with `--simulate`.
-async fn connect(net: &NetArgs) -> anyhow::Result<(Client, Option<()>)> {
+async fn connect(net: &NetArgs) -> anyhow::Result<(Client, Option<crate::sim::SimHandle>)> {
     if net.simulate {
-        anyhow::bail!("--simulate needs the built-in simulator, which arrives with issue #3");
+        // The embedded simulator: ONC's processing times scaled down 50× so a first run
+        // takes seconds, not minutes, while still queueing like ONC.
+        let cfg = crate::sim::SimConfig {
+            time_scale: 0.02,
+            capacity: 4,
+            ..crate::sim::SimConfig::default()
+        };
+        let sim = crate::sim::spawn(cfg).await?;
+        let token =
+            Token::new(crate::sim::DEMO_TOKEN).ok_or_else(|| anyhow::anyhow!("bad demo token"))?;
+        let client = Client::new(&sim.base_url, token)?;
+        return Ok((client, Some(sim)));
     }
     let token: Token = super::token::resolve(net.token.as_deref())?;
     Ok((Client::new(&net.onc_url, token)?, None))
