@@ -284,14 +284,30 @@ fn add_ship(
         add_octave(ev.noise_key, k, w, lo, &mut bb);
         w *= 1.3;
     }
+    // Line phases as exact residues `f0·h·n mod rate`, advanced by integer steps (the same
+    // integers as computing each sample directly, so spans still split exactly).
+    let harmonics = usize::try_from(ev.harmonics).unwrap_or(0).min(8);
+    let mut phase = [0i64; 8];
+    let mut step = [0i64; 8];
+    let n0 = i128::from(lo - on);
+    for h in 0..harmonics {
+        let fh = f0 * i128::try_from(h + 1).unwrap_or(1);
+        phase[h] = i64::try_from((fh * n0).rem_euclid(r)).unwrap_or(0);
+        step[h] = i64::try_from(fh.rem_euclid(r)).unwrap_or(0);
+    }
+    let rate_i = i64::from(rate);
+    let rate_f = f64::from(rate);
     for ((o, i), b) in out.iter_mut().zip(lo..hi).zip(bb) {
         let n = i - on;
         let s = det_sin(n as f64 / (2.0 * lenf));
         let env = s * s;
         let mut lines = 0.0;
-        let nn = i128::from(n);
-        for h in 1..=i128::from(ev.harmonics) {
-            lines += det_sin(frac(f0 * h * nn, r)) / h as f64;
+        for h in 0..harmonics {
+            lines += det_sin(phase[h] as f64 / rate_f) / (h + 1) as f64;
+            phase[h] += step[h];
+            if phase[h] >= rate_i {
+                phase[h] -= rate_i;
+            }
         }
         *o += env * (noise_amp * b + line_amp * lines);
     }
@@ -373,5 +389,33 @@ mod tests {
         // Within 4 ms the call has reached full amplitude.
         let early = t[..256].iter().fold(0.0f64, |m, x| m.max(x.abs()));
         assert!(early > 0.5 * peak, "{early} {peak}");
+    }
+
+    #[test]
+    fn spans_through_events_split_exactly() {
+        use crate::sim::signal::samples_at;
+        let s = SignalSpec::new("ICLISTENHF6324", 16_000, 24, 0);
+        let from = UtcInstant::parse("2024-04-01T12:00:00Z").unwrap();
+        let all = events(&s, from, from.add_millis(12 * HOUR_MS));
+        let ship = all.iter().find(|e| e.kind == EventKind::Ship).unwrap();
+        let call = all.iter().find(|e| e.kind == EventKind::Call).unwrap();
+        let mut state = 17u64;
+        for ev in [ship, call] {
+            // Spans straddling the onset and the middle of the event.
+            for centre in [
+                ev.onset_index(16_000),
+                ev.onset_index(16_000) + ev.len_samples(16_000) / 2,
+            ] {
+                let first = centre - 20_000;
+                let whole = samples_at(&s, first, 40_000);
+                for _ in 0..8 {
+                    state = mix(state);
+                    let cut = usize::try_from(state % 40_001).unwrap();
+                    let mut joined = samples_at(&s, first, cut);
+                    joined.extend(samples_at(&s, first + cut as i64, 40_000 - cut));
+                    assert_eq!(joined, whole, "{:?} cut {cut}", ev.kind);
+                }
+            }
+        }
     }
 }
