@@ -94,12 +94,28 @@ pub fn samples(spec: &SignalSpec, start: UtcInstant, frames: usize) -> Vec<i32> 
 
 /// `frames` samples starting at absolute index `first`.
 #[must_use]
+///
+/// Works in chunks of [`CHUNK`] samples to bound memory; chunking cannot change a sample
+/// because each one depends on its absolute index only.
 pub fn samples_at(spec: &SignalSpec, first: i64, frames: usize) -> Vec<i32> {
-    let mut buf = signal_at(spec, first, frames);
     let fs = spec.full_scale();
-    buf.iter_mut().for_each(|x| *x *= fs);
-    buf.into_iter().map(|x| quantise(x, fs)).collect()
+    let mut out = Vec::with_capacity(frames);
+    let mut done = 0usize;
+    while done < frames {
+        let n = CHUNK.min(frames - done);
+        let at = first.wrapping_add(i64::try_from(done).unwrap_or(i64::MAX));
+        out.extend(
+            signal_at(spec, at, n)
+                .into_iter()
+                .map(|x| quantise(x * fs, fs)),
+        );
+        done += n;
+    }
+    out
 }
+
+/// Samples generated per internal chunk (bounds the float working buffer to 8 MiB).
+pub const CHUNK: usize = 1 << 20;
 
 /// The signal in full-scale units (±1) before quantisation, from absolute index `first`.
 #[must_use]
