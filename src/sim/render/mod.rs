@@ -347,3 +347,47 @@ fn draw_colour_bar(img: &mut Image, opts: &RenderOptions) {
     text(img, "DB RE", BAR_LEFT - 18, BAR_TOP - 52, 2);
     text(img, "1UPA2/HZ", BAR_LEFT - 36, BAR_TOP - 32, 2);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> SpanInfo {
+        SpanInfo {
+            sample_rate: 8_000,
+            bits_per_sample: 16,
+            first_index: 8_000 * 1_700_000_000,
+        }
+    }
+
+    #[test]
+    fn empty_and_tiny_spans_still_give_a_framed_page() {
+        for n in [0usize, 10, 900] {
+            let img = render(&vec![0; n], &info(), &RenderOptions::default());
+            assert_eq!(
+                (img.width, img.height, img.data.len()),
+                (1200, 900, 1200 * 900 * 3)
+            );
+            assert_eq!(img.get(106, 400), Some(&[0u8, 0, 0][..]));
+            assert_eq!(img.get(5, 890), Some(&[255u8, 255, 255][..]));
+        }
+    }
+
+    #[test]
+    fn rows_rise_in_frequency_and_columns_in_time() {
+        let pcm = vec![1; 8_000 * 30];
+        let st = stft(&pcm, &info());
+        let rows = row_bins(&st, 8_000.0, 3_200.0);
+        assert_eq!(rows.len(), 744);
+        assert!(
+            rows.windows(2)
+                .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1)
+        );
+        assert_eq!(rows[0].0, 0);
+        assert_eq!(rows[743].1, st.n_bins);
+        let cols = column_frames(&st, pcm.len());
+        assert_eq!(cols.len(), 933);
+        assert!(cols.iter().all(|c| !c.is_empty()));
+        assert!(cols.windows(2).all(|w| w[0].start <= w[1].start));
+    }
+}
