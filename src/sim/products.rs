@@ -12,7 +12,7 @@
 //!   0/1/2) and `Meta` (1×1 struct, fields as in [`MatMeta`], plus `sampleRate`,
 //!   `dateFrom`/`dateTo` of the file).
 //! - PNG: [`super::render`] geometry; when no header is given, two lines are drawn: the device
-//!   code and the start time.
+//!   code and the start time; when no footer is given, a processing comment.
 
 use serde::{Deserialize, Serialize};
 
@@ -209,6 +209,14 @@ pub fn hsd_image(
                 start.to_datetime().format("%Y-%m-%d %H:%M:%S%.3f")
             ),
         ];
+    }
+    if opts.footer.is_empty() {
+        opts.footer = vec![format!(
+            "COMMENTS: HANN WINDOW WITH 50% OVERLAP, {} SAMPLES PER FFT WINDOW. SAMPLE RATE: {} HZ. \
+             SYNTHETIC DATA (HYDROFETCH SIMULATOR).",
+            super::spectro::nfft_for(spec.sample_rate),
+            spec.sample_rate
+        )];
     }
     render::render(&pcm, &info, &opts)
 }

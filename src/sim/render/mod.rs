@@ -10,7 +10,7 @@
 //!   fall in that interval, or the frame nearest its centre when none does. Columns are
 //!   therefore monotonic in time and a time window maps to a contiguous column range.
 //! - **Frequency**: row `y` covers `[(809-y)·F/744, (810-y)·F/744)` Hz, `F` = the upper limit
-//!   (`dpo_spectrogramFrequencyUpperLimit`, default `0.4 · rate`); 0 Hz at the bottom.
+//!   (`dpo_spectrogramFrequencyUpperLimit`, default and cap `0.4 · rate`); 0 Hz at the bottom.
 //! - **Colour**: ONC's default palette (black → navy → blue → cyan → green → yellow → red →
 //!   dark red) over `[lower_db, upper_db]` (default 40–140 dB), clamped; palette 1 is grey;
 //!   other palette numbers fall back to 0. A colour bar with 10 dB ticks sits on the right.
@@ -59,6 +59,8 @@ pub struct RenderOptions {
     pub palette: u8,
     /// Header lines drawn above the plot (right-aligned, like ONC's).
     pub header: Vec<String>,
+    /// Comment lines drawn at the bottom left (small type, like ONC's processing comment).
+    pub footer: Vec<String>,
 }
 
 impl Default for RenderOptions {
@@ -69,6 +71,7 @@ impl Default for RenderOptions {
             freq_upper_hz: None,
             palette: 0,
             header: Vec::new(),
+            footer: Vec::new(),
         }
     }
 }
@@ -99,7 +102,10 @@ pub fn render(samples: &[i32], info: &SpanInfo, opts: &RenderOptions) -> Image {
     img.data.fill(255);
     let st = stft(samples, info);
     let rate = f64::from(info.sample_rate);
-    let f_top = opts.freq_upper_hz.unwrap_or(0.4 * rate).max(1.0);
+    let f_top = opts
+        .freq_upper_hz
+        .map_or(0.4 * rate, |f| f.min(0.4 * rate))
+        .max(1.0);
     let columns = column_frames(&st, samples.len());
     let rows = row_bins(&st, rate, f_top);
     let span = (opts.upper_db - opts.lower_db).max(1e-9);
@@ -120,6 +126,9 @@ pub fn render(samples: &[i32], info: &SpanInfo, opts: &RenderOptions) -> Image {
     for (i, line) in (0u32..).zip(&opts.header) {
         let w = font::text_width(line, 2);
         text(&mut img, line, DATA_RIGHT.saturating_sub(w), 4 + i * 20, 2);
+    }
+    for (i, line) in (0u32..).zip(&opts.footer) {
+        text(&mut img, line, 56, 872 + i * 12, 1);
     }
     img
 }
