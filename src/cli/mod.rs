@@ -5,7 +5,6 @@
 //! into exit codes (0 done, 1 some items failed, 2 bad input or usage, 130 interrupted).
 
 mod debug;
-mod not_yet;
 mod plan;
 mod progress;
 mod run;
@@ -13,6 +12,7 @@ mod shortcuts;
 mod sim;
 mod token;
 mod verify;
+mod watch;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -57,7 +57,7 @@ enum Command {
     /// Show what a run would fetch, without touching the network.
     Plan(plan::PlanArgs),
     /// Run, then watch manifests and fetch only what changed.
-    Watch(not_yet::Args),
+    Watch(watch::WatchArgs),
     /// Re-hash every locked file and report mismatches.
     Verify(verify::VerifyArgs),
     /// Remove outputs of items no manifest asks for any more.
@@ -81,10 +81,10 @@ enum Command {
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    let name = command_name(&cli.command);
     let result = match cli.command {
         Command::Plan(args) => plan::exec(args),
         Command::Run(args) => run::exec(args),
+        Command::Watch(args) => watch::exec(args),
         Command::Verify(args) => verify::verify(args),
         Command::Gc(args) => verify::gc(args),
         Command::Sim(args) => sim::exec(args),
@@ -94,7 +94,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Events(args) => shortcuts::events(args),
         Command::Audio(args) => shortcuts::audio(args),
         Command::Requests(args) => shortcuts::requests(args),
-        Command::Watch(_) => not_yet::exec(name),
     };
     match result {
         Ok(outcome) => outcome.into(),
@@ -102,23 +101,6 @@ pub fn run(cli: Cli) -> ExitCode {
             report(&err);
             ExitCode::from(2)
         }
-    }
-}
-
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Run(_) => "run",
-        Command::Plan(_) => "plan",
-        Command::Watch(_) => "watch",
-        Command::Verify(_) => "verify",
-        Command::Gc(_) => "gc",
-        Command::Sim(_) => "sim",
-        Command::Range(_) => "range",
-        Command::Sample(_) => "sample",
-        Command::Events(_) => "events",
-        Command::Audio(_) => "audio",
-        Command::Requests(_) => "requests",
-        Command::Debug(_) => "debug",
     }
 }
 

@@ -101,14 +101,19 @@ pub(crate) fn run_manifests(
     let Some(plan) = super::plan::build_or_report(manifests) else {
         return Ok(Outcome::BadInput);
     };
+    execute(prepare(manifests, plan)?, net, out)
+}
+
+/// Diffs a plan against its lockfile: what is left to do, and where things go.
+pub(crate) fn prepare(manifests: &[Manifest], plan: crate::plan::Plan) -> anyhow::Result<Prepared> {
     let data_dir = plan.context.data_dir.clone();
     let lock_path = lock_path(manifests, &data_dir);
     let lock = Lockfile::load(&lock_path)?;
     let pending = crate::exec::pending(&plan, &lock, &data_dir);
     let journal = lock_path.with_file_name(crate::exec::STATE_FILE_NAME);
-    let prepared = Prepared {
-        plan: plan.clone(),
+    Ok(Prepared {
         plan_hash: plan.hash.clone(),
+        plan,
         total_items: pending.total,
         done_before: pending.done_before,
         job: pending.job,
@@ -118,8 +123,7 @@ pub(crate) fn run_manifests(
             journal,
         },
         lock,
-    };
-    execute(prepared, net, out)
+    })
 }
 
 /// `hydrofetch.lock` beside the first manifest file, or in `data_dir` when the manifest came
@@ -135,6 +139,15 @@ pub(crate) fn lock_path(manifests: &[Manifest], data_dir: &Path) -> PathBuf {
         None => data_dir.to_path_buf(),
     };
     dir.join(crate::lock::LOCK_FILE_NAME)
+}
+
+/// Aborts a task when dropped (the signal watcher of one run).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// What `run` needs once a plan exists.
@@ -175,21 +188,24 @@ pub(crate) fn execute(
     net: &NetArgs,
     out: OutputArgs,
 ) -> anyhow::Result<Outcome> {
-    let started = Instant::now();
-    let reporter = Arc::new(CliReporter::new(out.verbosity()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(execute_async(
-        prepared,
-        net,
-        out,
-        Arc::clone(&reporter),
-        started,
-    ));
-    reporter.finish();
+    let result = runtime.block_on(execute_prepared(prepared, net, out));
     // Stray connections must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
+    result
+}
+
+/// Runs a prepared plan inside a runtime (used by `run` and, repeatedly, by `watch`).
+pub(crate) async fn execute_prepared(
+    prepared: Prepared,
+    net: &NetArgs,
+    out: OutputArgs,
+) -> anyhow::Result<Outcome> {
+    let reporter = Arc::new(CliReporter::new(out.verbosity()));
+    let result = execute_async(prepared, net, out, Arc::clone(&reporter), Instant::now()).await;
+    reporter.finish();
     result
 }
 
@@ -236,7 +252,8 @@ async fn execute_async(
             (Client::new("http://127.0.0.1:9/", unused)?, None)
         };
         let cancel = CancellationToken::new();
-        watch_signals(cancel.clone(), Arc::clone(&reporter) as Arc<dyn Reporter>);
+        let signals = watch_signals(cancel.clone(), Arc::clone(&reporter) as Arc<dyn Reporter>);
+        let _stop_watching = AbortOnDrop(signals);
         let outcome = crate::exec::execute(
             client.clone(),
             job,
@@ -334,7 +351,10 @@ async fn connect(net: &NetArgs) -> anyhow::Result<(Client, Option<()>)> {
 }
 
 /// First Ctrl-C or SIGTERM: cancel gracefully. Second Ctrl-C: exit at once.
-fn watch_signals(cancel: CancellationToken, reporter: Arc<dyn Reporter>) {
+fn watch_signals(
+    cancel: CancellationToken,
+    reporter: Arc<dyn Reporter>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let term = async {
             #[cfg(unix)]
@@ -355,5 +375,5 @@ fn watch_signals(cancel: CancellationToken, reporter: Arc<dyn Reporter>) {
         if tokio::signal::ctrl_c().await.is_ok() {
             std::process::exit(130);
         }
-    });
+    })
 }
