@@ -5,8 +5,8 @@
 
 use std::time::Instant;
 
-use hydrofetch::formats::{encode_flac, encode_mat, encode_png};
-use hydrofetch::sim::products::{MatMeta, audio, frames_between, hsd_image, hsd_mat_vars};
+use hydrofetch::formats::{encode_flac, encode_png};
+use hydrofetch::sim::products::{MatMeta, audio, frames_between, hsd_image, hsd_mat};
 use hydrofetch::sim::render::{RenderOptions, render};
 use hydrofetch::sim::signal::{SignalSpec, first_index, samples_at};
 use hydrofetch::sim::spectro::{Resolution, SpanInfo, spectrogram};
@@ -31,6 +31,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("one 5-minute file: {frames} samples at 64 kHz, 24-bit");
     let pcm = time("samples (19.2 M)", || samples_at(&spec, first, frames));
+    // A file in the middle of a ship passage (the costliest event to synthesise).
+    let ship = UtcInstant::parse("2024-04-01T16:08:28.124Z")?;
+    let ship_pcm = time("samples during a ship passage (19.2 M)", || {
+        samples_at(&spec, first_index(ship, 64_000), frames)
+    });
+    drop(ship_pcm);
     for (name, res) in [
         ("spectrogram, 1-minute (ds=1)", Resolution::Minute),
         ("spectrogram, plot (ds=2)", Resolution::Plot),
@@ -63,9 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("mat (ds=2): generate + encode", Resolution::Plot),
         ("mat (ds=0): generate + encode", Resolution::Full),
     ] {
-        let bytes = time(name, || {
-            encode_mat(&hsd_mat_vars(&spec, start, frames, res, &meta), true)
-        })?;
+        let bytes = time(name, || hsd_mat(&spec, start, frames, res, &meta))?;
         println!("    -> {} bytes", bytes.len());
         mats.push(bytes);
     }

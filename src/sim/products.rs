@@ -6,7 +6,8 @@
 //!   `[a, b)` has [`frames_between`]`(a, b)` frames, so consecutive files tile the sample
 //!   clock with no gap or overlap.
 //! - Audio is mono integer PCM at the spec's rate and bit depth.
-//! - MAT (v5, zlib-compressed) variables, in order: `SpectData` (1×1 struct: `PSD` n_freq ×
+//! - MAT v5 (zlib-compressed for one-minute averages only: dB doubles gain < 10 % from zlib
+//!   at the other resolutions, for seconds of CPU) variables, in order: `SpectData` (1×1 struct: `PSD` n_freq ×
 //!   n_time double dB, `frequency` n_freq × 1 Hz, `time` 1 × n_time datenums of column
 //!   centres, `processingComment` char, `dataProductCode` `HSD`, `spectralDataDownsample`
 //!   0/1/2) and `Meta` (1×1 struct, fields as in [`MatMeta`], plus `sampleRate`,
@@ -187,7 +188,10 @@ pub fn hsd_mat(
     res: Resolution,
     meta: &MatMeta,
 ) -> Result<Vec<u8>, FormatError> {
-    encode_mat(&hsd_mat_vars(spec, start, frames, res, meta), true)
+    // dB doubles barely compress (< 10 % smaller) while zlib costs seconds per file at full
+    // resolution: only the small one-minute product is compressed.
+    let compress = res == Resolution::Minute;
+    encode_mat(&hsd_mat_vars(spec, start, frames, res, meta), compress)
 }
 
 /// The HSD plot image.

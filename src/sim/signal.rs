@@ -114,8 +114,9 @@ pub fn samples_at(spec: &SignalSpec, first: i64, frames: usize) -> Vec<i32> {
     out
 }
 
-/// Samples generated per internal chunk (bounds the float working buffer to 8 MiB).
-pub const CHUNK: usize = 1 << 20;
+/// Samples generated per internal chunk (a 512 KiB float buffer that stays in cache while
+/// the noise octaves are summed into it).
+pub const CHUNK: usize = 1 << 16;
 
 /// The signal in full-scale units (±1) before quantisation, from absolute index `first`.
 #[must_use]
