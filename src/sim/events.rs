@@ -14,7 +14,7 @@
 //!   reduced in integers, so long events stay bit-exact.
 //! - **Ship**: broadband noise (its own counter-based noise key, low octaves only) and
 //!   `harmonics` tonal lines at multiples of `f_start_hz` (blade rate, `f_end_hz` equals it),
-//!   all under a `sin²` rise-and-fall envelope over the passage.
+//!   all under a `sin²` rise-and-fall envelope over the passage (held per 64 samples).
 //! - **Level**: `level_db` is the peak RMS level re 1 µPa, given the calibration
 //!   [`FULL_SCALE_DB_RE_UPA`]; it is a whole number of dB so the amplitude is exact.
 //! - [`event_template`] returns exactly what [`add_event`] adds to the signal (full-scale units
@@ -277,37 +277,44 @@ fn add_ship(
     let noise_amp = amp * 0.6;
     let lenf = len as f64;
     let mut bb = vec![0.0; out.len().min(usize::try_from(hi - lo).unwrap_or(0))];
-    // Octave 0 is white (the flat high-frequency floor of cavitation noise); lower octaves
-    // grow by 1.3× each, so the passage is loudest at low frequencies.
-    let mut w = 0.12;
-    for k in 0..=8u32 {
+    // Octaves 1..=8 (energy up to rate/4, the flat high-frequency floor of cavitation noise);
+    // lower octaves grow by 1.3× each, so the passage is loudest at low frequencies.
+    let mut w = 0.15;
+    for k in 1..=8u32 {
         add_octave(ev.noise_key, k, w, lo, &mut bb);
         w *= 1.3;
     }
-    // Line phases as exact residues `f0·h·n mod rate`, advanced by integer steps (the same
-    // integers as computing each sample directly, so spans still split exactly).
-    let harmonics = usize::try_from(ev.harmonics).unwrap_or(0).min(8);
-    let mut phase = [0i64; 8];
-    let mut step = [0i64; 8];
+    // Lines: the fundamental's phase is the exact residue `f0·n mod rate` (advanced by integer
+    // steps, the same integers as computing each sample directly); harmonics follow from the
+    // Chebyshev recurrence sin((h+1)θ) = 2cosθ·sin(hθ) − sin((h−1)θ), pure arithmetic.
+    let harmonics = ev.harmonics.min(8);
     let n0 = i128::from(lo - on);
-    for h in 0..harmonics {
-        let fh = f0 * i128::try_from(h + 1).unwrap_or(1);
-        phase[h] = i64::try_from((fh * n0).rem_euclid(r)).unwrap_or(0);
-        step[h] = i64::try_from(fh.rem_euclid(r)).unwrap_or(0);
-    }
+    let mut phase = i64::try_from((f0 * n0).rem_euclid(r)).unwrap_or(0);
+    let step = i64::try_from(f0.rem_euclid(r)).unwrap_or(0);
     let rate_i = i64::from(rate);
     let rate_f = f64::from(rate);
+    let mut env_block = i64::MIN;
+    let mut env = 0.0;
     for ((o, i), b) in out.iter_mut().zip(lo..hi).zip(bb) {
         let n = i - on;
-        let s = det_sin(n as f64 / (2.0 * lenf));
-        let env = s * s;
+        // sin² rise and fall, held over blocks of 64 samples (a function of n only).
+        if n >> 6 != env_block {
+            env_block = n >> 6;
+            let s = det_sin((env_block << 6) as f64 / (2.0 * lenf));
+            env = s * s;
+        }
+        let turns = phase as f64 / rate_f;
+        let s1 = det_sin(turns);
+        let c2 = 2.0 * det_sin(turns + 0.25);
+        let (mut prev, mut cur) = (0.0, s1);
         let mut lines = 0.0;
-        for h in 0..harmonics {
-            lines += det_sin(phase[h] as f64 / rate_f) / (h + 1) as f64;
-            phase[h] += step[h];
-            if phase[h] >= rate_i {
-                phase[h] -= rate_i;
-            }
+        for h in 1..=harmonics {
+            lines += cur / f64::from(h);
+            (prev, cur) = (cur, c2 * cur - prev);
+        }
+        phase += step;
+        if phase >= rate_i {
+            phase -= rate_i;
         }
         *o += env * (noise_amp * b + line_amp * lines);
     }

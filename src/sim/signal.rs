@@ -147,9 +147,10 @@ fn background(key: u64, rate: u32, first: i64, out: &mut [f64]) {
     let octaves = noise_octaves(rate);
     // White octave, then interpolated octaves: summed in this fixed order for every sample.
     let w0 = db_to_amp(NOISE_WHITE_DB);
+    let lane0 = lane_key(key, 0);
     for (n, o) in out.iter_mut().enumerate() {
         let i = first.wrapping_add(n as i64);
-        *o += w0 * uniform(key, 0, i);
+        *o += w0 * uniform_in(lane0, i);
     }
     // Each lower octave is 3 dB stronger per block than the one above (about -4 dB/octave
     // overall once the narrowing bandwidth is counted).
@@ -174,29 +175,37 @@ fn noise_octaves(rate: u32) -> u32 {
     reason = "offsets within a block are < 2^20"
 )]
 pub(crate) fn add_octave(key: u64, k: u32, w: f64, first: i64, out: &mut [f64]) {
+    let lane = lane_key(key, k);
     let size = 1i64 << k;
     let inv = 1.0 / size as f64;
     let mut n = 0usize;
     while n < out.len() {
         let i = first.wrapping_add(n as i64);
         let block = i >> k;
-        let a = uniform(key, k, block);
-        let b = uniform(key, k, block.wrapping_add(1));
-        let d = b - a;
+        let a = uniform_in(lane, block);
+        let b = uniform_in(lane, block.wrapping_add(1));
+        // value(off) = w·a + w·(b − a)/2^k · off: both factors depend on the block only.
+        let wa = w * a;
+        let wd = w * (b - a) * inv;
         let off = i - (block << k);
         let take = usize::try_from(size - off).unwrap_or(1).min(out.len() - n);
         for (j, o) in out[n..n + take].iter_mut().enumerate() {
-            let frac = (off + j as i64) as f64 * inv;
-            *o += w * (a + d * frac);
+            *o += wa + wd * (off + j as i64) as f64;
         }
         n += take;
     }
 }
 
-/// A uniform value in `[-1, 1)` keyed by `(key, lane, counter)`.
+/// The per-lane key used by [`uniform_in`].
+pub(crate) fn lane_key(key: u64, lane: u32) -> u64 {
+    mix(key ^ mix(u64::from(lane)))
+}
+
+/// A uniform value in `[-1, 1)` for `counter` in a lane (SplitMix64: one mix per value).
 #[expect(clippy::cast_precision_loss, reason = "53-bit integer to f64 is exact")]
-pub(crate) fn uniform(key: u64, lane: u32, counter: i64) -> f64 {
-    let h = mix(key ^ mix((u64::from(lane) << 56) ^ counter as u64));
+#[expect(clippy::cast_sign_loss, reason = "the counter's bits are hashed")]
+pub(crate) fn uniform_in(lane_key: u64, counter: i64) -> f64 {
+    let h = mix(lane_key ^ (counter as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
     (h >> 11) as f64 * (2.0 / 9_007_199_254_740_992.0) - 1.0
 }
 
