@@ -24,7 +24,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::signal::{
-    FULL_SCALE_DB_RE_UPA, SignalSpec, add_octave, db_to_amp, det_sin, first_index, mix,
+    FULL_SCALE_DB_RE_UPA, SignalSpec, add_noise, db_to_amp, det_sin, first_index, mix,
 };
 use crate::time::UtcInstant;
 
@@ -279,11 +279,14 @@ fn add_ship(
     let mut bb = vec![0.0; out.len().min(usize::try_from(hi - lo).unwrap_or(0))];
     // Octaves 1..=8 (energy up to rate/4, the flat high-frequency floor of cavitation noise);
     // lower octaves grow by 1.3× each, so the passage is loudest at low frequencies.
-    let mut w = 0.15;
-    for k in 1..=8u32 {
-        add_octave(ev.noise_key, k, w, lo, &mut bb);
-        w *= 1.3;
-    }
+    let mut w = 0.15 / 1.3;
+    let octaves: Vec<(u32, f64)> = (1..=8u32)
+        .map(|k| {
+            w *= 1.3;
+            (k, w)
+        })
+        .collect();
+    add_noise(ev.noise_key, &octaves, lo, &mut bb);
     // Lines: the fundamental's phase is the exact residue `f0·n mod rate` (advanced by integer
     // steps, the same integers as computing each sample directly); harmonics follow from the
     // Chebyshev recurrence sin((h+1)θ) = 2cosθ·sin(hθ) − sin((h−1)θ), pure arithmetic.

@@ -12,7 +12,9 @@
 //!   value per block of `2^k` samples and is linearly interpolated between neighbouring blocks,
 //!   so its energy sits below `rate / 2^(k+1)`. Octave weights fall with `k` less than their
 //!   bandwidth does, giving an ocean-like spectrum that slopes down with frequency. Each sample
-//!   needs only its own block values: bounded history, no filter state.
+//!   needs only its own block values: bounded history, no filter state. Octaves of 8-sample
+//!   blocks and longer are linear between 8-sample nodes, so their sum is evaluated at the
+//!   nodes and interpolated (the definition of the signal, not an approximation of it).
 //! - **Cross-machine determinism.** Only IEEE `+ - * /`, exact rounding and integer maths are
 //!   used on the sample path: no libm (`sin`, `exp`, `powf`). Sines come from [`det_sin`], a
 //!   fixed polynomial; tone phases are exact rationals reduced with integer arithmetic; dB to
@@ -155,9 +157,88 @@ fn background(key: u64, rate: u32, first: i64, out: &mut [f64]) {
     // Each lower octave is 3 dB stronger per block than the one above (about -4 dB/octave
     // overall once the narrowing bandwidth is counted).
     let mut w = w0;
-    for k in 1..=octaves {
-        w *= OCTAVE_GAIN;
+    let octaves: Vec<(u32, f64)> = (1..=octaves)
+        .map(|k| {
+            w *= OCTAVE_GAIN;
+            (k, w)
+        })
+        .collect();
+    add_noise(key, &octaves, first, out);
+}
+
+/// Octaves from this one down are summed at nodes every `2^SMOOTH_FROM` samples and the sum
+/// is interpolated linearly in between: each such octave is linear between those nodes, so
+/// this is the same signal (up to rounding, fixed by this definition) for a fraction of the
+/// work.
+const SMOOTH_FROM: u32 = 3;
+
+/// Adds the listed `(octave, weight)` noise octaves (ascending octaves, each octave ≥ 1) of
+/// lane family `key` to `out`, which starts at absolute index `first`. Octaves below
+/// [`SMOOTH_FROM`] are added one pass each, in order; the rest as one interpolated sum, last.
+/// Every output value is a function of its absolute index only.
+pub(crate) fn add_noise(key: u64, octaves: &[(u32, f64)], first: i64, out: &mut [f64]) {
+    for &(k, w) in octaves.iter().filter(|(k, _)| *k < SMOOTH_FROM) {
         add_octave(key, k, w, first, out);
+    }
+    let smooth: Vec<(u32, f64)> = octaves
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k >= SMOOTH_FROM)
+        .collect();
+    if !smooth.is_empty() {
+        add_smooth(key, &smooth, first, out);
+    }
+}
+
+/// One octave's cached block: `(block, w·a, w·(b − a)/2^k)`.
+type BlockCache = (i64, f64, f64);
+
+/// The sum of the `smooth` octaves at absolute index `i` (a node), summed in order.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "offsets within a block are < 2^20"
+)]
+fn node_value(i: i64, lanes: &[u64], smooth: &[(u32, f64)], cache: &mut [BlockCache]) -> f64 {
+    let mut s = 0.0;
+    for ((&(k, w), &lane), c) in smooth.iter().zip(lanes).zip(cache.iter_mut()) {
+        let block = i >> k;
+        if c.0 != block {
+            let a = uniform_in(lane, block);
+            let b = uniform_in(lane, block.wrapping_add(1));
+            *c = (block, w * a, w * (b - a) / (1i64 << k) as f64);
+        }
+        s += c.1 + c.2 * (i - (block << k)) as f64;
+    }
+    s
+}
+
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "offsets within a node span are < 8"
+)]
+fn add_smooth(key: u64, smooth: &[(u32, f64)], first: i64, out: &mut [f64]) {
+    let lanes: Vec<u64> = smooth.iter().map(|&(k, _)| lane_key(key, k)).collect();
+    let mut cache: Vec<BlockCache> = vec![(i64::MIN, 0.0, 0.0); smooth.len()];
+    let span = 1i64 << SMOOTH_FROM;
+    let inv = 1.0 / span as f64;
+    let mut n = 0usize;
+    let mut prev: Option<(i64, f64)> = None;
+    while n < out.len() {
+        let i = first.wrapping_add(n as i64);
+        let node = i >> SMOOTH_FROM;
+        let s0 = match prev {
+            Some((p, v)) if p == node => v,
+            _ => node_value(node << SMOOTH_FROM, &lanes, smooth, &mut cache),
+        };
+        let s1 = node_value((node + 1) << SMOOTH_FROM, &lanes, smooth, &mut cache);
+        prev = Some((node + 1, s1));
+        let d = (s1 - s0) * inv;
+        let off = i - (node << SMOOTH_FROM);
+        let take = usize::try_from(span - off).unwrap_or(1).min(out.len() - n);
+        for (j, o) in out[n..n + take].iter_mut().enumerate() {
+            *o += s0 + d * (off + j as i64) as f64;
+        }
+        n += take;
     }
 }
 
