@@ -12,10 +12,26 @@ use hydrofetch::sim::signal::{SignalSpec, first_index, samples_at};
 use hydrofetch::sim::spectro::{Resolution, SpanInfo, spectrogram};
 use hydrofetch::time::UtcInstant;
 
+/// User + system CPU time of this process so far, in ms (Linux `/proc/self/stat`, 100 Hz
+/// ticks); `None` elsewhere. Printed next to wall time because the build machine is shared.
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) * 10.0)
+}
+
 fn time<T>(label: &str, f: impl FnOnce() -> T) -> T {
+    let c = cpu_ms();
     let t = Instant::now();
     let out = f();
-    println!("{label:<40} {:>9.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    let wall = t.elapsed().as_secs_f64() * 1000.0;
+    match (c, cpu_ms()) {
+        (Some(a), Some(b)) => println!("{label:<42} {wall:>8.1} ms wall {:>8.0} ms cpu", b - a),
+        _ => println!("{label:<42} {wall:>8.1} ms wall"),
+    }
     out
 }
 

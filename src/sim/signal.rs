@@ -19,7 +19,7 @@
 //!   used on the sample path: no libm (`sin`, `exp`, `powf`). Sines come from [`det_sin`], a
 //!   fixed polynomial; tone phases are exact rationals reduced with integer arithmetic; dB to
 //!   amplitude uses repeated multiplication ([`db_to_amp`]). Samples are scaled to full scale
-//!   `2^(bits-1) - 1` and rounded half away from zero, then clamped.
+//!   `2^(bits-1) - 1`, rounded half away from zero and clamped to `[-fs - 1, fs]`.
 //! - **Events** (calls, ships) live in [`super::events`]; their waveforms are added here over
 //!   the part of each event that overlaps the span.
 
@@ -135,13 +135,15 @@ pub fn signal_at(spec: &SignalSpec, first: i64, frames: usize) -> Vec<f64> {
     out
 }
 
-/// Rounds half away from zero and clamps to `±fs`.
+/// Rounds half away from zero (as `trunc(|x| + 0.5)` with the sign put back: plain IEEE
+/// operations, no libm `round`) and clamps to `[-fs - 1, fs]`.
 #[expect(
     clippy::cast_possible_truncation,
-    reason = "value is rounded and clamped to the bit depth's range first"
+    reason = "value is clamped to the bit depth's range first; `as` truncates toward zero"
 )]
 fn quantise(x: f64, fs: f64) -> i32 {
-    x.round().clamp(-fs - 1.0, fs) as i32
+    let m = (x.abs() + 0.5).min(fs + 1.0) as i32;
+    if x < 0.0 { -m } else { m.min(fs as i32) }
 }
 
 /// Adds the coloured background noise for `[first, first + out.len())` to `out`.
@@ -320,8 +322,20 @@ pub fn db_to_amp(db: i32) -> f64 {
 /// bits everywhere. Absolute error below 1e-9.
 #[must_use]
 pub fn det_sin(turns: f64) -> f64 {
-    // Reduce to [-0.5, 0.5), then to [-0.25, 0.25] by sin(π - x) = sin(x).
-    let mut x = turns - turns.round();
+    // Reduce to [-0.5, 0.5] (subtracting the truncated integer part is exact; `as` truncation
+    // is one SSE2 instruction where `round` may be a libm call), then to [-0.25, 0.25] by
+    // sin(π - x) = sin(x).
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_precision_loss,
+        reason = "phases are far below 2^52 turns; the integer part is exact"
+    )]
+    let mut x = turns - (turns as i64) as f64;
+    if x > 0.5 {
+        x -= 1.0;
+    } else if x < -0.5 {
+        x += 1.0;
+    }
     if x > 0.25 {
         x = 0.5 - x;
     } else if x < -0.25 {
@@ -366,9 +380,25 @@ mod tests {
     }
 
     #[test]
+    fn quantise_rounds_half_away_and_clamps() {
+        let fs = 32_767.0;
+        let cases = [
+            (2.5, 3),
+            (-2.5, -3),
+            (2.49, 2),
+            (-0.4, 0),
+            (1e9, 32_767),
+            (-1e9, -32_768),
+        ];
+        for (x, want) in cases {
+            assert_eq!(quantise(x, fs), want, "{x}");
+        }
+    }
+
+    #[test]
     fn det_sin_matches_libm_closely() {
-        for i in -1000..1000 {
-            let t = f64::from(i) * 0.001_37;
+        for i in -10_000..10_000 {
+            let t = f64::from(i) * 0.000_937;
             let d = det_sin(t) - (t * std::f64::consts::TAU).sin();
             assert!(d.abs() < 1e-9, "{t}: {d}");
         }
