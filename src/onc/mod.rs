@@ -6,6 +6,7 @@
 pub mod client;
 pub mod error;
 pub mod token;
+pub mod wire;
 
 pub use client::{
     ArchiveFile, Client, Downloaded, IndexOutcome, ProductRequest, RequestReceipt, RunState, Stats,
