@@ -466,3 +466,38 @@ async fn run_error_fault_ends_runs_in_error() {
     assert_eq!(v["status"], "error");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn disk_cache_is_written_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bodies = Vec::new();
+    for round in 0..2 {
+        if round == 1 {
+            // Replace the cached file: the second server must serve it from disk.
+            let cached: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            assert_eq!(cached.len(), 1, "{cached:?}");
+            assert_eq!(std::fs::read(&cached[0]).unwrap(), bodies[0]);
+            std::fs::write(&cached[0], b"from the disk cache").unwrap();
+        }
+        let h = start(SimConfig {
+            time_scale: 0.001,
+            cache_dir: Some(dir.path().to_path_buf()),
+            ..SimConfig::default()
+        })
+        .await;
+        let (req, _) = request(
+            &h,
+            &tiny("2024-04-01T12:00:00.000Z", "2024-04-01T12:05:00.000Z"),
+        )
+        .await;
+        let done = wait_complete(&h, req).await;
+        let d = download(&h, done["dpRunId"].as_u64().unwrap(), "1").await;
+        assert_eq!(d.status().as_u16(), 200);
+        bodies.push(d.bytes().await.unwrap().to_vec());
+        h.shutdown().await;
+    }
+    assert_eq!(bodies[1], b"from the disk cache");
+}
