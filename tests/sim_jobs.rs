@@ -263,7 +263,7 @@ async fn queue_capacity_orders_runs() {
 #[tokio::test]
 async fn cancel_restart_and_expiry() {
     let h = start(SimConfig {
-        time_scale: 0.5,
+        time_scale: 0.05,
         run_ttl: Duration::from_millis(400),
         ..SimConfig::default()
     })
@@ -357,18 +357,21 @@ async fn statuses(seed: u64, faults: &str, n: usize) -> Vec<u16> {
     })
     .await;
     let mut out = Vec::new();
-    for _ in 0..n {
-        let r = get(&h, "api/devices", &[]).await;
+    let c = client();
+    let url = with_query(&format!("{}api/devices", h.base_url), &[("token", TOKEN)]);
+    for i in 0..n {
+        let r = c.get(&url).send().await.unwrap();
         if r.status().as_u16() == 429 {
             assert_eq!(r.headers()["retry-after"], "1");
         }
         out.push(r.status().as_u16());
         // sim/* never faults.
-        let s = client()
-            .get(format!("{}sim/log", h.base_url))
-            .send()
-            .await
-            .unwrap();
+        let path = if i % 25 == 0 {
+            "sim/log"
+        } else {
+            "sim/reset-log"
+        };
+        let s = c.get(format!("{}{path}", h.base_url)).send().await.unwrap();
         assert_eq!(s.status().as_u16(), 200);
     }
     h.shutdown().await;
