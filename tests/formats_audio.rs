@@ -253,3 +253,20 @@ fn wrong_magic_is_typed() {
         Err(FormatError::Io { .. })
     ));
 }
+
+#[test]
+fn flac_md5_mismatch_is_detected_on_full_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = int_audio(9000, 1, 16, 16_000);
+    let mut bytes = encode_flac(&a).unwrap();
+    // STREAMINFO starts at byte 8; its MD5 signature is its last 16 bytes (26..42).
+    bytes[30] ^= 0xff;
+    let p = dir.path().join("md5.flac");
+    std::fs::write(&p, &bytes).unwrap();
+    assert!(matches!(read_flac(&p), Err(FormatError::Invalid { .. })));
+    // Span reads do not decode everything, so they cannot check the MD5; the audio is intact.
+    assert_eq!(
+        read_flac_span(&p, 100, 200).unwrap().samples,
+        slice(&a, 100, 200)
+    );
+}

@@ -31,18 +31,20 @@ const KIND: FormatKind = FormatKind::Flac;
 /// Samples handed to the encoder per call (bounded copy inside flac-codec).
 const WRITE_CHUNK_FRAMES: usize = 64 * 1024;
 
-/// The encoder settings: 4096-frame blocks, LPC up to order 8, Rice partition order up to 5,
+/// The encoder settings: 4096-frame blocks, LPC up to order 12, Rice partition order up to 5,
 /// mid/side stereo decorrelation, seek points every 10 s, no padding.
 ///
-/// These are flac-codec's defaults (close to `flac -5`). On the benchmark signal, `fast()`
-/// (1152-frame blocks, fixed predictors only) was faster but produced larger files; `best()`
-/// (LPC order 12, partition order 6) was slower for a small gain. See the report figures.
+/// Chosen with `cargo bench --bench formats -- explore` on 5 minutes of 64 kHz 24-bit mono
+/// (release build, busy 2-core machine, so times are ±20 %): flac-codec's defaults (LPC 8) took
+/// about 2.1-2.3 s at ratio 0.676; LPC 12 took the same time within noise at ratio 0.652;
+/// partition order 6 added time for no gain; `fast()` (1152-frame blocks, fixed predictors) was
+/// about 1.2-1.4 s but at ratio 0.869. The reference `flac -5` gives ratio 0.677.
 pub fn encoder_options() -> Result<Options, FormatError> {
     let bad = |e: flac_codec::encode::OptionsError| FormatError::invalid(KIND, e.to_string());
     Ok(Options::default()
         .block_size(4096)
         .map_err(bad)?
-        .max_lpc_order(Some(8))
+        .max_lpc_order(Some(12))
         .map_err(bad)?
         .max_partition_order(5)
         .map_err(bad)?
@@ -74,7 +76,7 @@ fn check_encodable(audio: &Audio) -> Result<(), FormatError> {
     Ok(())
 }
 
-fn encode_to<W: Write + Seek>(sink: W, audio: &Audio) -> Result<(), FormatError> {
+fn encode_to<W: Write + Seek>(sink: W, audio: &Audio, options: Options) -> Result<(), FormatError> {
     let Samples::Int(samples) = &audio.samples else {
         return Err(FormatError::unsupported(
             KIND,
@@ -92,7 +94,7 @@ fn encode_to<W: Write + Seek>(sink: W, audio: &Audio) -> Result<(), FormatError>
     let codec = |e: flac_codec::Error| FormatError::codec(KIND, e);
     let mut w = FlacSampleWriter::new(
         sink,
-        encoder_options()?,
+        options,
         spec.sample_rate,
         u32::from(spec.bits_per_sample),
         channels,
@@ -107,9 +109,14 @@ fn encode_to<W: Write + Seek>(sink: W, audio: &Audio) -> Result<(), FormatError>
 
 /// Encodes integer PCM audio as a FLAC file in memory.
 pub fn encode_flac(audio: &Audio) -> Result<Vec<u8>, FormatError> {
+    encode_flac_with(audio, encoder_options()?)
+}
+
+/// Like [`encode_flac`] with explicit flac-codec options (for benchmarks and experiments).
+pub fn encode_flac_with(audio: &Audio, options: Options) -> Result<Vec<u8>, FormatError> {
     check_encodable(audio)?;
     let mut cur = Cursor::new(Vec::new());
-    encode_to(&mut cur, audio)?;
+    encode_to(&mut cur, audio, options)?;
     Ok(cur.into_inner())
 }
 
@@ -118,7 +125,7 @@ pub fn write_flac(path: &Path, audio: &Audio) -> Result<(), FormatError> {
     check_encodable(audio)?;
     write_atomic_with(path, |file, tmp| {
         let mut buf = BufWriter::new(file);
-        encode_to(&mut buf, audio)?;
+        encode_to(&mut buf, audio, encoder_options()?)?;
         buf.flush().map_err(|e| FormatError::io(tmp, e))
     })
 }

@@ -1,8 +1,14 @@
 //! File formats shared by the simulator and the clipper: WAV, FLAC, MAT v5 and PNG.
 //!
-//! Every reader returns a typed [`FormatError`] on bad input and never panics; every writer
-//! writes atomically (see [`atomic`]). Audio types live in [`audio`]; each format has its own
-//! module; this file only declares and re-exports.
+//! Every reader returns a typed [`FormatError`] on bad input and never panics (fuzz-style tests
+//! in `tests/formats_fuzz.rs`); every writer writes atomically (see [`atomic`]). This file only
+//! declares and re-exports. Module map:
+//! - [`audio`]: `Audio`/`AudioSpec`/`Samples`, content sniffing, `probe_audio`.
+//! - [`wav`]: hound. [`flac`]: flac-codec encode, symphonia seeking decode (with a metadata
+//!   pre-check in `flac_meta`).
+//! - [`mat`]: hand-written MAT v5 reader/writer (why: see its module doc).
+//! - [`image`]: PNG plus crop and horizontal concat.
+//! - [`inspect`] and [`sample`]: support for the hidden `hydrofetch debug` commands.
 
 pub mod atomic;
 pub mod audio;
@@ -20,7 +26,10 @@ pub use audio::{
     Audio, AudioContainer, AudioInfo, AudioSpec, SampleFormat, Samples, probe_audio, sniff_audio,
 };
 pub use error::{FormatError, FormatKind};
-pub use flac::{encode_flac, encoder_options, probe_flac, read_flac, read_flac_span, write_flac};
+pub use flac::{
+    encode_flac, encode_flac_with, encoder_options, probe_flac, read_flac, read_flac_span,
+    write_flac,
+};
 pub use image::{Image, decode_png, encode_png, read_png, write_png};
 pub use mat::{IntClass, MatValue, decode_mat, encode_mat, find_var, read_mat, write_mat};
 pub use wav::{encode_wav, probe_wav, read_wav, read_wav_span, write_wav};

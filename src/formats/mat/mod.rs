@@ -23,6 +23,7 @@
 //!
 //! Semantics are MATLAB's: every array has at least two dimensions and data is column-major.
 
+mod num;
 mod read;
 mod write;
 

@@ -7,6 +7,7 @@
 //! `miCOMPRESSED` element reads the inner tag, then at most the announced length; deflate's
 //! maximum ratio (~1032:1) bounds the output by the compressed input.
 
+use super::num::numbers;
 use super::{FLAG_COMPLEX, FLAG_LOGICAL, IntClass, MatValue, mi, mx};
 use crate::formats::error::{FormatError, FormatKind};
 use flate2::read::ZlibDecoder;
@@ -19,24 +20,24 @@ pub(crate) const MAX_DEPTH: usize = 64;
 
 /// A bounds-checked view of MAT bytes.
 #[derive(Clone, Copy)]
-struct Input<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+pub(super) struct Input<'a> {
+    pub(super) bytes: &'a [u8],
+    pub(super) pos: usize,
     /// Offset of `bytes[0]` in the stream, for error messages.
-    base: u64,
-    big_endian: bool,
+    pub(super) base: u64,
+    pub(super) big_endian: bool,
 }
 
 impl<'a> Input<'a> {
-    fn at(&self) -> u64 {
+    pub(super) fn at(&self) -> u64 {
         self.base + self.pos as u64
     }
 
-    fn remaining(&self) -> usize {
+    pub(super) fn remaining(&self) -> usize {
         self.bytes.len().saturating_sub(self.pos)
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
         match end {
             Some(end) => {
@@ -52,7 +53,7 @@ impl<'a> Input<'a> {
         }
     }
 
-    fn u32(&mut self) -> Result<u32, FormatError> {
+    pub(super) fn u32(&mut self) -> Result<u32, FormatError> {
         let b = self.take(4)?;
         let a = [b[0], b[1], b[2], b[3]];
         Ok(if self.big_endian {
@@ -68,7 +69,7 @@ impl<'a> Input<'a> {
     }
 
     /// Reads one data element: `(type, payload)`, handling the packed small-element form.
-    fn element(&mut self) -> Result<(u32, Input<'a>), FormatError> {
+    pub(super) fn element(&mut self) -> Result<(u32, Input<'a>), FormatError> {
         let first = self.u32()?;
         let (ty, payload) = if first >> 16 != 0 {
             // Small element: type in the low half, size in the high half, data in 4 bytes.
@@ -444,127 +445,97 @@ fn chars(m: &mut Input<'_>, dims: &[usize]) -> Result<MatValue, FormatError> {
     Ok(MatValue::Char(text))
 }
 
-/// A value type that numeric MAT data can be converted into without loss.
-trait Num: Sized {
-    fn from_f64(v: f64) -> Option<Self>;
-    fn from_i64(v: i64) -> Option<Self>;
-    fn from_u64(v: u64) -> Option<Self>;
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Num for f64 {
-    fn from_f64(v: f64) -> Option<Self> {
-        Some(v)
-    }
-    fn from_i64(v: i64) -> Option<Self> {
-        Some(v as f64)
-    }
-    fn from_u64(v: u64) -> Option<Self> {
-        Some(v as f64)
-    }
-}
-
-impl Num for f32 {
-    fn from_f64(v: f64) -> Option<Self> {
-        Some(v as f32)
-    }
-    fn from_i64(v: i64) -> Option<Self> {
-        Some(v as f32)
-    }
-    fn from_u64(v: u64) -> Option<Self> {
-        Some(v as f32)
-    }
-}
-
-impl Num for i64 {
-    fn from_f64(v: f64) -> Option<Self> {
-        (v.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&v))
-            .then_some(v as i64)
-    }
-    fn from_i64(v: i64) -> Option<Self> {
-        Some(v)
-    }
-    fn from_u64(v: u64) -> Option<Self> {
-        i64::try_from(v).ok()
-    }
-}
-
-impl Num for bool {
-    fn from_f64(v: f64) -> Option<Self> {
-        Some(v != 0.0)
-    }
-    fn from_i64(v: i64) -> Option<Self> {
-        Some(v != 0)
-    }
-    fn from_u64(v: u64) -> Option<Self> {
-        Some(v != 0)
-    }
-}
-
-/// Reads the real-part data element and converts it to `T`, checking the element count.
-fn numbers<T: Num>(m: &mut Input<'_>, count: usize) -> Result<Vec<T>, FormatError> {
-    if count == 0 && m.remaining() == 0 {
-        return Ok(Vec::new());
-    }
-    let (ty, data) = m.element()?;
-    let be = data.big_endian;
-    let b = data.bytes;
-    let size = match ty {
-        mi::INT8 | mi::UINT8 => 1,
-        mi::INT16 | mi::UINT16 => 2,
-        mi::INT32 | mi::UINT32 | mi::SINGLE => 4,
-        mi::INT64 | mi::UINT64 | mi::DOUBLE => 8,
-        other => {
-            return Err(FormatError::invalid(
-                KIND,
-                format!("numeric data of type {other} at {}", data.base),
-            ));
-        }
-    };
-    if b.len() != count.saturating_mul(size) {
-        return Err(FormatError::invalid(
-            KIND,
-            format!(
-                "numeric data at {} holds {} bytes, dims need {count} values of {size} bytes",
-                data.base,
-                b.len()
-            ),
-        ));
-    }
-    macro_rules! conv {
-        ($t:ty, $n:literal, $via:ident, $wide:ty) => {
-            b.chunks_exact($n)
-                .map(|c| {
-                    let mut a = [0u8; $n];
-                    a.copy_from_slice(c);
-                    let v = if be {
-                        <$t>::from_be_bytes(a)
-                    } else {
-                        <$t>::from_le_bytes(a)
-                    };
-                    T::$via(<$wide>::from(v))
-                })
-                .collect::<Option<Vec<T>>>()
+    /// Builds a one-variable file by hand: `x = [1.5 -2]` (1×2 double) named with a packed
+    /// small element, in either byte order, as MATLAB on a big-endian machine would write it.
+    fn hand_made(big_endian: bool) -> Vec<u8> {
+        let w = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
         };
+        let mut body = Vec::new();
+        for v in [mi::UINT32, 8, u32::from(mx::DOUBLE), 0, mi::INT32, 8, 1, 2] {
+            body.extend_from_slice(&w(v));
+        }
+        // Small element: 1 byte of miINT8 name "x", packed into the tag.
+        body.extend_from_slice(&w((1 << 16) | mi::INT8));
+        body.extend_from_slice(b"x\0\0\0");
+        body.extend_from_slice(&w(mi::DOUBLE));
+        body.extend_from_slice(&w(16));
+        for v in [1.5f64, -2.0] {
+            body.extend_from_slice(&if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            });
+        }
+        let mut file = vec![b' '; 116];
+        file.extend_from_slice(&[0; 8]);
+        file.extend_from_slice(&if big_endian {
+            0x0100u16.to_be_bytes()
+        } else {
+            0x0100u16.to_le_bytes()
+        });
+        file.extend_from_slice(if big_endian { b"MI" } else { b"IM" });
+        file.extend_from_slice(&w(mi::MATRIX));
+        file.extend_from_slice(&w(body.len() as u32));
+        file.extend_from_slice(&body);
+        file
     }
-    let out = match ty {
-        mi::INT8 => conv!(i8, 1, from_i64, i64),
-        mi::UINT8 => conv!(u8, 1, from_i64, i64),
-        mi::INT16 => conv!(i16, 2, from_i64, i64),
-        mi::UINT16 => conv!(u16, 2, from_i64, i64),
-        mi::INT32 => conv!(i32, 4, from_i64, i64),
-        mi::UINT32 => conv!(u32, 4, from_i64, i64),
-        mi::INT64 => conv!(i64, 8, from_i64, i64),
-        mi::UINT64 => conv!(u64, 8, from_u64, u64),
-        mi::SINGLE => conv!(f32, 4, from_f64, f64),
-        _ => conv!(f64, 8, from_f64, f64),
-    };
-    out.ok_or_else(|| {
-        FormatError::unsupported(
-            KIND,
-            format!(
-                "numeric data at {} not representable in its class",
-                data.base
-            ),
+
+    #[test]
+    fn reads_both_byte_orders_and_small_elements() {
+        for be in [false, true] {
+            let vars = decode_mat(&hand_made(be)).unwrap();
+            assert_eq!(
+                vars,
+                vec![(
+                    "x".to_string(),
+                    MatValue::Double {
+                        dims: vec![1, 2],
+                        data: vec![1.5, -2.0]
+                    }
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn data_count_must_match_dims() {
+        let mut f = hand_made(false);
+        // Claim 1×3 while holding two values.
+        let dims_at = 128 + 8 + 16 + 12;
+        f[dims_at..dims_at + 4].copy_from_slice(&3u32.to_le_bytes());
+        assert!(matches!(decode_mat(&f), Err(FormatError::Invalid { .. })));
+    }
+
+    #[test]
+    fn empty_matrix_element_is_empty_double() {
+        let (name, v) = matrix(
+            Input {
+                bytes: &[],
+                pos: 0,
+                base: 0,
+                big_endian: false,
+            },
+            0,
         )
-    })
+        .unwrap();
+        assert_eq!(
+            (name.as_str(), v),
+            (
+                "",
+                MatValue::Double {
+                    dims: vec![0, 0],
+                    data: vec![]
+                }
+            )
+        );
+    }
 }

@@ -1,0 +1,186 @@
+//! Shared helpers for end-to-end tests: a simulator subprocess on 127.0.0.1, the CLI, and
+//! file checks. Every wait is bounded and waits on something observable.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic
+)]
+
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The test token the simulator is started with.
+pub const TOKEN: &str = "0000aaaa-test-token-1111bbbb";
+
+/// A `hydrofetch sim` process, killed on drop.
+pub struct Sim {
+    child: Child,
+    pub url: String,
+}
+
+impl Sim {
+    /// Starts `hydrofetch sim --port 0 --token TOKEN <extra>` and reads its address.
+    pub fn start(extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hydrofetch"))
+            .args([
+                "sim",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--token",
+                TOKEN,
+            ])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the simulator");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+
+    /// The simulator's request log (`sim/log`).
+    pub fn log(&self) -> serde_json::Value {
+        let url = format!("{}sim/log", self.url);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let body = rt
+            .block_on(async { reqwest::get(url).await?.text().await })
+            .expect("sim/log");
+        serde_json::from_str(&body).expect("sim/log is JSON")
+    }
+
+    /// API requests in the log whose path ends with `suffix`.
+    pub fn count(&self, suffix: &str) -> usize {
+        requests(&self.log())
+            .iter()
+            .filter(|r| r["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+            .count()
+    }
+
+    /// Number of API requests (not `sim/*`) in the log.
+    pub fn api_requests(&self) -> usize {
+        requests(&self.log())
+            .iter()
+            .filter(|r| r["path"].as_str().is_some_and(|p| p.contains("/api/")))
+            .count()
+    }
+}
+
+/// The list of requests in a `sim/log` answer (a list, or an object with `requests`).
+pub fn requests(log: &serde_json::Value) -> Vec<serde_json::Value> {
+    log.as_array()
+        .cloned()
+        .or_else(|| log["requests"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The CLI, pointed at a simulator.
+pub fn hf(sim: &Sim) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hydrofetch"));
+    c.env("ONC_URL", &sim.url)
+        .env("ONC_TOKEN", TOKEN)
+        .env_remove("HYDROFETCH_LOG");
+    c
+}
+
+/// Fast polling flags for runs against a simulator.
+pub const FAST: &[&str] = &["--poll-min-ms", "5", "--poll-max-ms", "200"];
+
+/// Runs a command, returning (exit code, stdout, stderr).
+pub fn output(mut c: Command) -> (i32, String, String) {
+    let o = c.output().expect("run hydrofetch");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// SHA-256 of a file, hex.
+pub fn sha256(path: &Path) -> String {
+    hex::encode(Sha256::digest(std::fs::read(path).expect("read file")))
+}
+
+/// Files under `dir` with extension `ext`, sorted.
+pub fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_with(&p, ext));
+        } else if p.extension().is_some_and(|x| x == ext) {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Waits until `cond` holds, up to `limit`; panics with `what` otherwise.
+pub fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Checks every file of a lockfile against the disk; returns the number of files.
+pub fn check_lock(lock: &Path, data_dir: &Path) -> usize {
+    let text = std::fs::read_to_string(lock).expect("lockfile");
+    let v: toml::Value = toml::from_str(&text).expect("lockfile is TOML");
+    let mut n = 0;
+    for item in v["item"].as_array().expect("items") {
+        for f in item
+            .get("files")
+            .and_then(|f| f.as_array())
+            .cloned()
+            .unwrap_or_default()
+        {
+            let path = data_dir.join(f["path"].as_str().expect("path"));
+            assert_eq!(
+                sha256(&path),
+                f["sha256"].as_str().expect("sha"),
+                "{}",
+                path.display()
+            );
+            assert_eq!(
+                std::fs::metadata(&path).expect("meta").len(),
+                f["size"].as_integer().expect("size") as u64
+            );
+            n += 1;
+        }
+    }
+    n
+}
