@@ -5,17 +5,33 @@
 
 use std::time::Instant;
 
-use hydrofetch::formats::{encode_flac, encode_mat, encode_png};
-use hydrofetch::sim::products::{MatMeta, audio, frames_between, hsd_image, hsd_mat_vars};
+use hydrofetch::formats::{encode_flac, encode_png};
+use hydrofetch::sim::products::{MatMeta, audio, frames_between, hsd_image, hsd_mat};
 use hydrofetch::sim::render::{RenderOptions, render};
 use hydrofetch::sim::signal::{SignalSpec, first_index, samples_at};
 use hydrofetch::sim::spectro::{Resolution, SpanInfo, spectrogram};
 use hydrofetch::time::UtcInstant;
 
+/// User + system CPU time of this process so far, in ms (Linux `/proc/self/stat`, 100 Hz
+/// ticks); `None` elsewhere. Printed next to wall time because the build machine is shared.
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) * 10.0)
+}
+
 fn time<T>(label: &str, f: impl FnOnce() -> T) -> T {
+    let c = cpu_ms();
     let t = Instant::now();
     let out = f();
-    println!("{label:<40} {:>9.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    let wall = t.elapsed().as_secs_f64() * 1000.0;
+    match (c, cpu_ms()) {
+        (Some(a), Some(b)) => println!("{label:<42} {wall:>8.1} ms wall {:>8.0} ms cpu", b - a),
+        _ => println!("{label:<42} {wall:>8.1} ms wall"),
+    }
     out
 }
 
@@ -31,6 +47,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("one 5-minute file: {frames} samples at 64 kHz, 24-bit");
     let pcm = time("samples (19.2 M)", || samples_at(&spec, first, frames));
+    // A file in the middle of a ship passage (the costliest event to synthesise).
+    let ship = UtcInstant::parse("2024-04-01T16:08:28.124Z")?;
+    let ship_pcm = time("samples during a ship passage (19.2 M)", || {
+        samples_at(&spec, first_index(ship, 64_000), frames)
+    });
+    drop(ship_pcm);
     for (name, res) in [
         ("spectrogram, 1-minute (ds=1)", Resolution::Minute),
         ("spectrogram, plot (ds=2)", Resolution::Plot),
@@ -63,9 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("mat (ds=2): generate + encode", Resolution::Plot),
         ("mat (ds=0): generate + encode", Resolution::Full),
     ] {
-        let bytes = time(name, || {
-            encode_mat(&hsd_mat_vars(&spec, start, frames, res, &meta), true)
-        })?;
+        let bytes = time(name, || hsd_mat(&spec, start, frames, res, &meta))?;
         println!("    -> {} bytes", bytes.len());
         mats.push(bytes);
     }

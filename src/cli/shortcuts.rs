@@ -24,12 +24,12 @@ pub(crate) struct Common {
 /// What to fetch, as a manifest table writes it.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ProductArgs {
-    /// Also fetch audio (`--audio=false` to turn off).
-    #[arg(long = "audio", alias = "download-audio", num_args = 0..=1, default_missing_value = "true")]
-    download_audio: Option<String>,
-    /// Fetch ONC spectrograms (default true; `--spectrograms=false` for audio only).
-    #[arg(long = "spectrograms", num_args = 0..=1, default_missing_value = "true")]
-    download_spectrogram: Option<String>,
+    /// Also fetch audio.
+    #[arg(long = "audio", alias = "download-audio")]
+    audio: bool,
+    /// Fetch audio only, no ONC spectrograms.
+    #[arg(long = "no-spectrograms")]
+    no_spectrograms: bool,
     /// Spectrogram format: mat or png.
     #[arg(long = "format")]
     spectrogram_format: Option<String>,
@@ -152,15 +152,21 @@ pub(crate) struct RequestsArgs {
     /// Padding after each request, in seconds.
     #[arg(long)]
     default_pad_after_seconds: Option<String>,
-    /// Fetch audio (`--download-audio=false` to turn off).
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    download_audio: Option<String>,
-    /// Fetch ONC spectrograms.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    download_spectrogram: Option<String>,
+    /// Fetch audio for every request.
+    #[arg(long, overrides_with = "no_download_audio")]
+    download_audio: bool,
+    /// Fetch no audio.
+    #[arg(long)]
+    no_download_audio: bool,
+    /// Fetch no ONC spectrograms.
+    #[arg(long)]
+    no_download_spectrogram: bool,
     /// Clip outputs to each request's padded window.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    clip: Option<String>,
+    #[arg(long, overrides_with = "no_clip")]
+    clip: bool,
+    /// Do not clip.
+    #[arg(long)]
+    no_clip: bool,
     /// Spectrogram format: mat or png.
     #[arg(long)]
     spectrogram_format: Option<String>,
@@ -192,6 +198,21 @@ fn text(out: &mut Vec<(&'static str, CliValue)>, key: &'static str, v: Option<St
     }
 }
 
+fn flag(out: &mut Vec<(&'static str, CliValue)>, key: &'static str, v: Option<bool>) {
+    if let Some(v) = v {
+        out.push((key, CliValue::Text(v.to_string())));
+    }
+}
+
+/// `Some(true)` for `--x`, `Some(false)` for `--no-x`, `None` for neither.
+fn either(yes: bool, no: bool) -> Option<String> {
+    match (yes, no) {
+        (true, _) => Some("true".to_owned()),
+        (false, true) => Some("false".to_owned()),
+        (false, false) => None,
+    }
+}
+
 fn span_fields(s: SpanArgs, out: &mut Vec<(&'static str, CliValue)>) -> PathBuf {
     text(out, "device", s.device);
     text(out, "start", s.start);
@@ -201,8 +222,12 @@ fn span_fields(s: SpanArgs, out: &mut Vec<(&'static str, CliValue)>) -> PathBuf 
 }
 
 fn product_fields(p: ProductArgs, out: &mut Vec<(&'static str, CliValue)>) {
-    text(out, "download_audio", p.download_audio);
-    text(out, "download_spectrogram", p.download_spectrogram);
+    flag(out, "download_audio", p.audio.then_some(true));
+    flag(
+        out,
+        "download_spectrogram",
+        p.no_spectrograms.then_some(false),
+    );
     text(out, "spectrogram_format", p.spectrogram_format);
     text(out, "data_product_options", p.data_product_options);
     text(out, "audio_extension", p.audio_extension);
@@ -273,9 +298,15 @@ pub(crate) fn requests(a: RequestsArgs) -> anyhow::Result<Outcome> {
         ("default_pad_seconds", a.default_pad_seconds),
         ("default_pad_before_seconds", a.default_pad_before_seconds),
         ("default_pad_after_seconds", a.default_pad_after_seconds),
-        ("download_audio", a.download_audio),
-        ("download_spectrogram", a.download_spectrogram),
-        ("clip", a.clip),
+        (
+            "download_audio",
+            either(a.download_audio, a.no_download_audio),
+        ),
+        (
+            "download_spectrogram",
+            a.no_download_spectrogram.then(|| "false".to_owned()),
+        ),
+        ("clip", either(a.clip, a.no_clip)),
         ("spectrogram_format", a.spectrogram_format),
         ("audio_extension", a.audio_extension),
         ("data_product_options", a.data_product_options),

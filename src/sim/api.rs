@@ -2,7 +2,7 @@
 //!
 //! Decisions recorded here:
 //! - Check order: token (401) first, then unknown names (129), then missing required (128),
-//!   then values (127, 23, 25), so one request gets one predictable error.
+//!   then values (127, 25, 23), so one request gets one predictable error.
 //! - `token` is accepted on every endpoint and never counted as unknown.
 //! - Dates: ISO 8601 as accepted by [`UtcInstant::parse`] (date-only means midnight UTC);
 //!   relative durations (`-P1D`) are not simulated and answer 127.
@@ -136,18 +136,18 @@ pub fn span(
 ) -> ApiResult<(UtcInstant, UtcInstant)> {
     let from = date(p, "dateFrom")?.unwrap_or(default_from);
     let to = date(p, "dateTo")?.unwrap_or(now);
-    if from > to {
-        return Err(ApiError::code(
-            23,
-            "Invalid time range, dateFrom is after dateTo.",
-            "dateFrom/dateTo",
-        ));
-    }
     if from > now {
         return Err(ApiError::code(
             25,
             "Invalid Time Range, Start Time is in the future.",
             "dateFrom",
+        ));
+    }
+    if from > to {
+        return Err(ApiError::code(
+            23,
+            "Invalid time range, dateFrom is after dateTo.",
+            "dateFrom/dateTo",
         ));
     }
     Ok((from, to))

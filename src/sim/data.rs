@@ -12,10 +12,13 @@
 //! - Cache key: (device, file start, frames, product and options, seed). Memory cache bounded
 //!   in bytes (oldest entry evicted first); optional disk cache under `--cache-dir`, one file
 //!   per key named by the SHA-256 of the key, written to a temporary name and renamed.
+//! - Concurrent requests for the same uncached file share one generation.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -176,6 +179,7 @@ pub fn events(
 #[derive(Debug)]
 pub struct Cache {
     mem: Mutex<MemCache>,
+    inflight: Mutex<HashMap<String, Arc<OnceCell<Bytes>>>>,
     cap_bytes: usize,
     dir: Option<PathBuf>,
 }
@@ -193,6 +197,7 @@ impl Cache {
     pub fn new(cap_bytes: usize, dir: Option<PathBuf>) -> Self {
         Self {
             mem: Mutex::new(MemCache::default()),
+            inflight: Mutex::new(HashMap::new()),
             cap_bytes,
             dir,
         }
@@ -232,6 +237,7 @@ impl Cache {
     }
 
     /// The cached bytes for `key`, or those made by `make` (run on a blocking thread).
+    /// Concurrent calls for the same key share one generation.
     pub async fn get_or_make<F>(
         &self,
         key: String,
@@ -244,12 +250,32 @@ impl Cache {
         if let Some(b) = self.mem_get(&key) {
             return Ok(b);
         }
-        let path = self.disk_path(&key);
+        let cell = {
+            let Ok(mut m) = self.inflight.lock() else {
+                return Err(DataError::Task { name });
+            };
+            m.entry(key.clone()).or_default().clone()
+        };
+        let r = cell
+            .get_or_try_init(|| self.load_or_make(&key, name, make))
+            .await
+            .cloned();
+        if let Ok(mut m) = self.inflight.lock() {
+            m.remove(&key);
+        }
+        r
+    }
+
+    async fn load_or_make<F>(&self, key: &str, name: String, make: F) -> Result<Bytes, DataError>
+    where
+        F: FnOnce() -> Result<Vec<u8>, DataError> + Send + 'static,
+    {
+        let path = self.disk_path(key);
         if let Some(p) = &path
             && let Ok(v) = tokio::fs::read(p).await
         {
             let b = Bytes::from(v);
-            self.mem_put(&key, &b);
+            self.mem_put(key, &b);
             return Ok(b);
         }
         let v = tokio::task::spawn_blocking(make)
@@ -260,7 +286,7 @@ impl Cache {
             // Best effort: a failed disk write only costs a regeneration later.
             let _ = write_atomic(p, b.clone()).await;
         }
-        self.mem_put(&key, &b);
+        self.mem_put(key, &b);
         Ok(b)
     }
 }

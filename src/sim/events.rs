@@ -14,7 +14,7 @@
 //!   reduced in integers, so long events stay bit-exact.
 //! - **Ship**: broadband noise (its own counter-based noise key, low octaves only) and
 //!   `harmonics` tonal lines at multiples of `f_start_hz` (blade rate, `f_end_hz` equals it),
-//!   all under a `sin²` rise-and-fall envelope over the passage.
+//!   all under a `sin²` rise-and-fall envelope over the passage (held per 64 samples).
 //! - **Level**: `level_db` is the peak RMS level re 1 µPa, given the calibration
 //!   [`FULL_SCALE_DB_RE_UPA`]; it is a whole number of dB so the amplitude is exact.
 //! - [`event_template`] returns exactly what [`add_event`] adds to the signal (full-scale units
@@ -24,7 +24,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::signal::{
-    FULL_SCALE_DB_RE_UPA, SignalSpec, add_octave, db_to_amp, det_sin, first_index, mix,
+    FULL_SCALE_DB_RE_UPA, SignalSpec, add_noise, db_to_amp, det_sin, first_index, mix,
 };
 use crate::time::UtcInstant;
 
@@ -277,21 +277,47 @@ fn add_ship(
     let noise_amp = amp * 0.6;
     let lenf = len as f64;
     let mut bb = vec![0.0; out.len().min(usize::try_from(hi - lo).unwrap_or(0))];
-    // Octave 0 is white (the flat high-frequency floor of cavitation noise); lower octaves
-    // grow by 1.3× each, so the passage is loudest at low frequencies.
-    let mut w = 0.12;
-    for k in 0..=8u32 {
-        add_octave(ev.noise_key, k, w, lo, &mut bb);
-        w *= 1.3;
-    }
+    // Octaves 1..=8 (energy up to rate/4, the flat high-frequency floor of cavitation noise);
+    // lower octaves grow by 1.3× each, so the passage is loudest at low frequencies.
+    let mut w = 0.15 / 1.3;
+    let octaves: Vec<(u32, f64)> = (1..=8u32)
+        .map(|k| {
+            w *= 1.3;
+            (k, w)
+        })
+        .collect();
+    add_noise(ev.noise_key, &octaves, lo, &mut bb);
+    // Lines: the fundamental's phase is the exact residue `f0·n mod rate` (advanced by integer
+    // steps, the same integers as computing each sample directly); harmonics follow from the
+    // Chebyshev recurrence sin((h+1)θ) = 2cosθ·sin(hθ) − sin((h−1)θ), pure arithmetic.
+    let harmonics = ev.harmonics.min(8);
+    let n0 = i128::from(lo - on);
+    let mut phase = i64::try_from((f0 * n0).rem_euclid(r)).unwrap_or(0);
+    let step = i64::try_from(f0.rem_euclid(r)).unwrap_or(0);
+    let rate_i = i64::from(rate);
+    let rate_f = f64::from(rate);
+    let mut env_block = i64::MIN;
+    let mut env = 0.0;
     for ((o, i), b) in out.iter_mut().zip(lo..hi).zip(bb) {
         let n = i - on;
-        let s = det_sin(n as f64 / (2.0 * lenf));
-        let env = s * s;
+        // sin² rise and fall, held over blocks of 64 samples (a function of n only).
+        if n >> 6 != env_block {
+            env_block = n >> 6;
+            let s = det_sin((env_block << 6) as f64 / (2.0 * lenf));
+            env = s * s;
+        }
+        let turns = phase as f64 / rate_f;
+        let s1 = det_sin(turns);
+        let c2 = 2.0 * det_sin(turns + 0.25);
+        let (mut prev, mut cur) = (0.0, s1);
         let mut lines = 0.0;
-        let nn = i128::from(n);
-        for h in 1..=i128::from(ev.harmonics) {
-            lines += det_sin(frac(f0 * h * nn, r)) / h as f64;
+        for h in 1..=harmonics {
+            lines += cur / f64::from(h);
+            (prev, cur) = (cur, c2 * cur - prev);
+        }
+        phase += step;
+        if phase >= rate_i {
+            phase -= rate_i;
         }
         *o += env * (noise_amp * b + line_amp * lines);
     }
@@ -373,5 +399,33 @@ mod tests {
         // Within 4 ms the call has reached full amplitude.
         let early = t[..256].iter().fold(0.0f64, |m, x| m.max(x.abs()));
         assert!(early > 0.5 * peak, "{early} {peak}");
+    }
+
+    #[test]
+    fn spans_through_events_split_exactly() {
+        use crate::sim::signal::samples_at;
+        let s = SignalSpec::new("ICLISTENHF6324", 16_000, 24, 0);
+        let from = UtcInstant::parse("2024-04-01T12:00:00Z").unwrap();
+        let all = events(&s, from, from.add_millis(12 * HOUR_MS));
+        let ship = all.iter().find(|e| e.kind == EventKind::Ship).unwrap();
+        let call = all.iter().find(|e| e.kind == EventKind::Call).unwrap();
+        let mut state = 17u64;
+        for ev in [ship, call] {
+            // Spans straddling the onset and the middle of the event.
+            for centre in [
+                ev.onset_index(16_000),
+                ev.onset_index(16_000) + ev.len_samples(16_000) / 2,
+            ] {
+                let first = centre - 20_000;
+                let whole = samples_at(&s, first, 40_000);
+                for _ in 0..8 {
+                    state = mix(state);
+                    let cut = usize::try_from(state % 40_001).unwrap();
+                    let mut joined = samples_at(&s, first, cut);
+                    joined.extend(samples_at(&s, first + cut as i64, 40_000 - cut));
+                    assert_eq!(joined, whole, "{:?} cut {cut}", ev.kind);
+                }
+            }
+        }
     }
 }

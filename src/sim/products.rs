@@ -6,13 +6,14 @@
 //!   `[a, b)` has [`frames_between`]`(a, b)` frames, so consecutive files tile the sample
 //!   clock with no gap or overlap.
 //! - Audio is mono integer PCM at the spec's rate and bit depth.
-//! - MAT (v5, zlib-compressed) variables, in order: `SpectData` (1×1 struct: `PSD` n_freq ×
+//! - MAT v5 (zlib-compressed for one-minute averages only: dB doubles gain < 10 % from zlib
+//!   at the other resolutions, for seconds of CPU) variables, in order: `SpectData` (1×1 struct: `PSD` n_freq ×
 //!   n_time double dB, `frequency` n_freq × 1 Hz, `time` 1 × n_time datenums of column
 //!   centres, `processingComment` char, `dataProductCode` `HSD`, `spectralDataDownsample`
 //!   0/1/2) and `Meta` (1×1 struct, fields as in [`MatMeta`], plus `sampleRate`,
 //!   `dateFrom`/`dateTo` of the file).
 //! - PNG: [`super::render`] geometry; when no header is given, two lines are drawn: the device
-//!   code and the start time.
+//!   code and the start time; when no footer is given, a processing comment.
 
 use serde::{Deserialize, Serialize};
 
@@ -187,7 +188,10 @@ pub fn hsd_mat(
     res: Resolution,
     meta: &MatMeta,
 ) -> Result<Vec<u8>, FormatError> {
-    encode_mat(&hsd_mat_vars(spec, start, frames, res, meta), true)
+    // dB doubles barely compress (< 10 % smaller) while zlib costs seconds per file at full
+    // resolution: only the small one-minute product is compressed.
+    let compress = res == Resolution::Minute;
+    encode_mat(&hsd_mat_vars(spec, start, frames, res, meta), compress)
 }
 
 /// The HSD plot image.
@@ -209,6 +213,14 @@ pub fn hsd_image(
                 start.to_datetime().format("%Y-%m-%d %H:%M:%S%.3f")
             ),
         ];
+    }
+    if opts.footer.is_empty() {
+        opts.footer = vec![format!(
+            "COMMENTS: HANN WINDOW WITH 50% OVERLAP, {} SAMPLES PER FFT WINDOW. SAMPLE RATE: {} HZ. \
+             SYNTHETIC DATA (HYDROFETCH SIMULATOR).",
+            super::spectro::nfft_for(spec.sample_rate),
+            spec.sample_rate
+        )];
     }
     render::render(&pcm, &info, &opts)
 }

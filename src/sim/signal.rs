@@ -12,12 +12,14 @@
 //!   value per block of `2^k` samples and is linearly interpolated between neighbouring blocks,
 //!   so its energy sits below `rate / 2^(k+1)`. Octave weights fall with `k` less than their
 //!   bandwidth does, giving an ocean-like spectrum that slopes down with frequency. Each sample
-//!   needs only its own block values: bounded history, no filter state.
+//!   needs only its own block values: bounded history, no filter state. Octaves of 8-sample
+//!   blocks and longer are linear between 8-sample nodes, so their sum is evaluated at the
+//!   nodes and interpolated (the definition of the signal, not an approximation of it).
 //! - **Cross-machine determinism.** Only IEEE `+ - * /`, exact rounding and integer maths are
 //!   used on the sample path: no libm (`sin`, `exp`, `powf`). Sines come from [`det_sin`], a
 //!   fixed polynomial; tone phases are exact rationals reduced with integer arithmetic; dB to
 //!   amplitude uses repeated multiplication ([`db_to_amp`]). Samples are scaled to full scale
-//!   `2^(bits-1) - 1` and rounded half away from zero, then clamped.
+//!   `2^(bits-1) - 1`, rounded half away from zero and clamped to `[-fs - 1, fs]`.
 //! - **Events** (calls, ships) live in [`super::events`]; their waveforms are added here over
 //!   the part of each event that overlaps the span.
 
@@ -94,12 +96,29 @@ pub fn samples(spec: &SignalSpec, start: UtcInstant, frames: usize) -> Vec<i32> 
 
 /// `frames` samples starting at absolute index `first`.
 #[must_use]
+///
+/// Works in chunks of [`CHUNK`] samples to bound memory; chunking cannot change a sample
+/// because each one depends on its absolute index only.
 pub fn samples_at(spec: &SignalSpec, first: i64, frames: usize) -> Vec<i32> {
-    let mut buf = signal_at(spec, first, frames);
     let fs = spec.full_scale();
-    buf.iter_mut().for_each(|x| *x *= fs);
-    buf.into_iter().map(|x| quantise(x, fs)).collect()
+    let mut out = Vec::with_capacity(frames);
+    let mut done = 0usize;
+    while done < frames {
+        let n = CHUNK.min(frames - done);
+        let at = first.wrapping_add(i64::try_from(done).unwrap_or(i64::MAX));
+        out.extend(
+            signal_at(spec, at, n)
+                .into_iter()
+                .map(|x| quantise(x * fs, fs)),
+        );
+        done += n;
+    }
+    out
 }
+
+/// Samples generated per internal chunk (a 512 KiB float buffer that stays in cache while
+/// the noise octaves are summed into it).
+pub const CHUNK: usize = 1 << 16;
 
 /// The signal in full-scale units (±1) before quantisation, from absolute index `first`.
 #[must_use]
@@ -116,13 +135,15 @@ pub fn signal_at(spec: &SignalSpec, first: i64, frames: usize) -> Vec<f64> {
     out
 }
 
-/// Rounds half away from zero and clamps to `±fs`.
+/// Rounds half away from zero (as `trunc(|x| + 0.5)` with the sign put back: plain IEEE
+/// operations, no libm `round`) and clamps to `[-fs - 1, fs]`.
 #[expect(
     clippy::cast_possible_truncation,
-    reason = "value is rounded and clamped to the bit depth's range first"
+    reason = "value is clamped to the bit depth's range first; `as` truncates toward zero"
 )]
 fn quantise(x: f64, fs: f64) -> i32 {
-    x.round().clamp(-fs - 1.0, fs) as i32
+    let m = (x.abs() + 0.5).min(fs + 1.0) as i32;
+    if x < 0.0 { -m } else { m.min(fs as i32) }
 }
 
 /// Adds the coloured background noise for `[first, first + out.len())` to `out`.
@@ -130,16 +151,96 @@ fn background(key: u64, rate: u32, first: i64, out: &mut [f64]) {
     let octaves = noise_octaves(rate);
     // White octave, then interpolated octaves: summed in this fixed order for every sample.
     let w0 = db_to_amp(NOISE_WHITE_DB);
+    let lane0 = lane_key(key, 0);
     for (n, o) in out.iter_mut().enumerate() {
         let i = first.wrapping_add(n as i64);
-        *o += w0 * uniform(key, 0, i);
+        *o += w0 * uniform_in(lane0, i);
     }
     // Each lower octave is 3 dB stronger per block than the one above (about -4 dB/octave
     // overall once the narrowing bandwidth is counted).
     let mut w = w0;
-    for k in 1..=octaves {
-        w *= OCTAVE_GAIN;
+    let octaves: Vec<(u32, f64)> = (1..=octaves)
+        .map(|k| {
+            w *= OCTAVE_GAIN;
+            (k, w)
+        })
+        .collect();
+    add_noise(key, &octaves, first, out);
+}
+
+/// Octaves from this one down are summed at nodes every `2^SMOOTH_FROM` samples and the sum
+/// is interpolated linearly in between: each such octave is linear between those nodes, so
+/// this is the same signal (up to rounding, fixed by this definition) for a fraction of the
+/// work.
+const SMOOTH_FROM: u32 = 3;
+
+/// Adds the listed `(octave, weight)` noise octaves (ascending octaves, each octave ≥ 1) of
+/// lane family `key` to `out`, which starts at absolute index `first`. Octaves below
+/// [`SMOOTH_FROM`] are added one pass each, in order; the rest as one interpolated sum, last.
+/// Every output value is a function of its absolute index only.
+pub(crate) fn add_noise(key: u64, octaves: &[(u32, f64)], first: i64, out: &mut [f64]) {
+    for &(k, w) in octaves.iter().filter(|(k, _)| *k < SMOOTH_FROM) {
         add_octave(key, k, w, first, out);
+    }
+    let smooth: Vec<(u32, f64)> = octaves
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k >= SMOOTH_FROM)
+        .collect();
+    if !smooth.is_empty() {
+        add_smooth(key, &smooth, first, out);
+    }
+}
+
+/// One octave's cached block: `(block, w·a, w·(b − a)/2^k)`.
+type BlockCache = (i64, f64, f64);
+
+/// The sum of the `smooth` octaves at absolute index `i` (a node), summed in order.
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "offsets within a block are < 2^20"
+)]
+fn node_value(i: i64, lanes: &[u64], smooth: &[(u32, f64)], cache: &mut [BlockCache]) -> f64 {
+    let mut s = 0.0;
+    for ((&(k, w), &lane), c) in smooth.iter().zip(lanes).zip(cache.iter_mut()) {
+        let block = i >> k;
+        if c.0 != block {
+            let a = uniform_in(lane, block);
+            let b = uniform_in(lane, block.wrapping_add(1));
+            *c = (block, w * a, w * (b - a) / (1i64 << k) as f64);
+        }
+        s += c.1 + c.2 * (i - (block << k)) as f64;
+    }
+    s
+}
+
+#[expect(
+    clippy::cast_precision_loss,
+    reason = "offsets within a node span are < 8"
+)]
+fn add_smooth(key: u64, smooth: &[(u32, f64)], first: i64, out: &mut [f64]) {
+    let lanes: Vec<u64> = smooth.iter().map(|&(k, _)| lane_key(key, k)).collect();
+    let mut cache: Vec<BlockCache> = vec![(i64::MIN, 0.0, 0.0); smooth.len()];
+    let span = 1i64 << SMOOTH_FROM;
+    let inv = 1.0 / span as f64;
+    let mut n = 0usize;
+    let mut prev: Option<(i64, f64)> = None;
+    while n < out.len() {
+        let i = first.wrapping_add(n as i64);
+        let node = i >> SMOOTH_FROM;
+        let s0 = match prev {
+            Some((p, v)) if p == node => v,
+            _ => node_value(node << SMOOTH_FROM, &lanes, smooth, &mut cache),
+        };
+        let s1 = node_value((node + 1) << SMOOTH_FROM, &lanes, smooth, &mut cache);
+        prev = Some((node + 1, s1));
+        let d = (s1 - s0) * inv;
+        let off = i - (node << SMOOTH_FROM);
+        let take = usize::try_from(span - off).unwrap_or(1).min(out.len() - n);
+        for (j, o) in out[n..n + take].iter_mut().enumerate() {
+            *o += s0 + d * (off + j as i64) as f64;
+        }
+        n += take;
     }
 }
 
@@ -157,29 +258,37 @@ fn noise_octaves(rate: u32) -> u32 {
     reason = "offsets within a block are < 2^20"
 )]
 pub(crate) fn add_octave(key: u64, k: u32, w: f64, first: i64, out: &mut [f64]) {
+    let lane = lane_key(key, k);
     let size = 1i64 << k;
     let inv = 1.0 / size as f64;
     let mut n = 0usize;
     while n < out.len() {
         let i = first.wrapping_add(n as i64);
         let block = i >> k;
-        let a = uniform(key, k, block);
-        let b = uniform(key, k, block.wrapping_add(1));
-        let d = b - a;
+        let a = uniform_in(lane, block);
+        let b = uniform_in(lane, block.wrapping_add(1));
+        // value(off) = w·a + w·(b − a)/2^k · off: both factors depend on the block only.
+        let wa = w * a;
+        let wd = w * (b - a) * inv;
         let off = i - (block << k);
         let take = usize::try_from(size - off).unwrap_or(1).min(out.len() - n);
         for (j, o) in out[n..n + take].iter_mut().enumerate() {
-            let frac = (off + j as i64) as f64 * inv;
-            *o += w * (a + d * frac);
+            *o += wa + wd * (off + j as i64) as f64;
         }
         n += take;
     }
 }
 
-/// A uniform value in `[-1, 1)` keyed by `(key, lane, counter)`.
+/// The per-lane key used by [`uniform_in`].
+pub(crate) fn lane_key(key: u64, lane: u32) -> u64 {
+    mix(key ^ mix(u64::from(lane)))
+}
+
+/// A uniform value in `[-1, 1)` for `counter` in a lane (SplitMix64: one mix per value).
 #[expect(clippy::cast_precision_loss, reason = "53-bit integer to f64 is exact")]
-pub(crate) fn uniform(key: u64, lane: u32, counter: i64) -> f64 {
-    let h = mix(key ^ mix((u64::from(lane) << 56) ^ counter as u64));
+#[expect(clippy::cast_sign_loss, reason = "the counter's bits are hashed")]
+pub(crate) fn uniform_in(lane_key: u64, counter: i64) -> f64 {
+    let h = mix(lane_key ^ (counter as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
     (h >> 11) as f64 * (2.0 / 9_007_199_254_740_992.0) - 1.0
 }
 
@@ -213,8 +322,20 @@ pub fn db_to_amp(db: i32) -> f64 {
 /// bits everywhere. Absolute error below 1e-9.
 #[must_use]
 pub fn det_sin(turns: f64) -> f64 {
-    // Reduce to [-0.5, 0.5), then to [-0.25, 0.25] by sin(π - x) = sin(x).
-    let mut x = turns - turns.round();
+    // Reduce to [-0.5, 0.5] (subtracting the truncated integer part is exact; `as` truncation
+    // is one SSE2 instruction where `round` may be a libm call), then to [-0.25, 0.25] by
+    // sin(π - x) = sin(x).
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_precision_loss,
+        reason = "phases are far below 2^52 turns; the integer part is exact"
+    )]
+    let mut x = turns - (turns as i64) as f64;
+    if x > 0.5 {
+        x -= 1.0;
+    } else if x < -0.5 {
+        x += 1.0;
+    }
     if x > 0.25 {
         x = 0.5 - x;
     } else if x < -0.25 {
@@ -259,9 +380,25 @@ mod tests {
     }
 
     #[test]
+    fn quantise_rounds_half_away_and_clamps() {
+        let fs = 32_767.0;
+        let cases = [
+            (2.5, 3),
+            (-2.5, -3),
+            (2.49, 2),
+            (-0.4, 0),
+            (1e9, 32_767),
+            (-1e9, -32_768),
+        ];
+        for (x, want) in cases {
+            assert_eq!(quantise(x, fs), want, "{x}");
+        }
+    }
+
+    #[test]
     fn det_sin_matches_libm_closely() {
-        for i in -1000..1000 {
-            let t = f64::from(i) * 0.001_37;
+        for i in -10_000..10_000 {
+            let t = f64::from(i) * 0.000_937;
             let d = det_sin(t) - (t * std::f64::consts::TAU).sin();
             assert!(d.abs() < 1e-9, "{t}: {d}");
         }

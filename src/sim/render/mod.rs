@@ -10,7 +10,7 @@
 //!   fall in that interval, or the frame nearest its centre when none does. Columns are
 //!   therefore monotonic in time and a time window maps to a contiguous column range.
 //! - **Frequency**: row `y` covers `[(809-y)·F/744, (810-y)·F/744)` Hz, `F` = the upper limit
-//!   (`dpo_spectrogramFrequencyUpperLimit`, default `0.4 · rate`); 0 Hz at the bottom.
+//!   (`dpo_spectrogramFrequencyUpperLimit`, default and cap `0.4 · rate`); 0 Hz at the bottom.
 //! - **Colour**: ONC's default palette (black → navy → blue → cyan → green → yellow → red →
 //!   dark red) over `[lower_db, upper_db]` (default 40–140 dB), clamped; palette 1 is grey;
 //!   other palette numbers fall back to 0. A colour bar with 10 dB ticks sits on the right.
@@ -59,6 +59,8 @@ pub struct RenderOptions {
     pub palette: u8,
     /// Header lines drawn above the plot (right-aligned, like ONC's).
     pub header: Vec<String>,
+    /// Comment lines drawn at the bottom left (small type, like ONC's processing comment).
+    pub footer: Vec<String>,
 }
 
 impl Default for RenderOptions {
@@ -69,6 +71,7 @@ impl Default for RenderOptions {
             freq_upper_hz: None,
             palette: 0,
             header: Vec::new(),
+            footer: Vec::new(),
         }
     }
 }
@@ -99,7 +102,10 @@ pub fn render(samples: &[i32], info: &SpanInfo, opts: &RenderOptions) -> Image {
     img.data.fill(255);
     let st = stft(samples, info);
     let rate = f64::from(info.sample_rate);
-    let f_top = opts.freq_upper_hz.unwrap_or(0.4 * rate).max(1.0);
+    let f_top = opts
+        .freq_upper_hz
+        .map_or(0.4 * rate, |f| f.min(0.4 * rate))
+        .max(1.0);
     let columns = column_frames(&st, samples.len());
     let rows = row_bins(&st, rate, f_top);
     let span = (opts.upper_db - opts.lower_db).max(1e-9);
@@ -120,6 +126,9 @@ pub fn render(samples: &[i32], info: &SpanInfo, opts: &RenderOptions) -> Image {
     for (i, line) in (0u32..).zip(&opts.header) {
         let w = font::text_width(line, 2);
         text(&mut img, line, DATA_RIGHT.saturating_sub(w), 4 + i * 20, 2);
+    }
+    for (i, line) in (0u32..).zip(&opts.footer) {
+        text(&mut img, line, 56, 872 + i * 12, 1);
     }
     img
 }
@@ -346,4 +355,48 @@ fn draw_colour_bar(img: &mut Image, opts: &RenderOptions) {
     text(img, "PSD", BAR_LEFT - 6, BAR_TOP - 72, 2);
     text(img, "DB RE", BAR_LEFT - 18, BAR_TOP - 52, 2);
     text(img, "1UPA2/HZ", BAR_LEFT - 36, BAR_TOP - 32, 2);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> SpanInfo {
+        SpanInfo {
+            sample_rate: 8_000,
+            bits_per_sample: 16,
+            first_index: 8_000 * 1_700_000_000,
+        }
+    }
+
+    #[test]
+    fn empty_and_tiny_spans_still_give_a_framed_page() {
+        for n in [0usize, 10, 900] {
+            let img = render(&vec![0; n], &info(), &RenderOptions::default());
+            assert_eq!(
+                (img.width, img.height, img.data.len()),
+                (1200, 900, 1200 * 900 * 3)
+            );
+            assert_eq!(img.get(106, 400), Some(&[0u8, 0, 0][..]));
+            assert_eq!(img.get(5, 890), Some(&[255u8, 255, 255][..]));
+        }
+    }
+
+    #[test]
+    fn rows_rise_in_frequency_and_columns_in_time() {
+        let pcm = vec![1; 8_000 * 30];
+        let st = stft(&pcm, &info());
+        let rows = row_bins(&st, 8_000.0, 3_200.0);
+        assert_eq!(rows.len(), 744);
+        assert!(
+            rows.windows(2)
+                .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1)
+        );
+        assert_eq!(rows[0].0, 0);
+        assert_eq!(rows[743].1, st.n_bins);
+        let cols = column_frames(&st, pcm.len());
+        assert_eq!(cols.len(), 933);
+        assert!(cols.iter().all(|c| !c.is_empty()));
+        assert!(cols.windows(2).all(|w| w[0].start <= w[1].start));
+    }
 }
