@@ -164,6 +164,10 @@ impl UtcInstant {
             input: s.to_owned(),
         };
         let text = s.trim();
+        // Every accepted form is ASCII; checking first makes the byte slicing below safe.
+        if !text.is_ascii() {
+            return Err(malformed());
+        }
         let (naive_part, offset) = split_offset(text).ok_or_else(malformed)?;
         let naive = parse_naive(naive_part).ok_or_else(malformed)?;
         match offset {
@@ -212,7 +216,8 @@ impl UtcInstant {
     pub fn from_file_name(name: &str) -> Option<Self> {
         let bytes = name.as_bytes();
         (0..bytes.len()).find_map(|i| {
-            let rest = &name[i..];
+            // Not a char boundary: not the start of a stamp either.
+            let rest = name.get(i..)?;
             let b = rest.as_bytes();
             if b.len() < 16 || !b[..8].iter().all(u8::is_ascii_digit) || b[8] != b'T' {
                 return None;
@@ -638,6 +643,9 @@ mod tests {
             "2024-04-01T12:34:50+24:00",
             "2024/04/01 12:34:50",
             "2024-04-01X12:34:50",
+            "2024-04-01T12:34:5\u{e9}",
+            "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+            "2024-04-01\u{2003}12:00:00",
         ] {
             assert!(
                 matches!(UtcInstant::parse(s), Err(TimeError::Malformed { .. })),
@@ -738,6 +746,10 @@ mod tests {
             Some(t("2026-01-15T02:51:00.163Z"))
         );
         assert_eq!(n("readme.txt"), None);
+        assert_eq!(
+            n("\u{e9}t\u{e9}_20240401T120003.000Z.wav"),
+            Some(t("2024-04-01T12:00:03Z"))
+        );
         assert_eq!(n("X_20241301T000000.000Z.flac"), None);
     }
 
