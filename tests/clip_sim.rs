@@ -161,7 +161,13 @@ fn an_event_sits_at_its_padding_offset_in_the_clip() {
         .block_on(async { reqwest::get(url).await?.text().await })
         .unwrap();
     let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let events: Vec<SynthEvent> = serde_json::from_value(listed["events"].clone()).unwrap();
+    // Each listed event carries its full description under `event`.
+    let events: Vec<SynthEvent> = listed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| serde_json::from_value(e["event"].clone()).unwrap())
+        .collect();
     let ev = events
         .iter()
         .find(|e| e.kind == EventKind::Call)
