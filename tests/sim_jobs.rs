@@ -149,12 +149,10 @@ async fn on_demand_lifecycle_status_paths() {
         .unwrap()
         .to_owned();
     assert!(cd.ends_with("-AD_WAV_META.xml"), "{cd}");
-    assert!(
-        m.text()
-            .await
-            .unwrap()
-            .contains("ICLISTENAF2523_20240401T120500.000Z")
-    );
+    let xml = m.text().await.unwrap();
+    assert!(xml.contains("ICLISTENAF2523_20240401T120500.000Z"));
+    assert!(xml.contains(r#"<parameter name="dpo_audioDownsample">256</parameter>"#));
+    assert!(!xml.contains(TOKEN));
     let (_, st) = get_json(
         &h,
         "api/dataProductDelivery/status",
@@ -313,8 +311,9 @@ async fn cancel_restart_and_expiry() {
     h2.shutdown().await;
 }
 
-async fn sha_of_archive_file(seed: u64, name: &str) -> (String, usize) {
+async fn sha_of_archive_file(data_seed: u64, seed: u64, name: &str) -> (String, usize) {
     let h = start(SimConfig {
+        data_seed,
         seed,
         ..SimConfig::default()
     })
@@ -340,9 +339,10 @@ async fn sha_of_archive_file(seed: u64, name: &str) -> (String, usize) {
 async fn same_seed_same_bytes() {
     // The short file before the gap keeps this quick.
     let name = "ICLISTENHF6324_20240402T025503.000Z.wav";
-    let (a, len) = sha_of_archive_file(5, name).await;
-    let (b, _) = sha_of_archive_file(5, name).await;
-    let (c, _) = sha_of_archive_file(6, name).await;
+    let (a, len) = sha_of_archive_file(5, 1, name).await;
+    let (b, _) = sha_of_archive_file(5, 2, name).await;
+    let (c, _) = sha_of_archive_file(6, 1, name).await;
+    // Same data seed, different fault seeds: same bytes; another data seed: other bytes.
     assert_eq!(a, b);
     assert_ne!(a, c);
     // 157 s of 64 kHz 24-bit mono.

@@ -30,9 +30,12 @@ pub(crate) struct SimArgs {
     /// Data-product jobs running at once per token.
     #[arg(long, default_value_t = 2)]
     capacity: usize,
-    /// Seed of the synthetic data and of fault draws.
+    /// Seed of fault draws (does not change the data).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Seed of the synthetic data (same data seed: same bytes).
+    #[arg(long, default_value_t = 0)]
+    data_seed: u64,
     /// Faults, e.g. `500=0.05,503=0.05,429=0.05,reset=0.02,truncate=0.02,slow=0.01,run_error=0.02`.
     #[arg(long, default_value = "")]
     faults: FaultSpec,
@@ -62,6 +65,7 @@ pub(crate) fn exec(args: SimArgs) -> anyhow::Result<Outcome> {
         time_scale: args.time_scale,
         capacity: args.capacity,
         seed: args.seed,
+        data_seed: args.data_seed,
         faults: args.faults,
         cache_dir: args.cache_dir,
         request_log: args.request_log,

@@ -69,7 +69,8 @@ fn archived(src: &SourceFile) -> [(&'static str, &'static str, ProductKind); 4] 
     ]
 }
 
-/// Rough size of a product (for listings and request estimates).
+/// Rough size of a product (for listings and request estimates), calibrated on the
+/// `sim_serve` bench output for a 64 kHz file.
 #[must_use]
 pub fn estimate_size(src: &SourceFile, kind: &ProductKind) -> u64 {
     let frames = src.frames as u64;
@@ -81,10 +82,10 @@ pub fn estimate_size(src: &SourceFile, kind: &ProductKind) -> u64 {
         ProductKind::Audio { rate, .. } => {
             frames * u64::from(*rate) / u64::from(src.sample_rate.max(1)) * 2
         }
-        ProductKind::Mat(Resolution::Full) => frames * 4,
-        ProductKind::Mat(Resolution::Plot) => 3_000_000,
-        ProductKind::Mat(Resolution::Minute) => 40_000,
-        ProductKind::Png(_) => 300_000,
+        ProductKind::Mat(Resolution::Full) => frames * 3 / 2,
+        ProductKind::Mat(Resolution::Plot) => 5_400_000,
+        ProductKind::Mat(Resolution::Minute) => 100_000,
+        ProductKind::Png(_) => 950_000,
     }
 }
 
@@ -264,12 +265,12 @@ pub(crate) async fn product_bytes(
     src: &SourceFile,
     kind: &ProductKind,
 ) -> ApiResult<bytes::Bytes> {
-    let key = data::cache_key(src, kind, st.cfg.seed);
+    let key = data::cache_key(src, kind, st.cfg.data_seed);
     let name = kind.file_name(src);
     let (st2, src2, kind2) = (st.clone(), src.clone(), kind.clone());
     st.cache
         .get_or_make(key, name, move || {
-            data::make_bytes(&st2.cat, &src2, &kind2, st2.cfg.seed)
+            data::make_bytes(&st2.cat, &src2, &kind2, st2.cfg.data_seed)
         })
         .await
         .map_err(|e| {

@@ -122,6 +122,11 @@ pub(crate) async fn request(
         choice,
         run: None,
         downloaded: false,
+        params: p
+            .iter()
+            .filter(|(k, _)| k.as_str() != "token")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     };
     let mut jobs = st
         .jobs
@@ -357,7 +362,13 @@ pub(crate) async fn download(
     }
     let index = &p["index"];
     let resp = if index == "meta" {
-        let (name, xml) = meta_xml(&st, &p, &files, &code, &ext, run);
+        let params = st
+            .jobs
+            .lock()
+            .ok()
+            .and_then(|j| j.requests.get(&req_id).map(|r| r.params.clone()))
+            .unwrap_or_default();
+        let (name, xml) = meta_xml(&st, &params, &files, &code, &ext, run);
         file_response(&name, xml.into(), "application/xml")
     } else {
         let i: usize = index.parse().map_err(|_| ApiError::invalid("index"))?;
@@ -384,7 +395,7 @@ pub(crate) async fn download(
 
 fn meta_xml(
     st: &SimState,
-    p: &Params,
+    p: &[(String, String)],
     files: &[crate::sim::catalogue::SourceFile],
     code: &str,
     ext: &str,
@@ -412,8 +423,8 @@ fn meta_xml(
     );
     let _ = writeln!(
         x,
-        "  <deviceCode>{dev}</deviceCode>\n  <seed>{}</seed>",
-        st.cfg.seed
+        "  <deviceCode>{dev}</deviceCode>\n  <dataSeed>{}</dataSeed>",
+        st.cfg.data_seed
     );
     x.push_str("  <parameters>\n");
     for (k, v) in p.iter().filter(|(k, _)| k.as_str() != "token") {

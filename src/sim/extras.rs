@@ -33,7 +33,7 @@ pub(crate) async fn events(
         UtcInstant::parse(v).map_err(|_| ApiError::invalid(k))
     };
     let (from, to) = (parse("dateFrom")?, parse("dateTo")?);
-    let evs = data::events(&st.cat, dev, from, to, st.cfg.seed);
+    let evs = data::events(&st.cat, dev, from, to, st.cfg.data_seed);
     let items: Vec<Value> = evs
         .iter()
         .map(|e| {
@@ -51,7 +51,7 @@ pub(crate) async fn events(
         })
         .collect();
     Ok(Json(
-        json!({"deviceCode": dev, "seed": st.cfg.seed, "events": items}),
+        json!({"deviceCode": dev, "dataSeed": st.cfg.data_seed, "events": items}),
     ))
 }
 

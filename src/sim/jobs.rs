@@ -66,6 +66,8 @@ pub struct RequestRec {
     pub run: Option<u64>,
     /// A file was downloaded (`searchHdrStatus` COMPLETED).
     pub downloaded: bool,
+    /// The request's parameters, token removed (for the metadata file).
+    pub params: Vec<(String, String)>,
 }
 
 /// A run.

@@ -7,6 +7,8 @@
 //! - Every request is logged (method, path, parameters with `token` replaced by
 //!   `REDACTED`, status, injected fault); `sim/log` returns the log and per-path counters,
 //!   `sim/reset-log` clears it; `--request-log FILE` appends the same records as JSON lines.
+//! - Two seeds: `seed` drives fault draws only, `data_seed` the synthetic data, so runs
+//!   with and without faults (or with different fault seeds) serve identical files.
 //! - The simulator's "now" (future-start checks, ongoing recordings) is the wall clock.
 
 use std::net::SocketAddr;
@@ -48,8 +50,11 @@ pub struct SimConfig {
     pub time_scale: f64,
     /// Running jobs per token.
     pub capacity: usize,
-    /// Seed of data and faults.
+    /// Seed of fault draws.
     pub seed: u64,
+    /// Seed of the synthetic data (independent of `seed`, so a faulty server serves the
+    /// same bytes as a clean one).
+    pub data_seed: u64,
     /// Faults to inject.
     pub faults: FaultSpec,
     /// Disk cache.
@@ -73,6 +78,7 @@ impl Default for SimConfig {
             time_scale: 1.0,
             capacity: 2,
             seed: 0,
+            data_seed: 0,
             faults: FaultSpec::default(),
             cache_dir: None,
             request_log: None,
