@@ -8,7 +8,12 @@
 //! 2. Re-running a completed 10,000-item plan: time and HTTP requests.
 //! 3. Peak RSS while streaming a 1 GiB download to disk.
 
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::cast_precision_loss)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::cast_precision_loss
+)]
 
 use hydrofetch::exec::{ExecConfig, RunPaths, Silent, execute, pending};
 use hydrofetch::lock::{ItemKind, LockEntry, LockedFile, Lockfile, Status};

@@ -151,7 +151,18 @@ fn faults_do_not_change_the_result() {
         std::fs::read_to_string(a.path().join("hydrofetch.lock")).unwrap(),
         std::fs::read_to_string(b.path().join("hydrofetch.lock")).unwrap(),
     );
-    assert!(la == lb, "the lockfiles differ with and without faults");
+    let diff: Vec<String> = la
+        .lines()
+        .zip(lb.lines())
+        .filter(|(x, y)| x != y)
+        .take(6)
+        .map(|(x, y)| format!("clean: {x}\nfaulty: {y}"))
+        .collect();
+    assert!(
+        la == lb,
+        "the lockfiles differ with and without faults:\n{}",
+        diff.join("\n")
+    );
     for f in files_with(&a.path().join("data"), "mat") {
         let rel = f.strip_prefix(a.path()).unwrap();
         assert_eq!(sha256(&f), sha256(&b.path().join(rel)));
