@@ -8,9 +8,7 @@
 use super::events::ExecEvent;
 use super::job::{AudioGroup, NOMINAL_FILE_MILLIS};
 use super::layout::audio_path;
-use super::runner::{Ctx, Failure, Msg};
-use super::spectro::locked_file;
-use crate::lock::{ItemKind, LockEntry, Status};
+use super::runner::Ctx;
 use crate::onc::{ArchiveFile, Downloaded, OncError};
 use crate::time::Window5m;
 use futures::StreamExt;
@@ -122,45 +120,15 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
         }
     }
     let product = format!("audio/{}", group.extensions.join("|"));
+    let no_file = format!("no {} file in this slot", group.extensions.join(" or "));
     for item in &group.items {
         if let Some(err) = errors.get(&item.window) {
-            ctx.report(&ExecEvent::ItemFailed {
-                id: item.id.clone(),
-                error: err.clone(),
-            });
-            ctx.send(Msg::Failed(Failure {
-                item: item.id.clone(),
-                error: err.clone(),
-            }))
-            .await;
+            ctx.item_failed(&item.id, err).await;
             continue;
         }
         let files = done.remove(&item.window).unwrap_or_default();
-        let no_data = files.is_empty();
-        let entry = LockEntry {
-            id: item.id.clone(),
-            kind: ItemKind::Fetch,
-            device: group.device.clone(),
-            product: product.clone(),
-            window: item.window.start().to_onc_string(),
-            status: if no_data {
-                Status::NoData
-            } else {
-                Status::Done
-            },
-            reason: if no_data {
-                format!("no {} file in this slot", group.extensions.join(" or "))
-            } else {
-                String::new()
-            },
-            gaps: Vec::new(),
-            files: files.iter().map(|d| locked_file(&ctx, d)).collect(),
-        };
-        ctx.report(&ExecEvent::ItemDone {
-            id: item.id.clone(),
-            no_data,
-        });
-        ctx.send(Msg::Done(entry)).await;
+        ctx.slot_done(item, &group.device, product.clone(), &files, &no_file)
+            .await;
     }
 }
 
@@ -169,14 +137,6 @@ async fn fail(ctx: &Ctx, group: &AudioGroup, open: &BTreeSet<Window5m>, error: &
         return;
     }
     for item in group.items.iter().filter(|i| open.contains(&i.window)) {
-        ctx.report(&ExecEvent::ItemFailed {
-            id: item.id.clone(),
-            error: error.to_owned(),
-        });
-        ctx.send(Msg::Failed(Failure {
-            item: item.id.clone(),
-            error: error.to_owned(),
-        }))
-        .await;
+        ctx.item_failed(&item.id, error).await;
     }
 }

@@ -145,6 +145,58 @@ impl Ctx {
     pub(crate) fn report(&self, e: &ExecEvent) {
         self.reporter.event(e);
     }
+
+    /// Records a fetched slot: its files, or (none found) that ONC has no data, and why.
+    pub(crate) async fn slot_done(
+        &self,
+        item: &super::job::WantedItem,
+        device: &str,
+        product: String,
+        files: &[crate::onc::Downloaded],
+        no_data_reason: &str,
+    ) {
+        let no_data = files.is_empty();
+        let entry = LockEntry {
+            id: item.id.clone(),
+            kind: crate::lock::ItemKind::Fetch,
+            device: device.to_owned(),
+            product,
+            window: item.window.start().to_onc_string(),
+            status: if no_data {
+                crate::lock::Status::NoData
+            } else {
+                crate::lock::Status::Done
+            },
+            reason: if no_data {
+                no_data_reason.to_owned()
+            } else {
+                String::new()
+            },
+            gaps: Vec::new(),
+            files: files
+                .iter()
+                .map(|d| super::spectro::locked_file(self, d))
+                .collect(),
+        };
+        self.report(&ExecEvent::ItemDone {
+            id: item.id.clone(),
+            no_data,
+        });
+        self.send(Msg::Done(entry)).await;
+    }
+
+    /// Records a failed item.
+    pub(crate) async fn item_failed(&self, id: &str, error: &str) {
+        self.report(&ExecEvent::ItemFailed {
+            id: id.to_owned(),
+            error: error.to_owned(),
+        });
+        self.send(Msg::Failed(Failure {
+            item: id.to_owned(),
+            error: error.to_owned(),
+        }))
+        .await;
+    }
 }
 
 /// Runs a job: every group, bounded, recording each finished item in `lock` (saved to

@@ -9,8 +9,8 @@ use super::events::ExecEvent;
 use super::job::{NOMINAL_FILE_MILLIS, SpectrogramGroup};
 use super::journal::InFlight;
 use super::layout::spectrogram_path;
-use super::runner::{Ctx, Failure, Msg, poll_delay};
-use crate::lock::{ItemKind, LockEntry, LockedFile, Status};
+use super::runner::{Ctx, Msg, poll_delay};
+use crate::lock::LockedFile;
 use crate::onc::{Downloaded, IndexOutcome, OncError, ProductRequest, RunState};
 use crate::time::{UtcInstant, Window5m};
 use futures::StreamExt;
@@ -285,32 +285,17 @@ async fn finish(
     group: &SpectrogramGroup,
     mut files: BTreeMap<Window5m, Vec<Downloaded>>,
 ) {
+    let product = format!("spectrogram/{}", group.format);
     for item in &group.items {
         let found = files.remove(&item.window).unwrap_or_default();
-        let entry = LockEntry {
-            id: item.id.clone(),
-            kind: ItemKind::Fetch,
-            device: group.device.clone(),
-            product: format!("spectrogram/{}", group.format),
-            window: item.window.start().to_onc_string(),
-            status: if found.is_empty() {
-                Status::NoData
-            } else {
-                Status::Done
-            },
-            reason: if found.is_empty() {
-                "ONC produced no spectrogram for this slot".into()
-            } else {
-                String::new()
-            },
-            gaps: Vec::new(),
-            files: found.iter().map(|d| locked_file(ctx, d)).collect(),
-        };
-        ctx.report(&ExecEvent::ItemDone {
-            id: item.id.clone(),
-            no_data: found.is_empty(),
-        });
-        ctx.send(Msg::Done(entry)).await;
+        ctx.slot_done(
+            item,
+            &group.device,
+            product.clone(),
+            &found,
+            "ONC produced no spectrogram for this slot",
+        )
+        .await;
     }
 }
 
@@ -334,14 +319,6 @@ async fn fail_all(ctx: &Ctx, group: &SpectrogramGroup, error: &str) {
         return;
     }
     for item in &group.items {
-        ctx.report(&ExecEvent::ItemFailed {
-            id: item.id.clone(),
-            error: error.to_owned(),
-        });
-        ctx.send(Msg::Failed(Failure {
-            item: item.id.clone(),
-            error: error.to_owned(),
-        }))
-        .await;
+        ctx.item_failed(&item.id, error).await;
     }
 }

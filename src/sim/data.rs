@@ -292,19 +292,9 @@ impl Cache {
 }
 
 async fn write_atomic(path: PathBuf, b: Bytes) -> std::io::Result<()> {
-    tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&b)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    })
-    .await
-    .map_err(std::io::Error::other)?
+    tokio::task::spawn_blocking(move || crate::atomic::write_atomic(&path, &b))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 /// Cache key of a product of `src`.
