@@ -25,8 +25,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-fn plan_for(dir: &std::path::Path, days: u32) -> Plan {
-    let end = format!("2024-04-{:02}T00:00:00Z", 1 + days);
+fn plan_for(dir: &std::path::Path, days: i64) -> Plan {
+    let end = hydrofetch::time::UtcInstant::parse("2024-04-01T00:00:00Z")
+        .expect("start")
+        .add_millis(days * 86_400_000);
     let text = format!(
         "version = 1\ndata_dir = \"data\"\n[defaults]\ndevice = \"ICLISTENHF6324\"\nspectrogram_format = \"mat\"\n\
          data_product_options = {{ dpo_spectralDataDownsample = 2 }}\n\
@@ -88,152 +90,162 @@ fn vm_hwm_kib() -> u64 {
 
 #[tokio::main]
 async fn main() {
+    // `cargo bench --bench exec -- rss|range|rerun` runs one part; no name runs all.
+    let parts: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let want = |p: &str| parts.is_empty() || parts.iter().any(|a| a == p);
     let tmp = tempfile::tempdir().expect("tmp");
-    // First, while the process is small: peak RSS of a 1 GiB streamed download.
-    let before = vm_hwm_kib();
-    let app = axum::Router::new().route(
-        "/api/archivefile/download",
-        axum::routing::get(|| async {
-            let chunk = bytes::Bytes::from(vec![7_u8; 1 << 20]);
-            let stream = futures::stream::iter(
-                (0..1024).map(move |_| Ok::<_, std::io::Error>(chunk.clone())),
-            );
-            axum::response::Response::builder()
-                .header("content-length", (1_u64 << 30).to_string())
-                .body(axum::body::Body::from_stream(stream))
-                .expect("response")
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let client =
-        Client::new(&format!("http://{addr}/"), Token::new("x").expect("token")).expect("client");
-    let t = Instant::now();
-    let d = client
-        .download_archive("big.bin", &tmp.path().join("big.bin"))
-        .await
-        .expect("download");
-    println!(
-        "1 GiB download: {:.2} s ({:.0} MB/s); peak RSS {} MiB (before: {} MiB)",
-        t.elapsed().as_secs_f64(),
-        d.size as f64 / 1e6 / t.elapsed().as_secs_f64(),
-        vm_hwm_kib() / 1024,
-        before / 1024
-    );
-
-    let cache = tmp.path().join("cache");
-    let plan = plan_for(tmp.path(), 1);
-    let (capacity, scale) = (4_usize, 0.01_f64);
-    let t_file = 25.0 * scale;
-    let config = ExecConfig {
-        max_requests: 48,
-        max_downloads: 8,
-        poll_min: Duration::from_millis(5),
-        poll_max: Duration::from_millis(100),
-        ..ExecConfig::default()
-    };
-
-    // Warm the simulator's disk cache and measure transfer time with no processing time.
-    let fast = spawn(SimConfig {
-        time_scale: 0.0,
-        capacity: 48,
-        cache_dir: Some(cache.clone()),
-        ..SimConfig::default()
-    })
-    .await
-    .expect("sim");
-    let (cold, _) = run_once(
-        &fast.base_url,
-        &plan,
-        &tmp.path().join("warm"),
-        config.clone(),
-    )
-    .await;
-    let (transfer, bytes) = run_once(
-        &fast.base_url,
-        &plan,
-        &tmp.path().join("transfer"),
-        config.clone(),
-    )
-    .await;
-    fast.shutdown().await;
-
-    let sim = spawn(SimConfig {
-        time_scale: scale,
-        capacity,
-        cache_dir: Some(cache),
-        ..SimConfig::default()
-    })
-    .await
-    .expect("sim");
-    let (wall, _) = run_once(
-        &sim.base_url,
-        &plan,
-        &tmp.path().join("run"),
-        config.clone(),
-    )
-    .await;
-    sim.shutdown().await;
-    let server_bound = (48.0 / capacity as f64).ceil() * 6.0 * t_file;
-    let bound = server_bound + transfer.as_secs_f64();
-    println!(
-        "range of 288 windows, 6 per request, capacity {capacity}, t = {t_file:.2} s per file:"
-    );
-    println!(
-        "  cold generation pass {:.1} s (not part of the figure)",
-        cold.as_secs_f64()
-    );
-    println!(
-        "  transfer pass (t = 0, warm cache) {:.2} s for {:.1} MB",
-        transfer.as_secs_f64(),
-        bytes as f64 / 1e6
-    );
-    println!(
-        "  wall {:.2} s; lower bound {server_bound:.2} + {:.2} = {bound:.2} s; ratio {:.3}",
-        wall.as_secs_f64(),
-        transfer.as_secs_f64(),
-        wall.as_secs_f64() / bound
-    );
-
-    // Re-run of a completed 10,000-item plan: everything locked and present.
-    let big = plan_for(tmp.path(), 35);
-    let data = tmp.path().join("big");
-    std::fs::create_dir_all(&data).expect("dir");
-    let mut lock = Lockfile::default();
-    for (i, f) in big.fetch_items().enumerate() {
-        let path = format!("f/{i}.mat");
-        std::fs::create_dir_all(data.join("f")).expect("dir");
-        std::fs::write(data.join(&path), b"x").expect("file");
-        lock.insert(LockEntry {
-            id: f.id.as_str().to_owned(),
-            kind: ItemKind::Fetch,
-            device: f.device.as_str().to_owned(),
-            product: "spectrogram/mat".into(),
-            window: f.window.start().to_onc_string(),
-            status: Status::Done,
-            reason: String::new(),
-            gaps: Vec::new(),
-            files: vec![LockedFile {
-                path,
-                size: 1,
-                sha256: "00".into(),
-                source: String::new(),
-            }],
-        });
+    if want("rss") {
+        // First, while the process is small: peak RSS of a 1 GiB streamed download.
+        let before = vm_hwm_kib();
+        let app = axum::Router::new().route(
+            "/api/archivefile/download",
+            axum::routing::get(|| async {
+                let chunk = bytes::Bytes::from(vec![7_u8; 1 << 20]);
+                let stream = futures::stream::iter(
+                    (0..1024).map(move |_| Ok::<_, std::io::Error>(chunk.clone())),
+                );
+                axum::response::Response::builder()
+                    .header("content-length", (1_u64 << 30).to_string())
+                    .body(axum::body::Body::from_stream(stream))
+                    .expect("response")
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = Client::new(&format!("http://{addr}/"), Token::new("x").expect("token"))
+            .expect("client");
+        let t = Instant::now();
+        let d = client
+            .download_archive("big.bin", &tmp.path().join("big.bin"))
+            .await
+            .expect("download");
+        println!(
+            "1 GiB download: {:.2} s ({:.0} MB/s); peak RSS {} MiB (before: {} MiB)",
+            t.elapsed().as_secs_f64(),
+            d.size as f64 / 1e6 / t.elapsed().as_secs_f64(),
+            vm_hwm_kib() / 1024,
+            before / 1024
+        );
     }
-    let lock_path = data.join("hydrofetch.lock");
-    lock.save(&lock_path).expect("save");
-    let t = Instant::now();
-    let reread = Lockfile::load(&lock_path).expect("load");
-    let left = pending(&big, &reread, &data);
-    let rerun = t.elapsed();
-    println!(
-        "re-run of a completed {}-item plan: {:.3} s to load the lockfile and check every file; {} items left, 0 HTTP requests",
-        left.total,
-        rerun.as_secs_f64(),
-        left.job.item_count()
-    );
+    if want("range") {
+        let cache = tmp.path().join("cache");
+        let plan = plan_for(tmp.path(), 1);
+        let (capacity, scale) = (4_usize, 0.01_f64);
+        let t_file = 25.0 * scale;
+        let config = ExecConfig {
+            max_requests: 48,
+            max_downloads: 8,
+            poll_min: Duration::from_millis(5),
+            poll_max: Duration::from_millis(100),
+            ..ExecConfig::default()
+        };
+
+        // Warm the simulator's disk cache and measure transfer time with no processing time.
+        let fast = spawn(SimConfig {
+            time_scale: 0.0,
+            capacity: 48,
+            cache_dir: Some(cache.clone()),
+            ..SimConfig::default()
+        })
+        .await
+        .expect("sim");
+        let (cold, _) = run_once(
+            &fast.base_url,
+            &plan,
+            &tmp.path().join("warm"),
+            config.clone(),
+        )
+        .await;
+        let (transfer, bytes) = run_once(
+            &fast.base_url,
+            &plan,
+            &tmp.path().join("transfer"),
+            config.clone(),
+        )
+        .await;
+        fast.shutdown().await;
+
+        let sim = spawn(SimConfig {
+            time_scale: scale,
+            capacity,
+            cache_dir: Some(cache),
+            ..SimConfig::default()
+        })
+        .await
+        .expect("sim");
+        let (wall, _) = run_once(
+            &sim.base_url,
+            &plan,
+            &tmp.path().join("run"),
+            config.clone(),
+        )
+        .await;
+        sim.shutdown().await;
+        let server_bound = (48.0 / capacity as f64).ceil() * 6.0 * t_file;
+        let bound = server_bound + transfer.as_secs_f64();
+        println!(
+            "range of 288 windows, 6 per request, capacity {capacity}, t = {t_file:.2} s per file:"
+        );
+        println!(
+            "  cold generation pass {:.1} s (not part of the figure)",
+            cold.as_secs_f64()
+        );
+        println!(
+            "  transfer pass (t = 0, warm cache) {:.2} s for {:.1} MB",
+            transfer.as_secs_f64(),
+            bytes as f64 / 1e6
+        );
+        println!(
+            "  wall {:.2} s; lower bound {server_bound:.2} + {:.2} = {bound:.2} s; ratio {:.3}",
+            wall.as_secs_f64(),
+            transfer.as_secs_f64(),
+            wall.as_secs_f64() / bound
+        );
+    }
+    if want("rerun") {
+        // Re-run of a completed 10,000-item plan: everything locked and present.
+        let big = plan_for(tmp.path(), 35);
+        let data = tmp.path().join("big");
+        std::fs::create_dir_all(&data).expect("dir");
+        let mut lock = Lockfile::default();
+        for (i, f) in big.fetch_items().enumerate() {
+            let path = format!("f/{i}.mat");
+            std::fs::create_dir_all(data.join("f")).expect("dir");
+            std::fs::write(data.join(&path), b"x").expect("file");
+            lock.insert(LockEntry {
+                id: f.id.as_str().to_owned(),
+                kind: ItemKind::Fetch,
+                device: f.device.as_str().to_owned(),
+                product: "spectrogram/mat".into(),
+                window: f.window.start().to_onc_string(),
+                status: Status::Done,
+                reason: String::new(),
+                gaps: Vec::new(),
+                files: vec![LockedFile {
+                    path,
+                    size: 1,
+                    sha256: "00".into(),
+                    source: String::new(),
+                }],
+            });
+        }
+        let lock_path = data.join("hydrofetch.lock");
+        lock.save(&lock_path).expect("save");
+        let t = Instant::now();
+        let reread = Lockfile::load(&lock_path).expect("load");
+        let left = pending(&big, &reread, &data);
+        let rerun = t.elapsed();
+        println!(
+            "re-run of a completed {}-item plan: {:.3} s to load the lockfile and check every file; {} items left, 0 HTTP requests",
+            left.total,
+            rerun.as_secs_f64(),
+            left.job.item_count()
+        );
+    }
 }
