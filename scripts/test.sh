@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --locked --bins
-cargo test --locked --all-targets --no-fail-fast
+cargo test --locked --lib --bins --tests --no-fail-fast
 
 VENV=target/pyenv
 if [ ! -x "$VENV/bin/python" ]; then
