@@ -2,7 +2,12 @@
 //! 24-bit FLAC files (joined where a clip crosses the boundary), and our FLAC decode speed
 //! against the reference `flac -d` on the same file. Prints figures; asserts nothing.
 //! Run with `cargo bench --bench clip`.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::print_stdout, clippy::cast_precision_loss)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::print_stdout,
+    clippy::cast_precision_loss
+)]
 
 use hydrofetch::clip::GapPolicy;
 use hydrofetch::clip::audio::{AudioFormat, AudioSource, clip_audio};
@@ -19,7 +24,9 @@ fn main() {
     let mut sources = Vec::new();
     for k in 0..2_i64 {
         let start = t0.add_millis(k * 300_000);
-        let path = dir.path().join(format!("ICLISTENHF6324_{}.flac", start.to_file_stamp()));
+        let path = dir
+            .path()
+            .join(format!("ICLISTENHF6324_{}.flac", start.to_file_stamp()));
         formats::write_flac(&path, &audio(&spec, start, 300 * 64_000)).expect("source");
         sources.push(AudioSource { path, start });
     }
@@ -31,7 +38,15 @@ fn main() {
         let off = (i * 7919 * 1000) % (570 * 1000);
         let s = t0.add_millis(off);
         let out = dir.path().join("clip.wav");
-        clip_audio(&sources, s, s.add_millis(30_000), &out, AudioFormat::Wav, GapPolicy::Fail).expect("clip");
+        clip_audio(
+            &sources,
+            s,
+            s.add_millis(30_000),
+            &out,
+            AudioFormat::Wav,
+            GapPolicy::Fail,
+        )
+        .expect("clip");
     }
     let wav = t.elapsed().as_secs_f64();
     let m = 50_i64;
@@ -39,10 +54,20 @@ fn main() {
     for i in 0..m {
         let s = t0.add_millis((i * 7919 * 1000) % (570 * 1000));
         let out = dir.path().join("clip.flac");
-        clip_audio(&sources, s, s.add_millis(30_000), &out, AudioFormat::Flac, GapPolicy::Fail).expect("clip");
+        clip_audio(
+            &sources,
+            s,
+            s.add_millis(30_000),
+            &out,
+            AudioFormat::Flac,
+            GapPolicy::Fail,
+        )
+        .expect("clip");
     }
     let flac = t.elapsed().as_secs_f64() * (n / m) as f64;
-    println!("1,000 clips of 30 s from 64 kHz FLAC: {wav:.1} s written as WAV, {flac:.1} s written as FLAC (from {m} clips)");
+    println!(
+        "1,000 clips of 30 s from 64 kHz FLAC: {wav:.1} s written as WAV, {flac:.1} s written as FLAC (from {m} clips)"
+    );
 
     // Our full decode against `flac -d` on the same 5-minute file.
     let src = &sources[0].path;
@@ -60,9 +85,16 @@ fn main() {
         .map(|_| ());
     if reference.is_some() {
         let t = Instant::now();
-        let _ = std::process::Command::new("flac").args(["-d", "-s", "-f", "-o"]).arg(dir.path().join("ref.wav")).arg(src).status();
+        let _ = std::process::Command::new("flac")
+            .args(["-d", "-s", "-f", "-o"])
+            .arg(dir.path().join("ref.wav"))
+            .arg(src)
+            .status();
         let theirs = t.elapsed().as_secs_f64();
-        println!("decode 5 min: ours {ours:.3} s ({rt:.0}× real time), flac -d {theirs:.3} s; our speed / flac's = {:.2}", theirs / ours);
+        println!(
+            "decode 5 min: ours {ours:.3} s ({rt:.0}× real time), flac -d {theirs:.3} s; our speed / flac's = {:.2}",
+            theirs / ours
+        );
     } else {
         println!("decode 5 min: ours {ours:.3} s ({rt:.0}× real time); `flac` not installed");
     }
