@@ -5,7 +5,6 @@
 //! A file belongs to the slot it starts in (taken from the listing or its name). A slot with
 //! no file in any preferred extension is recorded as "no data" with the reason.
 
-use super::events::ExecEvent;
 use super::job::{AudioGroup, NOMINAL_FILE_MILLIS};
 use super::layout::audio_path;
 use super::runner::Ctx;
@@ -87,15 +86,7 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
                         r = ctx.client.download_archive(&f.filename, &path) => r,
                     };
                     if let Ok(d) = &r {
-                        let rel = d
-                            .path
-                            .strip_prefix(&ctx.data_dir)
-                            .unwrap_or(&d.path)
-                            .to_owned();
-                        ctx.report(&ExecEvent::Downloaded {
-                            path: rel,
-                            bytes: d.size,
-                        });
+                        ctx.downloaded(d);
                     }
                     (slots, f.filename, r)
                 }

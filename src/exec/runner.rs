@@ -185,6 +185,19 @@ impl Ctx {
         self.send(Msg::Done(entry)).await;
     }
 
+    /// Reports a file written under `data_dir`.
+    pub(crate) fn downloaded(&self, d: &crate::onc::Downloaded) {
+        let path = d
+            .path
+            .strip_prefix(&self.data_dir)
+            .unwrap_or(&d.path)
+            .to_owned();
+        self.report(&ExecEvent::Downloaded {
+            path,
+            bytes: d.size,
+        });
+    }
+
     /// Records a failed item.
     pub(crate) async fn item_failed(&self, id: &str, error: &str) {
         self.report(&ExecEvent::ItemFailed {

@@ -263,15 +263,7 @@ async fn download_index(
                 }
             }
             IndexOutcome::File(d) => {
-                let rel = d
-                    .path
-                    .strip_prefix(&ctx.data_dir)
-                    .unwrap_or(&d.path)
-                    .to_owned();
-                ctx.report(&ExecEvent::Downloaded {
-                    path: rel,
-                    bytes: d.size,
-                });
+                ctx.downloaded(&d);
                 return Ok(IndexOutcome::File(d));
             }
             other => return Ok(other),
