@@ -50,7 +50,10 @@ pub fn rows(plan: &crate::plan::Plan, lock: &crate::lock::Lockfile) -> Vec<Index
     use std::collections::BTreeMap;
     let mut out: BTreeMap<String, IndexRow> = BTreeMap::new();
     for f in plan.fetch_items() {
-        let Some(e) = lock.get(f.id.as_str()).filter(|e| e.status == Status::Done) else {
+        let Some(e) = lock
+            .get(f.id.hex().as_str())
+            .filter(|e| e.status == Status::Done)
+        else {
             continue;
         };
         for file in &e.files {
@@ -74,13 +77,16 @@ pub fn rows(plan: &crate::plan::Plan, lock: &crate::lock::Lockfile) -> Vec<Index
         }
     }
     for c in plan.clip_items() {
-        let Some(e) = lock.get(c.id.as_str()).filter(|e| e.status == Status::Done) else {
+        let Some(e) = lock
+            .get(c.id.hex().as_str())
+            .filter(|e| e.status == Status::Done)
+        else {
             continue;
         };
         let sources: Vec<String> = c
             .sources
             .iter()
-            .filter_map(|s| lock.get(s.as_str()))
+            .filter_map(|s| lock.get(s.hex().as_str()))
             .flat_map(|s| s.files.iter().map(|f| f.path.clone()))
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()

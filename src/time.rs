@@ -186,15 +186,64 @@ impl UtcInstant {
     /// ONC's API style: `2024-04-01T12:34:50.000Z`.
     #[must_use]
     pub fn to_onc_string(self) -> String {
-        self.to_datetime()
-            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            .to_string()
+        let mut out = Vec::with_capacity(24);
+        self.push_onc(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Appends ONC's API style (`2024-04-01T12:34:50.000Z`) to `out`. Plans write millions of
+    /// these, so the digits are written directly rather than through a format string.
+    pub fn push_onc(self, out: &mut Vec<u8>) {
+        self.push_stamp(out, true);
     }
 
     /// ONC's file-name style: `20240401T123450.000Z`.
     #[must_use]
     pub fn to_file_stamp(self) -> String {
-        self.to_datetime().format("%Y%m%dT%H%M%S%.3fZ").to_string()
+        let mut out = Vec::with_capacity(20);
+        self.push_stamp(&mut out, false);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn push_stamp(self, out: &mut Vec<u8>, separators: bool) {
+        use chrono::{Datelike, Timelike};
+        let dt = self.to_datetime();
+        let year = dt.year();
+        if !(0..=9999).contains(&year) {
+            let f = if separators {
+                "%Y-%m-%dT%H:%M:%S%.3fZ"
+            } else {
+                "%Y%m%dT%H%M%S%.3fZ"
+            };
+            out.extend_from_slice(dt.format(f).to_string().as_bytes());
+            return;
+        }
+        let two = |out: &mut Vec<u8>, v: u32| {
+            out.extend_from_slice(&[b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]);
+        };
+        let year = year.unsigned_abs();
+        two(out, year / 100);
+        two(out, year % 100);
+        let (date_sep, time_sep): (&[u8], &[u8]) =
+            if separators { (b"-", b":") } else { (b"", b"") };
+        out.extend_from_slice(date_sep);
+        two(out, dt.month());
+        out.extend_from_slice(date_sep);
+        two(out, dt.day());
+        out.push(b'T');
+        two(out, dt.hour());
+        out.extend_from_slice(time_sep);
+        two(out, dt.minute());
+        out.extend_from_slice(time_sep);
+        two(out, dt.second());
+        let ms = self.0.rem_euclid(1000).unsigned_abs();
+        out.extend_from_slice(&[
+            b'.',
+            b'0' + (ms / 100) as u8,
+            b'0' + (ms / 10 % 10) as u8,
+            b'0' + (ms % 10) as u8,
+            b'Z',
+        ]);
     }
 
     /// Parses ONC's file-name style (`20240401T123450.000Z`, milliseconds optional).
@@ -335,6 +384,9 @@ fn parse_naive(s: &str) -> Option<NaiveDateTime> {
     if b.len() < 16 || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
         return None;
     }
+    if let Some(dt) = parse_plain(b) {
+        return Some(dt);
+    }
     let normal = format!("{}T{}", &s[..10], &s[11..]);
     let (main, frac) = match normal.split_once(['.', ',']) {
         Some((m, f)) => (m, Some(f)),
@@ -357,6 +409,38 @@ fn parse_naive(s: &str) -> Option<NaiveDateTime> {
         Some(_) => return None,
     };
     dt.checked_add_signed(chrono::TimeDelta::milliseconds(millis))
+}
+
+/// The common shape `YYYY-MM-DD?HH:MM:SS` with up to three fraction digits after a `.`,
+/// read without a format string (request files hold a million of them). `None` for anything
+/// else, including out-of-range fields, which the general path then reads or rejects.
+fn parse_plain(b: &[u8]) -> Option<NaiveDateTime> {
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0_u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let shape = b.len() >= 19
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[13] == b':'
+        && b[16] == b':'
+        && (b.len() == 19 || (b[19] == b'.' && (21..=23).contains(&b.len())));
+    if !shape {
+        return None;
+    }
+    let mut millis = 0;
+    if b.len() > 19 {
+        let f = num(20..b.len())?;
+        millis = f * [100, 10, 1][b.len() - 21];
+    }
+    let year = i32::try_from(num(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)?.and_hms_milli_opt(
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+        millis,
+    )
 }
 
 /// The zone in which naive times are read.
@@ -804,6 +888,39 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn plain_parse_matches_the_general_path(
+            y in 0_u32..10000, mo in 0_u32..14, d in 0_u32..33, h in 0_u32..25,
+            mi in 0_u32..61, se in 0_u32..62, frac in proptest::option::of(0_u32..1000),
+            digits in 1_usize..4, sep in prop_oneof![Just('T'), Just(' ')],
+        ) {
+            let mut s = format!("{y:04}-{mo:02}-{d:02}{sep}{h:02}:{mi:02}:{se:02}");
+            if let Some(f) = frac {
+                s.push('.');
+                s.push_str(&format!("{f:03}")[..digits]);
+            }
+            // The general path is the fraction-aware chrono reading of the same text.
+            let normal = format!("{}T{}", &s[..10], &s[11..]);
+            let (main, f) = normal.split_once('.').map_or((normal.as_str(), None), |(m, f)| (m, Some(f)));
+            let general = NaiveDateTime::parse_from_str(main, "%Y-%m-%dT%H:%M:%S").ok().and_then(|dt| {
+                let ms = f.map_or(0, |f| format!("{f:0<3}").parse::<i64>().unwrap_or(0));
+                dt.checked_add_signed(chrono::TimeDelta::milliseconds(ms))
+            });
+            let plain = parse_plain(s.as_bytes());
+            if let Some(p) = plain {
+                prop_assert_eq!(Some(p), general);
+            }
+            prop_assert_eq!(parse_naive(&s), general);
+        }
+
+        #[test]
+        fn stamps_match_chrono(ms in -70_000_000_000_000_i64..260_000_000_000_000_i64) {
+            let x = UtcInstant::from_unix_millis(ms);
+            let dt = x.to_datetime();
+            prop_assert_eq!(x.to_onc_string(), dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+            prop_assert_eq!(x.to_file_stamp(), dt.format("%Y%m%dT%H%M%S%.3fZ").to_string());
+        }
+
         #[test]
         fn floor_and_ceil_bracket(ms in -4_000_000_000_000_i64..4_000_000_000_000_i64) {
             let x = UtcInstant::from_unix_millis(ms);

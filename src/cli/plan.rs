@@ -65,8 +65,9 @@ pub(crate) fn print_plan(manifests: &[Manifest], json: bool) -> anyhow::Result<O
     let Some(plan) = build_or_report(manifests) else {
         return Ok(Outcome::BadInput);
     };
-    let text = if json {
-        render::to_json(&plan)
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = if json {
+        render::write_json(&plan, &mut out)
     } else {
         let data_dir = &plan.context.data_dir;
         let lock = Lockfile::load(&super::run::lock_path(manifests, data_dir)).unwrap_or_default();
@@ -74,13 +75,12 @@ pub(crate) fn print_plan(manifests: &[Manifest], json: bool) -> anyhow::Result<O
             .items
             .iter()
             .map(Item::id)
-            .filter(|id| lock.is_satisfied(id.as_str(), data_dir))
-            .cloned()
+            .filter(|id| lock.is_satisfied(id.hex().as_str(), data_dir))
+            .copied()
             .collect();
-        render::to_human(&plan, &done)
+        out.write_all(render::to_human(&plan, &done).as_bytes())
     };
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match written.and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
     }

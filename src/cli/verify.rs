@@ -85,7 +85,7 @@ pub(crate) fn gc(args: GcArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::BadInput);
     };
     let data_dir = l.plan.context.data_dir.clone();
-    let wanted: HashSet<&str> = l.plan.items.iter().map(|i| i.id().as_str()).collect();
+    let wanted: HashSet<String> = l.plan.items.iter().map(|i| i.id().to_string()).collect();
     let orphans: Vec<String> = l
         .lock
         .entries()

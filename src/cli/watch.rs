@@ -11,7 +11,7 @@
 use super::Outcome;
 use super::run::{NetArgs, OutputArgs, execute_prepared, prepare};
 use crate::manifest::Manifest;
-use crate::plan::Plan;
+use crate::plan::{ItemId, Plan};
 use crate::watch::{FileWatcher, MANIFEST_EXTENSIONS, WatchSet};
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -142,11 +142,11 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
                 "the edit has errors (above); keeping the last good plan and watching",
             ),
             Some((manifests, plan)) => {
-                let old: HashSet<&str> = current
+                let old: HashSet<ItemId> = current
                     .as_ref()
-                    .map(|(_, p)| p.items.iter().map(|i| i.id().as_str()).collect())
+                    .map(|(_, p)| p.items.iter().map(|i| *i.id()).collect())
                     .unwrap_or_default();
-                let new: HashSet<&str> = plan.items.iter().map(|i| i.id().as_str()).collect();
+                let new: HashSet<ItemId> = plan.items.iter().map(|i| *i.id()).collect();
                 let added = new.difference(&old).count();
                 let removed = old.difference(&new).count();
                 say(

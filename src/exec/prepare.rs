@@ -9,7 +9,7 @@ use crate::clip::audio::AudioFormat;
 use crate::lock::Lockfile;
 use crate::manifest::{AudioExtension, SpectrogramFormat};
 use crate::plan::ClipProduct;
-use crate::plan::{FetchProduct, Plan};
+use crate::plan::{FetchProduct, ItemId, Plan};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -27,14 +27,12 @@ pub struct Pending {
 /// Computes what of `plan` is not yet done according to `lock` and `data_dir`.
 #[must_use]
 pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
-    let clip_sources: std::collections::HashSet<&str> = plan
+    let clip_sources: std::collections::HashSet<ItemId> = plan
         .clip_items()
-        .flat_map(|c| c.sources.iter().map(crate::plan::ItemId::as_str))
+        .flat_map(|c| c.sources.iter().copied())
         .collect();
-    let windows: HashMap<&str, crate::time::Window5m> = plan
-        .fetch_items()
-        .map(|f| (f.id.as_str(), f.window))
-        .collect();
+    let windows: HashMap<ItemId, crate::time::Window5m> =
+        plan.fetch_items().map(|f| (f.id, f.window)).collect();
     let mut out = Pending {
         total: windows.len(),
         ..Pending::default()
@@ -42,17 +40,17 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
     for group in &plan.requests {
         let mut runs: Vec<Vec<WantedItem>> = Vec::new();
         for id in &group.items {
-            if lock.is_satisfied(id.as_str(), data_dir) {
+            if lock.is_satisfied(id.hex().as_str(), data_dir) {
                 out.done_before += 1;
                 continue;
             }
-            let Some(&window) = windows.get(id.as_str()) else {
+            let Some(&window) = windows.get(id) else {
                 continue;
             };
             let item = WantedItem {
-                id: id.as_str().to_owned(),
+                id: id.to_string(),
                 window,
-                cover: clip_sources.contains(id.as_str()),
+                cover: clip_sources.contains(id),
             };
             match runs.last_mut() {
                 Some(run) if run.last().is_some_and(|l| l.window.next() == window) => {
@@ -79,7 +77,7 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
     }
     for c in plan.clip_items() {
         out.total += 1;
-        if lock.is_satisfied(c.id.as_str(), data_dir) {
+        if lock.is_satisfied(c.id.hex().as_str(), data_dir) {
             out.done_before += 1;
             continue;
         }
@@ -90,12 +88,12 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
             ClipProduct::Spectrogram(SpectrogramFormat::Png) => ClipKind::Png,
         };
         out.job.clips.push(ClipJob {
-            id: c.id.as_str().to_owned(),
+            id: c.id.to_string(),
             device: c.device.as_str().to_owned(),
             kind,
             start: c.start,
             end: c.end,
-            sources: c.sources.iter().map(|s| s.as_str().to_owned()).collect(),
+            sources: c.sources.iter().map(ToString::to_string).collect(),
             output: c.output.clone(),
             gap: c.gap,
         });

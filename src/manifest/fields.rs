@@ -11,7 +11,7 @@
 //!   floats without a fraction (`2`, `2.0` → `"2"`), other numbers in their shortest form,
 //!   booleans as `true`/`false`.
 
-use super::error::{Loc, Sink};
+use super::error::Sink;
 use super::model::{AudioExtension, DeviceCode, GapPolicy, SpectrogramFormat};
 use super::node::{Entry, Node, Value};
 use crate::time::Zone;
@@ -229,14 +229,12 @@ pub(crate) fn options(
     let parsed;
     let node = match &node.value {
         Value::Map(_) => node,
-        Value::Cell(s) => match super::node::parse_json(s) {
-            Ok(mut n) => {
-                n.loc = node.loc;
-                relocate(&mut n, node.loc);
+        Value::Cell(s) => match super::node::parse_json_cell(s, node.loc) {
+            Ok(n) => {
                 parsed = n;
                 &parsed
             }
-            Err((_, msg)) => {
+            Err(msg) => {
                 sink.push(
                     node.loc,
                     path,
@@ -294,18 +292,6 @@ pub(crate) fn options(
 }
 
 /// Points every location of a tree parsed from a CSV cell at the cell.
-fn relocate(n: &mut Node, loc: Loc) {
-    n.loc = loc;
-    match &mut n.value {
-        Value::Seq(v) => v.iter_mut().for_each(|c| relocate(c, loc)),
-        Value::Map(m) => m.iter_mut().for_each(|e| {
-            e.key_loc = loc;
-            relocate(&mut e.node, loc);
-        }),
-        _ => {}
-    }
-}
-
 fn normalise_float(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 9.0e15 {
         #[expect(clippy::cast_possible_truncation, reason = "integral and bounded")]
@@ -319,6 +305,7 @@ fn normalise_float(f: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::error::Loc;
     use std::path::PathBuf;
 
     fn cell(s: &str) -> Node {

@@ -167,6 +167,42 @@ pub(crate) fn parse_json(text: &str) -> Result<Node, (Loc, String)> {
     parse_yaml(text)
 }
 
+/// Parses JSON held in one place, such as a CSV cell: every value gets `loc`, so no positions
+/// are tracked and `serde_json` alone reads it.
+pub(crate) fn parse_json_cell(text: &str, loc: Loc) -> Result<Node, String> {
+    fn conv(v: serde_json::Value, loc: Loc) -> Node {
+        use serde_json::Value as J;
+        let value = match v {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(b),
+            J::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Value::Int(i),
+                (None, Some(f)) if n.is_f64() => Value::Float(f),
+                _ => Value::Str(n.to_string()),
+            },
+            J::String(s) => Value::Str(s),
+            J::Array(a) => Value::Seq(a.into_iter().map(|v| conv(v, loc)).collect()),
+            J::Object(m) => Value::Map(
+                m.into_iter()
+                    .map(|(key, v)| Entry {
+                        key,
+                        key_loc: loc,
+                        node: conv(v, loc),
+                    })
+                    .collect(),
+            ),
+        };
+        Node { value, loc }
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => Ok(conv(v, loc)),
+        Err(e) => {
+            let msg = e.to_string();
+            Err(msg.split(" at line ").next().unwrap_or(&msg).to_owned())
+        }
+    }
+}
+
 fn pos(l: &serde_saphyr::Location) -> Loc {
     Loc::Pos {
         line: u32::try_from(l.line()).unwrap_or(u32::MAX),

@@ -16,29 +16,39 @@
 //!   each part sanitised (separators, `..`, leading dots, control and reserved characters
 //!   become `_`). Two clips writing the same output are a plan error.
 
-use super::item::{ClipItem, ClipProduct, FetchProduct, ItemId, clip_id, fetch_id};
+use super::item::{
+    ClipItem, ClipProduct, FetchProduct, ItemId, clip_id, fetch_id_from_prefix, fetch_prefix,
+};
 use super::{PlanError, group::Contribution};
 use crate::manifest::{DeviceCode, Job, Origin, Products, Request, Sourced};
 use crate::time::{UtcInstant, Window5m};
-use std::collections::HashMap;
+use foldhash::HashMap;
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::hash::BuildHasher as _;
 
 /// Fetch items under construction, deduplicated.
 #[derive(Default)]
-pub(crate) struct Builder {
+pub(crate) struct Builder<'a> {
     pub(crate) devices: Vec<DeviceCode>,
     device_index: HashMap<DeviceCode, u32>,
     pub(crate) products: Vec<FetchProduct>,
     product_index: HashMap<FetchProduct, u32>,
     /// (device, product, window start ms) → index in `fetch`.
     fetch_index: HashMap<(u32, u32, i64), usize>,
+    /// (device, product) → the canonical JSON its fetch items share.
+    prefixes: HashMap<(u32, u32), Vec<u8>>,
+    /// Reused for each id's canonical JSON.
+    buf: Vec<u8>,
     pub(crate) fetch: Vec<(u32, u32, Window5m, ItemId)>,
     pub(crate) clips: Vec<ClipItem>,
-    outputs: HashMap<String, Origin>,
+    /// Where each clip was asked for, by index in `clips`.
+    clip_origins: Vec<&'a Origin>,
     pub(crate) batches: Contribution,
     pub(crate) errors: Vec<PlanError>,
 }
 
-impl Builder {
+impl<'a> Builder<'a> {
     fn device(&mut self, d: &DeviceCode) -> u32 {
         if let Some(i) = self.device_index.get(d) {
             return *i;
@@ -70,15 +80,19 @@ impl Builder {
         let d = self.device(device);
         let p = self.product(product);
         self.batches.note(d, p, batch);
+        let prefix = self
+            .prefixes
+            .entry((d, p))
+            .or_insert_with(|| fetch_prefix(device, product));
         windows
             .map(|w| {
                 let key = (d, p, w.start().unix_millis());
                 if let Some(&i) = self.fetch_index.get(&key) {
-                    return self.fetch[i].3.clone();
+                    return self.fetch[i].3;
                 }
-                let id = fetch_id(device, product, w);
+                let id = fetch_id_from_prefix(prefix, w, &mut self.buf);
                 self.fetch_index.insert(key, self.fetch.len());
-                self.fetch.push((d, p, w, id.clone()));
+                self.fetch.push((d, p, w, id));
                 id
             })
             .collect()
@@ -108,7 +122,7 @@ impl Builder {
     }
 
     /// Adds one job.
-    pub(crate) fn add(&mut self, s: &Sourced) {
+    pub(crate) fn add(&mut self, s: &'a Sourced) {
         match &s.job {
             Job::Range {
                 span,
@@ -152,7 +166,7 @@ impl Builder {
         }
     }
 
-    fn request(&mut self, r: &Request, origin: &Origin) {
+    fn request(&mut self, r: &Request, origin: &'a Origin) {
         for p in Self::products_of(&r.products) {
             let ids = self.windows(
                 &r.span.device,
@@ -171,15 +185,6 @@ impl Builder {
                 },
             };
             let output = output_path(r, product);
-            if let Some(first) = self.outputs.get(&output) {
-                self.errors.push(PlanError::OutputCollision {
-                    output,
-                    first: first.to_string(),
-                    second: origin.to_string(),
-                });
-                continue;
-            }
-            self.outputs.insert(output.clone(), origin.clone());
             let mut clip = ClipItem {
                 id: ItemId::of(b""),
                 device: r.span.device.clone(),
@@ -194,7 +199,48 @@ impl Builder {
             };
             clip.id = clip_id(&clip);
             self.clips.push(clip);
+            self.clip_origins.push(origin);
         }
+    }
+
+    /// Reports clips that would write the same output (each against the first to claim it)
+    /// and drops them. Done once at the end by sorting hashes of the outputs, which is much
+    /// cheaper than keeping a map of a million output paths.
+    pub(crate) fn check_outputs(&mut self) {
+        let state = foldhash::fast::FixedState::default();
+        let mut keys: Vec<(u64, u32)> = self
+            .clips
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                (state.hash_one(c.output.as_str()), i)
+            })
+            .collect();
+        keys.sort_unstable();
+        let mut found: Vec<(u32, PlanError)> = Vec::new();
+        for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+            // Equal hashes: compare the paths themselves. The earliest clip with a path keeps
+            // it; each later one is an error.
+            for (k, &(_, second)) in run.iter().enumerate().skip(1) {
+                let output = &self.clips[second as usize].output;
+                let first = run[..k]
+                    .iter()
+                    .find(|(_, f)| self.clips[*f as usize].output == *output);
+                if let Some(&(_, first)) = first {
+                    found.push((
+                        second,
+                        PlanError::OutputCollision {
+                            output: output.clone(),
+                            first: self.clip_origins[first as usize].to_string(),
+                            second: self.clip_origins[second as usize].to_string(),
+                        },
+                    ));
+                }
+            }
+        }
+        found.sort_by_key(|(i, _)| *i);
+        self.errors.extend(found.into_iter().map(|(_, e)| e));
     }
 }
 
@@ -227,28 +273,21 @@ pub(crate) fn sample_windows(
     out
 }
 
-fn duration_text(ms: i64) -> String {
-    if ms % 1000 == 0 {
-        (ms / 1000).to_string()
-    } else {
-        let s = format!("{}.{:03}", ms / 1000, (ms % 1000).abs());
-        s.trim_end_matches('0').to_owned()
-    }
-}
-
 /// Makes one path component safe: no separators, no `..`, no leading dot, no control or
 /// reserved characters, never empty.
-pub(crate) fn sanitise(part: &str) -> String {
-    let mut s: String = part
-        .chars()
-        .map(|c| {
-            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
+pub(crate) fn sanitise(part: &str) -> Cow<'_, str> {
+    let bad = |c: char| {
+        c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+    };
+    let clean = !part.is_empty()
+        && !part.starts_with('.')
+        && !part.contains("..")
+        && part.trim().len() == part.len()
+        && !part.chars().any(bad);
+    if clean {
+        return Cow::Borrowed(part);
+    }
+    let mut s: String = part.chars().map(|c| if bad(c) { '_' } else { c }).collect();
     while s.contains("..") {
         s = s.replace("..", "_");
     }
@@ -256,31 +295,46 @@ pub(crate) fn sanitise(part: &str) -> String {
         s.replace_range(..1, "_");
     }
     let s = s.trim().to_owned();
-    if s.is_empty() { "_".to_owned() } else { s }
+    Cow::Owned(if s.is_empty() { "_".to_owned() } else { s })
 }
 
 fn output_path(r: &Request, product: ClipProduct) -> String {
     let tag = sanitise(r.output_tag.as_deref().unwrap_or("clips"));
     let ext = product.format();
-    let base = match &r.output_name {
+    let mut out = String::with_capacity(tag.len() + 48);
+    out.push_str(&tag);
+    out.push('/');
+    match &r.output_name {
         Some(n) => {
             let n = sanitise(n);
             let lower = n.to_ascii_lowercase();
             match lower.strip_suffix(ext) {
                 Some(stem) if stem.ends_with('.') && stem.len() > 1 => {
-                    n[..stem.len() - 1].to_owned()
+                    out.push_str(&n[..stem.len() - 1]);
                 }
-                _ => n,
+                _ => out.push_str(&n),
             }
         }
-        None => format!(
-            "{}_{}_{}s",
-            sanitise(r.span.device.as_str()),
-            r.span.start.to_file_stamp(),
-            duration_text(r.span.end.millis_since(r.span.start))
-        ),
-    };
-    format!("{tag}/{base}.{ext}")
+        None => {
+            let ms = r.span.end.millis_since(r.span.start);
+            let _ = write!(
+                out,
+                "{}_{}_{}",
+                sanitise(r.span.device.as_str()),
+                r.span.start.to_file_stamp(),
+                ms / 1000
+            );
+            if ms % 1000 != 0 {
+                let frac = format!("{:03}", (ms % 1000).abs());
+                out.push('.');
+                out.push_str(frac.trim_end_matches('0'));
+            }
+            out.push('s');
+        }
+    }
+    out.push('.');
+    out.push_str(ext);
+    out
 }
 
 #[cfg(test)]
@@ -325,7 +379,8 @@ mod tests {
         assert_eq!(sanitise(".hidden"), "_hidden");
         assert_eq!(sanitise("a..b"), "a_b");
         assert_eq!(sanitise("whale call 1"), "whale call 1");
-        assert_eq!(duration_text(30_000), "30");
-        assert_eq!(duration_text(30_500), "30.5");
+        assert_eq!(sanitise(" padded "), "padded");
+        assert_eq!(sanitise(""), "_");
+        assert!(matches!(sanitise("ICLISTENHF6324"), Cow::Borrowed(_)));
     }
 }

@@ -9,41 +9,89 @@
 //!   - clip: `{"device","end","format","gap","kind":"clip","output","product","sources":[…],"start"}`
 //! - Ids never include batching, the manifest's format or path, labels or descriptions
 //!   (metadata for the index, not content), so none of those changes what is fetched.
-//! - Canonical JSON comes from structs whose fields are declared in sorted order (fast: a
-//!   million items hash in well under a second); a unit test checks it against a
-//!   key-sorting serialisation.
+//! - Canonical JSON is written by hand in sorted-key order (a plan of a million requests
+//!   hashes millions of items); the part of a fetch item shared by every window of a device
+//!   and product is written once. Unit tests check the bytes against `serde_json` output
+//!   sorted by key, so ids stay what they were when `serde_json` wrote them.
+//! - Ids are held as 32 bytes and shown as 64 lowercase hex digits.
 
 use crate::manifest::{
     AudioExtension, DeviceCode, GapPolicy, SpectrogramFormat, SpectrogramProduct,
 };
 use crate::time::{UtcInstant, Window5m};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 
-/// A content id: lowercase hex SHA-256 of an item's canonical JSON.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct ItemId(String);
+/// A content id: the SHA-256 of an item's canonical JSON, shown as lowercase hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ItemId([u8; 32]);
 
 impl ItemId {
     /// The id of some canonical bytes.
     #[must_use]
     pub fn of(canonical: &[u8]) -> Self {
-        Self(hex::encode(Sha256::digest(canonical)))
+        Self(Sha256::digest(canonical).into())
     }
 
-    /// The hex text.
+    /// The digest.
+    #[must_use]
+    pub const fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The lowercase hex text, without allocating.
+    #[must_use]
+    pub fn hex(&self) -> HexId {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0_u8; 64];
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 * i] = DIGITS[usize::from(b >> 4)];
+            out[2 * i + 1] = DIGITS[usize::from(b & 15)];
+        }
+        HexId(out)
+    }
+}
+
+/// The hex text of an [`ItemId`], on the stack.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct HexId([u8; 64]);
+
+impl HexId {
+    /// The 64 hex digits.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only ASCII hex digits are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
 impl fmt::Display for ItemId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.hex().as_str())
+    }
+}
+
+impl Serialize for ItemId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.hex().as_str())
+    }
+}
+
+/// Text that is not 64 hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an item id (expected 64 hex digits)")]
+pub struct BadItemId(String);
+
+impl FromStr for ItemId {
+    type Err = BadItemId;
+    fn from_str(s: &str) -> Result<Self, BadItemId> {
+        let bad = || BadItemId(s.to_owned());
+        let mut out = [0_u8; 32];
+        hex::decode_to_slice(s, &mut out).map_err(|_| bad())?;
+        Ok(Self(out))
     }
 }
 
@@ -148,8 +196,8 @@ pub struct ClipItem {
 pub enum Item {
     /// Fetch ONC files.
     Fetch(FetchItem),
-    /// Cut an output from fetched files.
-    Clip(ClipItem),
+    /// Cut an output from fetched files (boxed: clips are several times larger than fetches).
+    Clip(Box<ClipItem>),
 }
 
 impl Item {
@@ -163,66 +211,90 @@ impl Item {
     }
 }
 
-#[derive(Serialize)]
-struct SpectrogramCanon<'a> {
-    device: &'a str,
-    format: &'a str,
-    kind: &'static str,
-    options: &'a BTreeMap<String, String>,
-    product: &'static str,
-    window_start: String,
+/// Appends `s` as a JSON string exactly as `serde_json` writes it (the canonical form).
+pub(crate) fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing a string to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
 }
 
-#[derive(Serialize)]
-struct AudioCanon<'a> {
-    device: &'a str,
-    extensions: Vec<&'static str>,
-    kind: &'static str,
-    product: &'static str,
-    window_start: String,
+/// Appends `"key":` to a canonical object under construction.
+fn push_key(out: &mut Vec<u8>, key: &str) {
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
 }
 
-#[derive(Serialize)]
-struct ClipCanon<'a> {
-    device: &'a str,
-    end: String,
-    format: &'static str,
-    gap: &'static str,
-    kind: &'static str,
-    output: &'a str,
-    product: &'static str,
-    sources: &'a [ItemId],
-    start: String,
+fn push_instant(out: &mut Vec<u8>, t: UtcInstant) {
+    out.push(b'"');
+    t.push_onc(out);
+    out.push(b'"');
 }
 
-fn id_of<T: Serialize>(canon: &T) -> ItemId {
-    // Serialising plain structs of strings to a Vec cannot fail.
-    let bytes = serde_json::to_vec(canon).unwrap_or_default();
-    ItemId::of(&bytes)
+/// The canonical JSON of a fetch item without its `window_start` value and closing brace: the
+/// part shared by every window of a device and product. [`fetch_id_from_prefix`] finishes it.
+#[must_use]
+pub fn fetch_prefix(device: &DeviceCode, product: &FetchProduct) -> Vec<u8> {
+    let mut out = Vec::with_capacity(192);
+    out.push(b'{');
+    push_key(&mut out, "device");
+    push_json_str(&mut out, device.as_str());
+    match product {
+        FetchProduct::Spectrogram(p) => {
+            out.push(b',');
+            push_key(&mut out, "format");
+            push_json_str(&mut out, p.format().as_str());
+            out.extend_from_slice(b",\"kind\":\"fetch\",");
+            push_key(&mut out, "options");
+            out.push(b'{');
+            for (i, (k, v)) in p.options().iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_json_str(&mut out, k);
+                out.push(b':');
+                push_json_str(&mut out, v);
+            }
+            out.extend_from_slice(b"},\"product\":\"spectrogram\",");
+        }
+        FetchProduct::Audio(exts) => {
+            out.push(b',');
+            push_key(&mut out, "extensions");
+            out.push(b'[');
+            for (i, e) in exts.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_json_str(&mut out, e.as_str());
+            }
+            out.extend_from_slice(b"],\"kind\":\"fetch\",\"product\":\"audio\",");
+        }
+    }
+    push_key(&mut out, "window_start");
+    out
+}
+
+/// Finishes a fetch item's canonical JSON from its [`fetch_prefix`] in `buf` (reused between
+/// calls) and returns its id.
+pub fn fetch_id_from_prefix(prefix: &[u8], window: Window5m, buf: &mut Vec<u8>) -> ItemId {
+    buf.clear();
+    buf.extend_from_slice(prefix);
+    push_instant(buf, window.start());
+    buf.push(b'}');
+    ItemId::of(buf)
 }
 
 /// The canonical JSON of a fetch item.
 #[must_use]
 pub fn fetch_canonical(device: &DeviceCode, product: &FetchProduct, window: Window5m) -> Vec<u8> {
-    let window_start = window.start().to_onc_string();
-    let r = match product {
-        FetchProduct::Spectrogram(p) => serde_json::to_vec(&SpectrogramCanon {
-            device: device.as_str(),
-            format: p.format().as_str(),
-            kind: "fetch",
-            options: p.options(),
-            product: "spectrogram",
-            window_start,
-        }),
-        FetchProduct::Audio(exts) => serde_json::to_vec(&AudioCanon {
-            device: device.as_str(),
-            extensions: exts.iter().map(|e| e.as_str()).collect(),
-            kind: "fetch",
-            product: "audio",
-            window_start,
-        }),
-    };
-    r.unwrap_or_default()
+    let mut buf = Vec::new();
+    fetch_id_from_prefix(&fetch_prefix(device, product), window, &mut buf);
+    buf
 }
 
 /// The id of a fetch item.
@@ -231,25 +303,56 @@ pub fn fetch_id(device: &DeviceCode, product: &FetchProduct, window: Window5m) -
     ItemId::of(&fetch_canonical(device, product, window))
 }
 
+/// The canonical JSON of a clip item (`id` and metadata fields are ignored), into `out`.
+pub fn clip_canonical(c: &ClipItem, out: &mut Vec<u8>) {
+    out.clear();
+    out.push(b'{');
+    push_key(out, "device");
+    push_json_str(out, c.device.as_str());
+    out.push(b',');
+    push_key(out, "end");
+    push_instant(out, c.end);
+    out.push(b',');
+    push_key(out, "format");
+    push_json_str(out, c.product.format());
+    out.push(b',');
+    push_key(out, "gap");
+    push_json_str(out, c.gap.as_str());
+    out.extend_from_slice(b",\"kind\":\"clip\",");
+    push_key(out, "output");
+    push_json_str(out, &c.output);
+    out.push(b',');
+    push_key(out, "product");
+    push_json_str(out, c.product.kind());
+    out.push(b',');
+    push_key(out, "sources");
+    out.push(b'[');
+    for (i, id) in c.sources.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(&id.hex().0);
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"],");
+    push_key(out, "start");
+    push_instant(out, c.start);
+    out.push(b'}');
+}
+
 /// The id of a clip item (`id` and metadata fields are ignored).
 #[must_use]
 pub fn clip_id(c: &ClipItem) -> ItemId {
-    id_of(&ClipCanon {
-        device: c.device.as_str(),
-        end: c.end.to_onc_string(),
-        format: c.product.format(),
-        gap: c.gap.as_str(),
-        kind: "clip",
-        output: &c.output,
-        product: c.product.kind(),
-        sources: &c.sources,
-        start: c.start.to_onc_string(),
-    })
+    let mut buf = Vec::with_capacity(256);
+    clip_canonical(c, &mut buf);
+    ItemId::of(&buf)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     /// Serialises with keys sorted, recursively: the definition of canonical JSON.
     fn sorted(v: &serde_json::Value) -> String {
@@ -275,6 +378,7 @@ mod tests {
         let dev = DeviceCode::new("ICLISTENHF6324").unwrap();
         let mut o = BTreeMap::new();
         o.insert("dpo_spectralDataDownsample".to_owned(), "2".to_owned());
+        o.insert("dpo_odd\"key\\".to_owned(), "tab\there\u{1}é".to_owned());
         let p =
             FetchProduct::Spectrogram(Arc::new(SpectrogramProduct::new(SpectrogramFormat::Mat, o)));
         let w = Window5m::floor(UtcInstant::parse("2024-04-01T12:34:50Z").unwrap());
@@ -290,18 +394,55 @@ mod tests {
             text.contains(r#""dpo_spectrogramConcatenation":"None""#),
             "{text}"
         );
-        assert_eq!(fetch_id(&dev, &p, w).as_str().len(), 64);
+        assert_eq!(fetch_id(&dev, &p, w).hex().as_str().len(), 64);
+        assert_eq!(fetch_id(&dev, &p, w), ItemId::of(&bytes));
         let a = FetchProduct::Audio(AudioExtension::Flac.preference());
         let text = String::from_utf8(fetch_canonical(&dev, &a, w)).unwrap();
         assert_eq!(text, sorted(&serde_json::from_str(&text).unwrap()));
+        assert!(text.contains(r#""extensions":["flac","wav"]"#), "{text}");
     }
 
     #[test]
-    fn known_digest() {
+    fn clip_canonical_json_is_sorted_and_escaped() {
+        let dev = DeviceCode::new("ICLISTENHF6324").unwrap();
+        let src = ItemId::of(b"x");
+        let c = ClipItem {
+            id: ItemId::of(b""),
+            device: dev,
+            product: ClipProduct::Audio(AudioExtension::Wav),
+            start: UtcInstant::parse("2024-04-01T12:34:35.250Z").unwrap(),
+            end: UtcInstant::parse("2024-04-01T12:35:05Z").unwrap(),
+            sources: vec![src, ItemId::of(b"y")],
+            output: "clips/wh\"ale\n é.wav".to_owned(),
+            gap: GapPolicy::Pad,
+            label: Some("ignored".to_owned()),
+            description: None,
+        };
+        let mut buf = Vec::new();
+        clip_canonical(&c, &mut buf);
+        let text = String::from_utf8(buf.clone()).unwrap();
+        assert_eq!(text, sorted(&serde_json::from_slice(&buf).unwrap()));
+        assert!(text.contains(&format!(r#""sources":["{src}","#)), "{text}");
+        assert!(
+            text.contains(r#""start":"2024-04-01T12:34:35.250Z""#),
+            "{text}"
+        );
+        assert!(!text.contains("ignored"), "{text}");
+        assert_eq!(clip_id(&c), ItemId::of(&buf));
+    }
+
+    #[test]
+    fn known_digest_and_hex_round_trip() {
         // SHA-256 of the empty string.
+        let e = ItemId::of(b"");
         assert_eq!(
-            ItemId::of(b"").as_str(),
+            e.to_string(),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+        assert_eq!(e.hex().as_str(), e.to_string());
+        assert_eq!(e.to_string().parse::<ItemId>().unwrap(), e);
+        assert_eq!(serde_json::to_string(&e).unwrap(), format!("\"{e}\""));
+        assert!("xyz".parse::<ItemId>().is_err());
+        assert!(e.to_string()[1..].parse::<ItemId>().is_err());
     }
 }

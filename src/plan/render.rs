@@ -6,111 +6,128 @@
 //! "product", "format", "date_from", "date_to", "items"}]}`, instants as
 //! `YYYY-MM-DDTHH:MM:SS.sssZ`.
 
-use super::{FetchProduct, Item, ItemId, Plan};
-use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use super::item::push_json_str;
+use super::{ClipProduct, FetchProduct, Item, ItemId, Plan};
+use crate::manifest::DeviceCode;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
+use std::io::{self, Write};
 
-#[derive(Serialize)]
-struct JsonPlan<'a> {
-    plan_hash: &'a str,
-    items: Vec<JsonItem<'a>>,
-    requests: Vec<JsonRequest<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonItem<'a> {
-    id: &'a str,
-    kind: &'static str,
-    device: &'a str,
-    product: &'static str,
-    format: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    window_start: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    options: Option<&'a BTreeMap<String, String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    start: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    end: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sources: Option<&'a [ItemId]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    output: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    label: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct JsonRequest<'a> {
-    device: &'a str,
-    product: &'static str,
-    format: &'static str,
-    date_from: String,
-    date_to: String,
-    items: &'a [ItemId],
-}
-
-/// The plan as the `--json` document (pretty-printed, with a final newline).
+/// The plan as the `--json` document, with a final newline (see [`write_json`]).
 #[must_use]
 pub fn to_json(plan: &Plan) -> String {
-    let items = plan
-        .items
-        .iter()
-        .map(|i| match i {
-            Item::Fetch(f) => JsonItem {
-                id: f.id.as_str(),
-                kind: "fetch",
-                device: f.device.as_str(),
-                product: f.product.kind(),
-                format: f.product.format(),
-                window_start: Some(f.window.start().to_onc_string()),
-                options: match &f.product {
-                    FetchProduct::Spectrogram(s) => Some(s.options()),
-                    FetchProduct::Audio(_) => None,
-                },
-                start: None,
-                end: None,
-                sources: None,
-                output: None,
-                label: None,
-            },
-            Item::Clip(c) => JsonItem {
-                id: c.id.as_str(),
-                kind: "clip",
-                device: c.device.as_str(),
-                product: c.product.kind(),
-                format: c.product.format(),
-                window_start: None,
-                options: None,
-                start: Some(c.start.to_onc_string()),
-                end: Some(c.end.to_onc_string()),
-                sources: Some(&c.sources),
-                output: Some(&c.output),
-                label: c.label.as_deref(),
-            },
-        })
-        .collect();
-    let requests = plan
-        .requests
-        .iter()
-        .map(|r| JsonRequest {
-            device: r.device.as_str(),
-            product: r.product.kind(),
-            format: r.product.format(),
-            date_from: r.first.start().to_onc_string(),
-            date_to: r.last.end().to_onc_string(),
-            items: &r.items,
-        })
-        .collect();
-    let doc = JsonPlan {
-        plan_hash: &plan.hash,
-        items,
-        requests,
-    };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_json(plan, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the `--json` document: one item and one request per line. A plan of a million
+/// requests is hundreds of megabytes of JSON, so it is written as it goes, by hand, rather
+/// than built as a value first.
+///
+/// # Errors
+/// What `out` returns.
+pub fn write_json(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
+    let mut line = Vec::with_capacity(1024);
+    line.extend_from_slice(b"{\n  \"plan_hash\": ");
+    push_json_str(&mut line, &plan.hash);
+    line.extend_from_slice(b",\n  \"items\": [");
+    for (i, item) in plan.items.iter().enumerate() {
+        line.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+        push_item(&mut line, item);
+        if line.len() > 64 * 1024 {
+            out.write_all(&line)?;
+            line.clear();
+        }
+    }
+    line.extend_from_slice(b"\n  ],\n  \"requests\": [");
+    for (i, r) in plan.requests.iter().enumerate() {
+        line.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
+        line.extend_from_slice(b"{\"device\":");
+        push_json_str(&mut line, r.device.as_str());
+        line.extend_from_slice(b",\"product\":");
+        push_json_str(&mut line, r.product.kind());
+        line.extend_from_slice(b",\"format\":");
+        push_json_str(&mut line, r.product.format());
+        line.extend_from_slice(b",\"date_from\":\"");
+        r.first.start().push_onc(&mut line);
+        line.extend_from_slice(b"\",\"date_to\":\"");
+        r.last.end().push_onc(&mut line);
+        line.extend_from_slice(b"\",\"items\":");
+        push_ids(&mut line, &r.items);
+        line.push(b'}');
+        if line.len() > 64 * 1024 {
+            out.write_all(&line)?;
+            line.clear();
+        }
+    }
+    line.extend_from_slice(b"\n  ]\n}\n");
+    out.write_all(&line)
+}
+
+fn push_ids(out: &mut Vec<u8>, ids: &[ItemId]) {
+    out.push(b'[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(id.hex().as_str().as_bytes());
+        out.push(b'"');
+    }
+    out.push(b']');
+}
+
+fn push_item(out: &mut Vec<u8>, item: &Item) {
+    out.extend_from_slice(b"{\"id\":\"");
+    out.extend_from_slice(item.id().hex().as_str().as_bytes());
+    match item {
+        Item::Fetch(f) => {
+            out.extend_from_slice(b"\",\"kind\":\"fetch\",\"device\":");
+            push_json_str(out, f.device.as_str());
+            out.extend_from_slice(b",\"product\":");
+            push_json_str(out, f.product.kind());
+            out.extend_from_slice(b",\"format\":");
+            push_json_str(out, f.product.format());
+            out.extend_from_slice(b",\"window_start\":\"");
+            f.window.start().push_onc(out);
+            out.push(b'"');
+            if let FetchProduct::Spectrogram(s) = &f.product {
+                out.extend_from_slice(b",\"options\":{");
+                for (i, (k, v)) in s.options().iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    push_json_str(out, k);
+                    out.push(b':');
+                    push_json_str(out, v);
+                }
+                out.push(b'}');
+            }
+        }
+        Item::Clip(c) => {
+            out.extend_from_slice(b"\",\"kind\":\"clip\",\"device\":");
+            push_json_str(out, c.device.as_str());
+            out.extend_from_slice(b",\"product\":");
+            push_json_str(out, c.product.kind());
+            out.extend_from_slice(b",\"format\":");
+            push_json_str(out, c.product.format());
+            out.extend_from_slice(b",\"start\":\"");
+            c.start.push_onc(out);
+            out.extend_from_slice(b"\",\"end\":\"");
+            c.end.push_onc(out);
+            out.extend_from_slice(b"\",\"sources\":");
+            push_ids(out, &c.sources);
+            out.extend_from_slice(b",\"output\":");
+            push_json_str(out, &c.output);
+            if let Some(label) = &c.label {
+                out.extend_from_slice(b",\"label\":");
+                push_json_str(out, label);
+            }
+        }
+    }
+    out.push(b'}');
 }
 
 #[derive(Default)]
@@ -126,7 +143,6 @@ struct Row {
 /// counted apart and not fetched again.
 #[must_use]
 pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
-    let mut rows: BTreeMap<(String, u8, String), Row> = BTreeMap::new();
     let label = |p: &FetchProduct| match p {
         FetchProduct::Spectrogram(s) => {
             let opts: Vec<String> = s
@@ -141,46 +157,41 @@ pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
             format!("audio {}", exts.join(" > "))
         }
     };
+    // Every fetch item is in exactly one ONC request, so the requests give the windows.
+    let mut fetch_rows: HashMap<(&DeviceCode, &FetchProduct), Row> = HashMap::new();
     let (mut fetch_total, mut fetch_done, mut clip_total, mut clip_done) = (0, 0, 0, 0);
-    for item in &plan.items {
-        match item {
-            Item::Fetch(f) => {
-                let r = rows
-                    .entry((f.device.to_string(), 0, label(&f.product)))
-                    .or_default();
-                r.windows += 1;
-                fetch_total += 1;
-                if done.contains(&f.id) {
-                    fetch_done += 1;
-                } else {
-                    r.pending += 1;
-                }
-            }
-            Item::Clip(c) => {
-                let key = (
-                    c.device.to_string(),
-                    1,
-                    format!("clips: {} {}", c.product.kind(), c.product.format()),
-                );
-                rows.entry(key).or_default().clips += 1;
-                clip_total += 1;
-                if done.contains(&c.id) {
-                    clip_done += 1;
-                }
-            }
+    for g in &plan.requests {
+        let r = fetch_rows.entry((&g.device, &g.product)).or_default();
+        let d = g.items.iter().filter(|id| done.contains(id)).count();
+        r.requests += 1;
+        r.windows += g.items.len();
+        r.pending += g.items.len() - d;
+        fetch_total += g.items.len();
+        fetch_done += d;
+    }
+    let mut clip_rows: HashMap<(&DeviceCode, ClipProduct), usize> = HashMap::new();
+    for c in plan.clip_items() {
+        *clip_rows.entry((&c.device, c.product)).or_default() += 1;
+        clip_total += 1;
+        if done.contains(&c.id) {
+            clip_done += 1;
         }
     }
-    for g in &plan.requests {
-        rows.entry((g.device.to_string(), 0, label(&g.product)))
-            .or_default()
-            .requests += 1;
+    let mut rows: BTreeMap<(&str, u8, String), Row> = BTreeMap::new();
+    for ((device, product), r) in fetch_rows {
+        rows.insert((device.as_str(), 0, label(product)), r);
+    }
+    for ((device, product), n) in clip_rows {
+        let what = format!("clips: {} {}", product.kind(), product.format());
+        let r = rows.entry((device.as_str(), 1, what)).or_default();
+        r.clips += n;
     }
     let mut out = String::new();
-    let mut last_device = String::new();
+    let mut last_device = "";
     for ((device, _, what), r) in &rows {
         if *device != last_device {
             let _ = writeln!(out, "{device}");
-            last_device.clone_from(device);
+            last_device = device;
         }
         if r.clips > 0 {
             let _ = writeln!(out, "  + {what}: {}", count(r.clips, "clip"));

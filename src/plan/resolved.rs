@@ -78,6 +78,7 @@ impl Plan {
                 b.add(job);
             }
         }
+        b.check_outputs();
         errors.append(&mut b.errors);
         if !errors.is_empty() {
             return Err(errors);
@@ -85,7 +86,7 @@ impl Plan {
         let mut items: Vec<Item> = Vec::with_capacity(b.fetch.len() + b.clips.len());
         for (d, p, w, id) in &b.fetch {
             items.push(Item::Fetch(FetchItem {
-                id: id.clone(),
+                id: *id,
                 device: b.devices[*d as usize].clone(),
                 product: b.products[*p as usize].clone(),
                 window: *w,
@@ -97,12 +98,12 @@ impl Plan {
             &b.products,
             &b.batches,
         );
-        items.extend(b.clips.into_iter().map(Item::Clip));
+        items.extend(b.clips.into_iter().map(|c| Item::Clip(Box::new(c))));
         items.sort_unstable_by(|a, b| a.id().cmp(b.id()));
         items.dedup_by(|a, b| a.id() == b.id());
         let mut h = Sha256::new();
         for i in &items {
-            h.update(i.id().as_str().as_bytes());
+            h.update(i.id().hex().as_str().as_bytes());
             h.update(b"\n");
         }
         Ok(Self {
@@ -130,7 +131,7 @@ impl Plan {
     /// Clip items only.
     pub fn clip_items(&self) -> impl Iterator<Item = &ClipItem> {
         self.items.iter().filter_map(|i| match i {
-            Item::Clip(c) => Some(c),
+            Item::Clip(c) => Some(&**c),
             Item::Fetch(_) => None,
         })
     }
