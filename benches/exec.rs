@@ -219,7 +219,7 @@ async fn main() {
             std::fs::create_dir_all(data.join("f")).expect("dir");
             std::fs::write(data.join(&path), b"x").expect("file");
             lock.insert(LockEntry {
-                id: f.id.as_str().to_owned(),
+                id: f.id.to_string(),
                 kind: ItemKind::Fetch,
                 device: f.device.as_str().to_owned(),
                 product: "spectrogram/mat".into(),
