@@ -20,6 +20,19 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// Counts the bytes written, like `hydrofetch plan --json > /dev/null`.
+struct CountingSink(u64);
+
+impl std::io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn main() {
     let rows: usize = std::env::var("HYDROFETCH_BENCH_ROWS")
         .ok()
@@ -62,11 +75,14 @@ fn main() {
     let t0 = Instant::now();
     let m = manifest::load(&path).unwrap();
     let t_load = t0.elapsed();
+    let peak_loaded = peak_rss_mib();
     let t1 = Instant::now();
     let plan = Plan::build(std::slice::from_ref(&m)).unwrap();
     let t_plan = t1.elapsed();
+    let peak_planned = peak_rss_mib();
     let t2 = Instant::now();
-    let json = hydrofetch::plan::render::to_json(&plan);
+    let mut out = CountingSink(0);
+    hydrofetch::plan::render::write_json(&plan, &mut std::io::BufWriter::new(&mut out)).unwrap();
     let t_json = t2.elapsed();
 
     println!("rows: {rows} ({:.1} MiB CSV)", size as f64 / 1_048_576.0);
@@ -79,7 +95,7 @@ fn main() {
     println!(
         "plan --json rendering: {:.2} s ({:.0} MiB)",
         t_json.as_secs_f64(),
-        json.len() as f64 / 1_048_576.0
+        out.0 as f64 / 1_048_576.0
     );
     println!(
         "items: {} ({} fetch, {} clip); ONC requests: {}",
@@ -88,7 +104,13 @@ fn main() {
         plan.clip_items().count(),
         plan.requests.len()
     );
+    if let Some(mib) = peak_loaded {
+        println!("peak memory after load (VmHWM): {mib:.0} MiB");
+    }
+    if let Some(mib) = peak_planned {
+        println!("peak memory after load + plan (VmHWM): {mib:.0} MiB");
+    }
     if let Some(mib) = peak_rss_mib() {
-        println!("peak memory (VmHWM): {mib:.0} MiB");
+        println!("peak memory after streaming --json (VmHWM): {mib:.0} MiB");
     }
 }

@@ -23,7 +23,12 @@ pub(crate) struct PlanArgs {
 
 pub(crate) fn exec(args: PlanArgs) -> anyhow::Result<Outcome> {
     match load_all(&args.manifests) {
-        Some(loaded) => print_plan(&loaded, args.json),
+        Some(loaded) => {
+            let outcome = print_plan(&loaded, args.json);
+            // The process exits next: skip freeing a million small allocations one by one.
+            std::mem::forget(loaded);
+            outcome
+        }
         None => Ok(Outcome::BadInput),
     }
 }
@@ -84,6 +89,9 @@ pub(crate) fn print_plan(manifests: &[Manifest], json: bool) -> anyhow::Result<O
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
     }
+    // Printing the plan is the last thing the process does: leave it to the OS to free (for a
+    // million-row request file that saves about a second of `free` calls).
+    std::mem::forget(plan);
     Ok(Outcome::Success)
 }
 

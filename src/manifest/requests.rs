@@ -12,9 +12,10 @@
 use super::error::{Loc, Sink};
 use super::fields;
 use super::layer::{self, Layer, REQUEST_DEFAULT_FIELDS, REQUEST_FIELDS};
-use super::model::{Origin, Sourced};
+use super::model::{DeviceCode, Job, Origin, Request, Sourced, SpectrogramProduct};
 use super::node::{Entry, Node, Value};
 use super::resolve;
+use foldhash::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -28,8 +29,12 @@ pub(crate) struct Outer<'a> {
 struct Resolver<'a> {
     outer: &'a Outer<'a>,
     file_defaults: Layer,
-    inherited: Option<Arc<super::model::SpectrogramProduct>>,
+    inherited: Option<Arc<SpectrogramProduct>>,
     file: Arc<Path>,
+    /// Device codes and products seen so far, shared by every request that names them: a
+    /// million-row file names a handful of each.
+    devices: HashSet<DeviceCode>,
+    products: HashSet<Arc<SpectrogramProduct>>,
 }
 
 impl<'a> Resolver<'a> {
@@ -39,6 +44,8 @@ impl<'a> Resolver<'a> {
             file_defaults,
             inherited: None,
             file: Arc::from(file),
+            devices: HashSet::default(),
+            products: HashSet::default(),
         };
         let layers = [r.outer.call, &r.file_defaults, r.outer.manifest_defaults];
         r.inherited = Some(Arc::new(resolve::spectrogram_product(&layers)));
@@ -46,7 +53,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn resolve(
-        &self,
+        &mut self,
         req: &Layer,
         sink: &mut Sink,
         loc: Loc,
@@ -64,7 +71,11 @@ impl<'a> Resolver<'a> {
         } else {
             None
         };
-        resolve::request(&layers, cached, sink, loc, path).map(|job| Sourced {
+        let mut job = resolve::request(&layers, cached, sink, loc, path)?;
+        if let Job::Request(r) = &mut job {
+            self.intern(r);
+        }
+        Some(Sourced {
             origin: Origin {
                 file: Arc::clone(&self.file),
                 loc,
@@ -72,6 +83,23 @@ impl<'a> Resolver<'a> {
             },
             job,
         })
+    }
+
+    fn intern(&mut self, r: &mut Request) {
+        match self.devices.get(&r.span.device) {
+            Some(d) => r.span.device = d.clone(),
+            None => {
+                self.devices.insert(r.span.device.clone());
+            }
+        }
+        if let Some(p) = &mut r.products.spectrogram {
+            match self.products.get(&**p) {
+                Some(shared) => *p = Arc::clone(shared),
+                None => {
+                    self.products.insert(Arc::clone(p));
+                }
+            }
+        }
     }
 }
 
@@ -116,7 +144,7 @@ pub(crate) fn document(
         );
         return Vec::new();
     };
-    let resolver = Resolver::new(outer, defaults, file);
+    let mut resolver = Resolver::new(outer, defaults, file);
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let path = format!("requests[{i}]");
@@ -173,7 +201,7 @@ pub(crate) fn csv(bytes: &[u8], outer: &Outer<'_>, sink: &mut Sink, file: &Path)
             columns.push(Some(name.to_owned()));
         }
     }
-    let resolver = Resolver::new(outer, Layer::default(), file);
+    let mut resolver = Resolver::new(outer, Layer::default(), file);
     let what: Arc<str> = Arc::from("row");
     let mut out = Vec::new();
     let mut row: u64 = 1;

@@ -41,7 +41,10 @@ pub(crate) struct Builder<'a> {
     /// Reused for each id's canonical JSON.
     buf: Vec<u8>,
     pub(crate) fetch: Vec<(u32, u32, Window5m, ItemId)>,
-    pub(crate) clips: Vec<ClipItem>,
+    /// Boxed as the plan keeps them ([`super::Item::Clip`]), so they move in without a copy
+    /// of every clip alive at once.
+    #[expect(clippy::vec_box, reason = "the plan's items hold them boxed")]
+    pub(crate) clips: Vec<Box<ClipItem>>,
     /// Where each clip was asked for, by index in `clips`.
     clip_origins: Vec<&'a Origin>,
     pub(crate) batches: Contribution,
@@ -185,7 +188,7 @@ impl<'a> Builder<'a> {
                 },
             };
             let output = output_path(r, product);
-            let mut clip = ClipItem {
+            let mut clip = Box::new(ClipItem {
                 id: ItemId::of(b""),
                 device: r.span.device.clone(),
                 product,
@@ -196,11 +199,20 @@ impl<'a> Builder<'a> {
                 gap: r.gap,
                 label: r.label.clone(),
                 description: r.description.clone(),
-            };
+            });
             clip.id = clip_id(&clip);
             self.clips.push(clip);
             self.clip_origins.push(origin);
         }
+    }
+
+    /// Frees the lookup tables once every job is in.
+    pub(crate) fn finish_lookups(&mut self) {
+        self.fetch_index = HashMap::default();
+        self.prefixes = HashMap::default();
+        self.product_index = HashMap::default();
+        self.device_index = HashMap::default();
+        self.buf = Vec::new();
     }
 
     /// Reports clips that would write the same output (each against the first to claim it)

@@ -78,6 +78,7 @@ impl Plan {
                 b.add(job);
             }
         }
+        b.finish_lookups();
         b.check_outputs();
         errors.append(&mut b.errors);
         if !errors.is_empty() {
@@ -98,7 +99,7 @@ impl Plan {
             &b.products,
             &b.batches,
         );
-        items.extend(b.clips.into_iter().map(|c| Item::Clip(Box::new(c))));
+        items.extend(b.clips.into_iter().map(Item::Clip));
         items.sort_unstable_by(|a, b| a.id().cmp(b.id()));
         items.dedup_by(|a, b| a.id() == b.id());
         let mut h = Sha256::new();
