@@ -44,12 +44,13 @@ pub fn write_json(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     line.extend_from_slice(b"\n  ],\n  \"requests\": [");
     for (i, r) in plan.requests.iter().enumerate() {
         line.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
-        line.extend_from_slice(b"{\"device\":");
-        push_json_str(&mut line, r.device.as_str());
-        line.extend_from_slice(b",\"product\":");
-        push_json_str(&mut line, r.product.kind());
-        line.extend_from_slice(b",\"format\":");
-        push_json_str(&mut line, r.product.format());
+        line.push(b'{');
+        push_what(
+            &mut line,
+            r.device.as_str(),
+            r.product.kind(),
+            r.product.format(),
+        );
         line.extend_from_slice(b",\"date_from\":\"");
         r.first.start().push_onc(&mut line);
         line.extend_from_slice(b"\",\"date_to\":\"");
@@ -79,17 +80,23 @@ fn push_ids(out: &mut Vec<u8>, ids: &[ItemId]) {
     out.push(b']');
 }
 
+/// `"device":…,"product":…,"format":…`, shared by items and requests.
+fn push_what(out: &mut Vec<u8>, device: &str, product: &str, format: &str) {
+    out.extend_from_slice(b"\"device\":");
+    push_json_str(out, device);
+    out.extend_from_slice(b",\"product\":");
+    push_json_str(out, product);
+    out.extend_from_slice(b",\"format\":");
+    push_json_str(out, format);
+}
+
 fn push_item(out: &mut Vec<u8>, item: &Item) {
     out.extend_from_slice(b"{\"id\":\"");
     out.extend_from_slice(item.id().hex().as_str().as_bytes());
     match item {
         Item::Fetch(f) => {
-            out.extend_from_slice(b"\",\"kind\":\"fetch\",\"device\":");
-            push_json_str(out, f.device.as_str());
-            out.extend_from_slice(b",\"product\":");
-            push_json_str(out, f.product.kind());
-            out.extend_from_slice(b",\"format\":");
-            push_json_str(out, f.product.format());
+            out.extend_from_slice(b"\",\"kind\":\"fetch\",");
+            push_what(out, f.device.as_str(), f.product.kind(), f.product.format());
             out.extend_from_slice(b",\"window_start\":\"");
             f.window.start().push_onc(out);
             out.push(b'"');
@@ -107,12 +114,8 @@ fn push_item(out: &mut Vec<u8>, item: &Item) {
             }
         }
         Item::Clip(c) => {
-            out.extend_from_slice(b"\",\"kind\":\"clip\",\"device\":");
-            push_json_str(out, c.device.as_str());
-            out.extend_from_slice(b",\"product\":");
-            push_json_str(out, c.product.kind());
-            out.extend_from_slice(b",\"format\":");
-            push_json_str(out, c.product.format());
+            out.extend_from_slice(b"\",\"kind\":\"clip\",");
+            push_what(out, c.device.as_str(), c.product.kind(), c.product.format());
             out.extend_from_slice(b",\"start\":\"");
             c.start.push_onc(out);
             out.extend_from_slice(b"\",\"end\":\"");
