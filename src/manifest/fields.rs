@@ -291,7 +291,6 @@ pub(crate) fn options(
     ok.then_some(out)
 }
 
-/// Points every location of a tree parsed from a CSV cell at the cell.
 fn normalise_float(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 9.0e15 {
         #[expect(clippy::cast_possible_truncation, reason = "integral and bounded")]

@@ -17,7 +17,7 @@
 //!   become `_`). Two clips writing the same output are a plan error.
 
 use super::item::{
-    ClipItem, ClipProduct, FetchProduct, ItemId, clip_id, fetch_id_from_prefix, fetch_prefix,
+    ClipItem, ClipProduct, FetchProduct, ItemId, clip_canonical, fetch_id_from_prefix, fetch_prefix,
 };
 use super::{PlanError, group::Contribution};
 use crate::manifest::{DeviceCode, Job, Origin, Products, Request, Sourced};
@@ -200,7 +200,8 @@ impl<'a> Builder<'a> {
                 label: r.label.clone(),
                 description: r.description.clone(),
             });
-            clip.id = clip_id(&clip);
+            clip_canonical(&clip, &mut self.buf);
+            clip.id = ItemId::of(&self.buf);
             self.clips.push(clip);
             self.clip_origins.push(origin);
         }
@@ -215,8 +216,8 @@ impl<'a> Builder<'a> {
         self.buf = Vec::new();
     }
 
-    /// Reports clips that would write the same output (each against the first to claim it)
-    /// and drops them. Done once at the end by sorting hashes of the outputs, which is much
+    /// Reports clips that would write the same output, each against the first to claim it
+    /// (the plan then fails). Done once at the end by sorting hashes of the outputs, which is much
     /// cheaper than keeping a map of a million output paths.
     pub(crate) fn check_outputs(&mut self) {
         let state = foldhash::fast::FixedState::default();

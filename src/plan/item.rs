@@ -30,18 +30,6 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ItemId([u8; 32]);
 
-impl ItemId {
-    /// The digest as two big-endian integers: comparing them compares the bytes, without a
-    /// call to `memcmp` (plans sort millions of ids).
-    fn halves(&self) -> (u128, u128) {
-        let mut hi = [0_u8; 16];
-        let mut lo = [0_u8; 16];
-        hi.copy_from_slice(&self.0[..16]);
-        lo.copy_from_slice(&self.0[16..]);
-        (u128::from_be_bytes(hi), u128::from_be_bytes(lo))
-    }
-}
-
 impl Ord for ItemId {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.halves().cmp(&other.halves())
@@ -70,13 +58,20 @@ impl ItemId {
     /// The lowercase hex text, without allocating.
     #[must_use]
     pub fn hex(&self) -> HexId {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0_u8; 64];
-        for (i, b) in self.0.iter().enumerate() {
-            out[2 * i] = DIGITS[usize::from(b >> 4)];
-            out[2 * i + 1] = DIGITS[usize::from(b & 15)];
-        }
+        // 32 bytes always fit 64 digits.
+        let _ = hex::encode_to_slice(self.0, &mut out);
         HexId(out)
+    }
+
+    /// The digest as two big-endian integers: comparing them compares the bytes, without a
+    /// call to `memcmp` (plans sort millions of ids).
+    fn halves(&self) -> (u128, u128) {
+        let mut hi = [0_u8; 16];
+        let mut lo = [0_u8; 16];
+        hi.copy_from_slice(&self.0[..16]);
+        lo.copy_from_slice(&self.0[16..]);
+        (u128::from_be_bytes(hi), u128::from_be_bytes(lo))
     }
 }
 
@@ -248,6 +243,34 @@ pub(crate) fn push_json_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// Appends a JSON object of strings, in the map's (sorted) order.
+pub(crate) fn push_str_map(out: &mut Vec<u8>, map: &std::collections::BTreeMap<String, String>) {
+    out.push(b'{');
+    for (i, (k, v)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_json_str(out, k);
+        out.push(b':');
+        push_json_str(out, v);
+    }
+    out.push(b'}');
+}
+
+/// Appends a JSON array of ids as hex strings.
+pub(crate) fn push_ids(out: &mut Vec<u8>, ids: &[ItemId]) {
+    out.push(b'[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        out.extend_from_slice(&id.hex().0);
+        out.push(b'"');
+    }
+    out.push(b']');
+}
+
 /// Appends `"key":` to a canonical object under construction.
 fn push_key(out: &mut Vec<u8>, key: &str) {
     out.push(b'"');
@@ -276,16 +299,8 @@ pub fn fetch_prefix(device: &DeviceCode, product: &FetchProduct) -> Vec<u8> {
             push_json_str(&mut out, p.format().as_str());
             out.extend_from_slice(b",\"kind\":\"fetch\",");
             push_key(&mut out, "options");
-            out.push(b'{');
-            for (i, (k, v)) in p.options().iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                push_json_str(&mut out, k);
-                out.push(b':');
-                push_json_str(&mut out, v);
-            }
-            out.extend_from_slice(b"},\"product\":\"spectrogram\",");
+            push_str_map(&mut out, p.options());
+            out.extend_from_slice(b",\"product\":\"spectrogram\",");
         }
         FetchProduct::Audio(exts) => {
             out.push(b',');
@@ -304,13 +319,17 @@ pub fn fetch_prefix(device: &DeviceCode, product: &FetchProduct) -> Vec<u8> {
     out
 }
 
-/// Finishes a fetch item's canonical JSON from its [`fetch_prefix`] in `buf` (reused between
-/// calls) and returns its id.
-pub fn fetch_id_from_prefix(prefix: &[u8], window: Window5m, buf: &mut Vec<u8>) -> ItemId {
+/// Writes a fetch item's canonical JSON into `buf` from its [`fetch_prefix`].
+fn finish_fetch(prefix: &[u8], window: Window5m, buf: &mut Vec<u8>) {
     buf.clear();
     buf.extend_from_slice(prefix);
     push_instant(buf, window.start());
     buf.push(b'}');
+}
+
+/// A fetch item's id from its [`fetch_prefix`], using `buf` (reused between calls).
+pub fn fetch_id_from_prefix(prefix: &[u8], window: Window5m, buf: &mut Vec<u8>) -> ItemId {
+    finish_fetch(prefix, window, buf);
     ItemId::of(buf)
 }
 
@@ -318,7 +337,7 @@ pub fn fetch_id_from_prefix(prefix: &[u8], window: Window5m, buf: &mut Vec<u8>) 
 #[must_use]
 pub fn fetch_canonical(device: &DeviceCode, product: &FetchProduct, window: Window5m) -> Vec<u8> {
     let mut buf = Vec::new();
-    fetch_id_from_prefix(&fetch_prefix(device, product), window, &mut buf);
+    finish_fetch(&fetch_prefix(device, product), window, &mut buf);
     buf
 }
 
@@ -351,16 +370,8 @@ pub fn clip_canonical(c: &ClipItem, out: &mut Vec<u8>) {
     push_json_str(out, c.product.kind());
     out.push(b',');
     push_key(out, "sources");
-    out.push(b'[');
-    for (i, id) in c.sources.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'"');
-        out.extend_from_slice(&id.hex().0);
-        out.push(b'"');
-    }
-    out.extend_from_slice(b"],");
+    push_ids(out, &c.sources);
+    out.push(b',');
     push_key(out, "start");
     push_instant(out, c.start);
     out.push(b'}');

@@ -6,7 +6,7 @@
 //! "product", "format", "date_from", "date_to", "items"}]}`, instants as
 //! `YYYY-MM-DDTHH:MM:SS.sssZ`.
 
-use super::item::push_json_str;
+use super::item::{push_ids, push_json_str, push_str_map};
 use super::{ClipProduct, FetchProduct, Item, ItemId, Plan};
 use crate::manifest::DeviceCode;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -24,7 +24,7 @@ pub fn to_json(plan: &Plan) -> String {
 
 /// Writes the `--json` document: one item and one request per line. A plan of a million
 /// requests is hundreds of megabytes of JSON, so it is written as it goes, by hand, rather
-/// than built as a value first.
+/// than built as a value first. Each line goes to `out` as it is made: give a buffered writer.
 ///
 /// # Errors
 /// What `out` returns.
@@ -36,10 +36,8 @@ pub fn write_json(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     for (i, item) in plan.items.iter().enumerate() {
         line.extend_from_slice(if i == 0 { b"\n    " } else { b",\n    " });
         push_item(&mut line, item);
-        if line.len() > 64 * 1024 {
-            out.write_all(&line)?;
-            line.clear();
-        }
+        out.write_all(&line)?;
+        line.clear();
     }
     line.extend_from_slice(b"\n  ],\n  \"requests\": [");
     for (i, r) in plan.requests.iter().enumerate() {
@@ -58,26 +56,11 @@ pub fn write_json(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
         line.extend_from_slice(b"\",\"items\":");
         push_ids(&mut line, &r.items);
         line.push(b'}');
-        if line.len() > 64 * 1024 {
-            out.write_all(&line)?;
-            line.clear();
-        }
+        out.write_all(&line)?;
+        line.clear();
     }
     line.extend_from_slice(b"\n  ]\n}\n");
     out.write_all(&line)
-}
-
-fn push_ids(out: &mut Vec<u8>, ids: &[ItemId]) {
-    out.push(b'[');
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'"');
-        out.extend_from_slice(id.hex().as_str().as_bytes());
-        out.push(b'"');
-    }
-    out.push(b']');
 }
 
 /// `"device":…,"product":…,"format":…`, shared by items and requests.
@@ -101,16 +84,8 @@ fn push_item(out: &mut Vec<u8>, item: &Item) {
             f.window.start().push_onc(out);
             out.push(b'"');
             if let FetchProduct::Spectrogram(s) = &f.product {
-                out.extend_from_slice(b",\"options\":{");
-                for (i, (k, v)) in s.options().iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    push_json_str(out, k);
-                    out.push(b':');
-                    push_json_str(out, v);
-                }
-                out.push(b'}');
+                out.extend_from_slice(b",\"options\":");
+                push_str_map(out, s.options());
             }
         }
         Item::Clip(c) => {
