@@ -184,3 +184,20 @@ pub fn check_lock(lock: &Path, data_dir: &Path) -> usize {
     }
     n
 }
+
+/// The lockfile of a manifest: `<manifest file name>.lock` beside it (for example
+/// `range.toml` → `range.toml.lock`); falls back to the old shared `hydrofetch.lock` in the
+/// same folder while that naming is still in use.
+pub fn lock_of(manifest: &Path) -> PathBuf {
+    let name = manifest
+        .file_name()
+        .expect("manifest file name")
+        .to_string_lossy()
+        .into_owned();
+    let own = manifest.with_file_name(format!("{name}.lock"));
+    if own.exists() {
+        return own;
+    }
+    let shared = manifest.with_file_name("hydrofetch.lock");
+    if shared.exists() { shared } else { own }
+}
