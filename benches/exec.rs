@@ -49,7 +49,7 @@ async fn run_once(
     let _ = std::fs::remove_dir_all(data);
     let paths = RunPaths {
         data_dir: data.to_path_buf(),
-        lock: data.join("hydrofetch.lock"),
+        lock: data.join("bench.toml.lock"),
         journal: data.join("state.json"),
     };
     let mut lock = Lockfile::default();
@@ -225,17 +225,16 @@ async fn main() {
                 product: "spectrogram/mat".into(),
                 window: f.window.start().to_onc_string(),
                 status: Status::Done,
-                reason: String::new(),
-                gaps: Vec::new(),
                 files: vec![LockedFile {
                     path,
                     size: 1,
                     sha256: "00".into(),
-                    source: String::new(),
+                    ..LockedFile::default()
                 }],
+                ..LockEntry::default()
             });
         }
-        let lock_path = data.join("hydrofetch.lock");
+        let lock_path = data.join("bench.toml.lock");
         lock.save(&lock_path).expect("save");
         let t = Instant::now();
         let reread = Lockfile::load(&lock_path).expect("load");

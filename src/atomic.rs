@@ -112,6 +112,65 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     f.commit()
 }
 
+/// Removes the temporary files ([`AtomicFile`] names them `.NAME.PID.N.tmp`) that processes
+/// which are no longer running left in `dir` (and its subfolders with `recursive`; symlinks are
+/// not followed). Files of this process and of running ones are kept. Returns how many were
+/// removed; errors are skipped (the next sweep tries again).
+#[must_use]
+pub fn sweep_stale(dir: &Path, recursive: bool) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let Ok(kind) = e.file_type() else { continue };
+        let path = e.path();
+        if kind.is_dir() {
+            if recursive {
+                removed += sweep_stale(&path, true);
+            }
+            continue;
+        }
+        if !kind.is_file() {
+            continue;
+        }
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(temp_owner) else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid, &path) && fs::remove_file(&path).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// The process id in a temporary file name `.NAME.PID.N.tmp`.
+fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let mut parts = rest.rsplitn(3, '.');
+    let n = parts.next()?;
+    let pid = parts.next()?;
+    let stem = parts.next()?;
+    (!stem.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty())
+        .then(|| pid.parse().ok())
+        .flatten()
+}
+
+/// Whether process `pid` may still be writing `file`: on Linux, whether it runs; elsewhere,
+/// whether the file changed in the last day.
+fn process_alive(pid: u32, file: &Path) -> bool {
+    if cfg!(target_os = "linux") {
+        return Path::new("/proc").join(pid.to_string()).exists();
+    }
+    fs::metadata(file)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_none_or(|age| age < std::time::Duration::from_secs(86_400))
+}
+
 fn parent_dir(p: &Path) -> &Path {
     match p.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -152,5 +211,26 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["out.bin"], "no temporary files left behind");
+    }
+
+    #[test]
+    fn sweeps_temporary_files_of_dead_processes_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a/b");
+        fs::create_dir_all(&sub).unwrap();
+        // A pid far above any pid_max is not running.
+        let dead = sub.join(".x.flac.4194999999.3.tmp");
+        let mine = sub.join(format!(".y.flac.{}.0.tmp", std::process::id()));
+        let other = sub.join(".notes.tmp");
+        for p in [&dead, &mine, &other] {
+            fs::write(p, b"x").unwrap();
+        }
+        assert_eq!(sweep_stale(dir.path(), false), 0, "not recursive");
+        assert_eq!(sweep_stale(dir.path(), true), 1);
+        assert!(!dead.exists());
+        assert!(mine.exists() && other.exists());
+        assert_eq!(temp_owner(".a.b.12.3.tmp"), Some(12));
+        assert_eq!(temp_owner(".12.3.tmp"), None);
+        assert_eq!(temp_owner("a.12.3.tmp"), None);
     }
 }

@@ -1,7 +1,8 @@
 //! The dataset index: `index.csv` and `index.json` in `data_dir`, listing every output (clips
 //! and source files) with device, product, format, UTC start/end, label, description, source
-//! files, SHA-256 and size. Rewritten atomically at the end of each run, from the lockfile and
-//! the plan, so it always describes what is on disk.
+//! files, SHA-256 and size. It is the dataset, not the last run: the union of what every
+//! lockfile writing into the `data_dir` records ([`crate::dataset`] keeps that list), rewritten
+//! atomically after every run (no-op included), gc and repair.
 //!
 //! Rows are sorted by path, so the files diff cleanly between runs.
 
@@ -41,78 +42,104 @@ pub struct IndexRow {
     pub gaps: Vec<String>,
 }
 
-/// The index rows for a plan: every done clip and every source file the lockfile records
-/// for the plan's items (each file once).
+/// The index rows of one lockfile: every file of its done items. A clip file carries its
+/// own span (a split clip's parts differ), the request's label and description, and the source
+/// files that overlap it; a source file carries its start from ONC's name.
 #[must_use]
-pub fn rows(plan: &crate::plan::Plan, lock: &crate::lock::Lockfile) -> Vec<IndexRow> {
-    use crate::lock::Status;
-    use crate::time::UtcInstant;
-    use std::collections::BTreeMap;
-    let mut out: BTreeMap<String, IndexRow> = BTreeMap::new();
-    for f in plan.fetch_items() {
-        let Some(e) = lock
-            .get(f.id.hex().as_str())
-            .filter(|e| e.status == Status::Done)
-        else {
-            continue;
-        };
-        for file in &e.files {
-            let start = UtcInstant::from_file_name(&file.source);
-            let format = file.path.rsplit('.').next().unwrap_or_default().to_owned();
-            out.entry(file.path.clone()).or_insert_with(|| IndexRow {
-                path: file.path.clone(),
-                kind: "source".into(),
-                device: f.device.as_str().to_owned(),
-                product: f.product.kind().to_owned(),
-                format,
-                start: start.map(|s| s.to_onc_string()).unwrap_or_default(),
-                end: String::new(),
-                label: String::new(),
-                description: String::new(),
-                sources: vec![file.source.clone()],
-                sha256: file.sha256.clone(),
-                size: file.size,
-                gaps: Vec::new(),
-            });
-        }
+pub fn rows(lock: &crate::lock::Lockfile) -> Vec<IndexRow> {
+    let mut out = Vec::new();
+    add_rows(lock, &mut std::collections::BTreeMap::new(), &mut out);
+    out
+}
+
+/// The index of several lockfiles writing into one `data_dir`: every recorded file once, sorted
+/// by path (a clip's row wins over a source row of the same path; otherwise the first lockfile
+/// given wins).
+#[must_use]
+pub fn union<'a>(locks: impl IntoIterator<Item = &'a crate::lock::Lockfile>) -> Vec<IndexRow> {
+    let mut seen = std::collections::BTreeMap::new();
+    let mut out = Vec::new();
+    for lock in locks {
+        add_rows(lock, &mut seen, &mut out);
     }
-    for c in plan.clip_items() {
-        let Some(e) = lock
-            .get(c.id.hex().as_str())
-            .filter(|e| e.status == Status::Done)
-        else {
-            continue;
-        };
-        let sources: Vec<String> = c
-            .sources
-            .iter()
-            .filter_map(|s| lock.get(s.hex().as_str()))
-            .flat_map(|s| s.files.iter().map(|f| f.path.clone()))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+fn add_rows(
+    lock: &crate::lock::Lockfile,
+    seen: &mut std::collections::BTreeMap<String, usize>,
+    out: &mut Vec<IndexRow>,
+) {
+    use crate::lock::{ItemKind, Status};
+    use crate::time::UtcInstant;
+    for e in lock.entries().filter(|e| e.status == Status::Done) {
+        let (product, format) = e
+            .product
+            .split_once('/')
+            .unwrap_or((e.product.as_str(), ""));
         for file in &e.files {
-            out.insert(
-                file.path.clone(),
-                IndexRow {
+            let row = match e.kind {
+                ItemKind::Fetch => {
+                    let name = if file.source.is_empty() {
+                        file.path.rsplit('/').next().unwrap_or_default()
+                    } else {
+                        file.source.as_str()
+                    };
+                    IndexRow {
+                        path: file.path.clone(),
+                        kind: "source".into(),
+                        device: e.device.clone(),
+                        product: product.to_owned(),
+                        format: file.path.rsplit('.').next().unwrap_or_default().to_owned(),
+                        start: UtcInstant::from_file_name(name)
+                            .map(|s| s.to_onc_string())
+                            .unwrap_or_default(),
+                        end: String::new(),
+                        label: String::new(),
+                        description: String::new(),
+                        sources: vec![name.to_owned()],
+                        sha256: file.sha256.clone(),
+                        size: file.size,
+                        gaps: Vec::new(),
+                    }
+                }
+                ItemKind::Clip => IndexRow {
                     path: file.path.clone(),
                     kind: "clip".into(),
-                    device: c.device.as_str().to_owned(),
-                    product: c.product.kind().to_owned(),
-                    format: c.product.format().to_owned(),
-                    start: c.start.to_onc_string(),
-                    end: c.end.to_onc_string(),
-                    label: c.label.clone().unwrap_or_default(),
-                    description: c.description.clone().unwrap_or_default(),
-                    sources: sources.clone(),
+                    device: e.device.clone(),
+                    product: product.to_owned(),
+                    format: format.to_owned(),
+                    start: if file.start.is_empty() {
+                        &e.start
+                    } else {
+                        &file.start
+                    }
+                    .clone(),
+                    end: if file.end.is_empty() {
+                        &e.end
+                    } else {
+                        &file.end
+                    }
+                    .clone(),
+                    label: e.label.clone(),
+                    description: e.description.clone(),
+                    sources: file.sources.clone(),
                     sha256: file.sha256.clone(),
                     size: file.size,
                     gaps: e.gaps.clone(),
                 },
-            );
+            };
+            match seen.get(&row.path) {
+                None => {
+                    seen.insert(row.path.clone(), out.len());
+                    out.push(row);
+                }
+                Some(&i) if row.kind == "clip" && out[i].kind != "clip" => out[i] = row,
+                Some(_) => {}
+            }
         }
     }
-    out.into_values().collect()
 }
 
 /// The CSV shape of a row (lists joined).

@@ -10,6 +10,8 @@
 //! - [`plan`]: fetch and clip items, their content ids, ONC request batching.
 //! - [`onc`]: the ONC Oceans 3.0 API client.
 //! - [`exec`]: the executor (submit, poll, download, clip).
+//! - [`dataset`]: the operations end to end (run, gc, verify, repair), lockfile ownership,
+//!   cross-process guards and the `data_dir` index.
 //! - [`clip`]: cutting audio, MAT and PNG outputs to a window.
 //! - [`formats`]: WAV, FLAC, MAT v5 and PNG readers and writers.
 //! - [`sim`]: the offline ONC simulator.
@@ -18,6 +20,7 @@
 pub mod atomic;
 pub mod cli;
 pub mod clip;
+pub mod dataset;
 pub mod exec;
 pub mod formats;
 pub mod index;

@@ -56,7 +56,7 @@ fn garbles(bytes: &[u8], seed: u64, count: usize) -> Vec<Vec<u8>> {
             let mut b = bytes.to_vec();
             for _ in 0..=rng.below(4) {
                 let i = rng.below(b.len());
-                b[i] = if rng.next() % 2 == 0 {
+                b[i] = if rng.next().is_multiple_of(2) {
                     rng.next() as u8
                 } else {
                     b[i] ^ (1 << rng.below(8))

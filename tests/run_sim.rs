@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{FAST, Sim, TOKEN, check_lock, files_with, hf, output, sha256, wait_for};
+use common::{FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, sha256, wait_for};
 use std::path::Path;
 use std::time::Duration;
 
@@ -71,10 +71,7 @@ fn range_example_fetches_everything_once_and_reruns_with_zero_requests() {
             .starts_with("ICLISTENHF6324_20240401T1200")
     );
     assert_eq!(
-        check_lock(
-            &dir.path().join("hydrofetch.lock"),
-            &dir.path().join("data")
-        ),
+        check_lock(&lock_of(&manifest), &dir.path().join("data")),
         48
     );
     assert!(dir.path().join("data/index.csv").exists());
@@ -148,8 +145,8 @@ fn faults_do_not_change_the_result() {
         .count();
     assert!(faults > 0, "the faulty simulator injected no fault");
     let (la, lb) = (
-        std::fs::read_to_string(a.path().join("hydrofetch.lock")).unwrap(),
-        std::fs::read_to_string(b.path().join("hydrofetch.lock")).unwrap(),
+        std::fs::read_to_string(lock_of(&ma)).unwrap(),
+        std::fs::read_to_string(lock_of(&mb)).unwrap(),
     );
     let diff: Vec<String> = la
         .lines()
@@ -181,7 +178,7 @@ fn kill_9_then_rerun_reattaches_to_onc_jobs() {
     let mut c = hf(&sim);
     c.arg("run").arg(&manifest).args(FAST).arg("--quiet");
     let mut child = c.spawn().unwrap();
-    let journal = dir.path().join("hydrofetch.state.json");
+    let journal = dir.path().join(".hydrofetch/manifest.toml.lock.journal");
     wait_for("the resume journal", Duration::from_secs(60), || {
         std::fs::read_to_string(&journal).is_ok_and(|t| t.matches("dp_request_id").count() >= 4)
     });
@@ -199,10 +196,7 @@ fn kill_9_then_rerun_reattaches_to_onc_jobs() {
         "requests after resume: {summary}"
     );
     assert_eq!(
-        check_lock(
-            &dir.path().join("hydrofetch.lock"),
-            &dir.path().join("data")
-        ),
+        check_lock(&lock_of(&manifest), &dir.path().join("data")),
         24
     );
     assert!(

@@ -2,9 +2,11 @@
 //!
 //! Each subcommand lives in its own file with an `Args` struct and an `exec` function that
 //! returns a [`Outcome`]. Only this layer reads environment variables, prints, and turns errors
-//! into exit codes (0 done, 1 some items failed, 2 bad input or usage, 130 interrupted).
+//! into exit codes (0 done, 1 some items failed or a runtime error, 2 bad input or usage, 130
+//! interrupted; see `error.rs`).
 
 mod debug;
+mod error;
 mod plan;
 mod progress;
 mod run;
@@ -17,13 +19,13 @@ mod watch;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-/// Exit status of a finished command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Exit status of a finished command, from best to worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[must_use]
 pub enum Outcome {
     /// Everything asked for was done.
     Success,
-    /// The command ran, but some items failed.
+    /// The command ran, but some items failed (or verify found a mismatch).
     ItemsFailed,
     /// Bad input or usage: nothing was done.
     BadInput,
@@ -98,8 +100,11 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(outcome) => outcome.into(),
         Err(err) => {
-            report(&err);
-            ExitCode::from(2)
+            let code = error::exit_code(&err);
+            if error::classify(&err) != error::ErrorKind::BrokenPipe {
+                report(&err);
+            }
+            ExitCode::from(code)
         }
     }
 }

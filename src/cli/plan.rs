@@ -74,13 +74,24 @@ pub(crate) fn print_plan(manifests: &[Manifest], json: bool) -> anyhow::Result<O
     let written = if json {
         render::write_json(&plan, &mut out)
     } else {
+        // Done: locked by the lockfile of a manifest that asks for it, files present.
         let data_dir = &plan.context.data_dir;
-        let lock = Lockfile::load(&super::run::lock_path(manifests, data_dir)).unwrap_or_default();
+        let locks: Vec<Lockfile> = manifests
+            .iter()
+            .map(|m| {
+                let paths = crate::dataset::StatePaths::for_manifest(m, None);
+                Lockfile::load(&paths.lock).unwrap_or_default()
+            })
+            .collect();
         let done: HashSet<ItemId> = plan
             .items
             .iter()
             .map(Item::id)
-            .filter(|id| lock.is_satisfied(id.hex().as_str(), data_dir))
+            .filter(|id| {
+                locks
+                    .iter()
+                    .any(|l| l.is_satisfied(id.hex().as_str(), data_dir))
+            })
             .copied()
             .collect();
         out.write_all(render::to_human(&plan, &done).as_bytes())

@@ -171,6 +171,11 @@ impl Reporter for CliReporter {
                     self.line("interrupted: cancelling ONC jobs in flight and saving the lockfile (Ctrl-C again to quit at once)");
                 }
             }
+            ExecEvent::Notice { message } => {
+                if self.verbosity != Verbosity::Quiet {
+                    self.line(message);
+                }
+            }
         }
     }
 }

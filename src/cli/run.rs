@@ -1,16 +1,21 @@
 //! `hydrofetch run`: execute a plan against ONC (or the built-in simulator) and report.
 //!
-//! The network options ([`NetArgs`]) are shared by `run`, `watch` and the shortcuts. Ctrl-C or
-//! SIGTERM stops submitting, cancels ONC jobs in flight, saves the lockfile and exits 130; a
-//! second Ctrl-C exits at once.
+//! The network options ([`NetArgs`]) and lockfile options ([`StateArgs`]) are shared by `run`,
+//! `watch` and the shortcuts. The work itself is [`crate::dataset`]'s: this file maps flags to
+//! its options and its reports to lines, JSON and exit codes. Ctrl-C or SIGTERM stops
+//! submitting, cancels ONC jobs in flight, saves the lockfile and exits 130; a second Ctrl-C
+//! exits at once.
 
 use super::Outcome;
+use super::error::UsageError;
 use super::progress::{CliReporter, Verbosity};
-use crate::exec::{ExecConfig, ExecEvent, ExecOutcome, Job, Reporter, RunPaths};
-use crate::lock::Lockfile;
+use crate::dataset::OpenOptions;
+use crate::dataset::guard::Wait;
+use crate::exec::{ExecConfig, ExecEvent, Reporter};
 use crate::manifest::Manifest;
 use crate::onc::{Client, Token};
-use std::path::{Path, PathBuf};
+use crate::plan::Plan;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -72,6 +77,42 @@ impl OutputArgs {
     }
 }
 
+/// Which lockfile, and what to do when another process holds it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct StateArgs {
+    /// Use this lockfile instead of the manifest's own `NAME.lock` (one manifest only).
+    #[arg(long)]
+    lockfile: Option<PathBuf>,
+    /// Fail at once, instead of waiting, when another hydrofetch works on the same lockfile.
+    #[arg(long)]
+    no_wait: bool,
+}
+
+impl StateArgs {
+    /// The library's options for opening a manifest's state.
+    pub(crate) fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            lockfile: self.lockfile.clone(),
+            wait: if self.no_wait {
+                Wait::NoWait
+            } else {
+                Wait::Block
+            },
+        }
+    }
+
+    /// Refuses `--lockfile` with several manifests.
+    pub(crate) fn check(&self, manifests: usize) -> anyhow::Result<()> {
+        if self.lockfile.is_some() && manifests > 1 {
+            return Err(UsageError::new(
+                "--lockfile names one lockfile: give it with one manifest at a time",
+            )
+            .into());
+        }
+        Ok(())
+    }
+}
+
 /// Arguments of `hydrofetch run`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct RunArgs {
@@ -81,6 +122,8 @@ pub(crate) struct RunArgs {
     #[command(flatten)]
     net: NetArgs,
     #[command(flatten)]
+    state: StateArgs,
+    #[command(flatten)]
     out: OutputArgs,
 }
 
@@ -89,59 +132,217 @@ pub(crate) fn exec(args: RunArgs) -> anyhow::Result<Outcome> {
     let Some(manifests) = super::plan::load_all(&args.manifests) else {
         return Ok(Outcome::BadInput);
     };
-    run_manifests(&manifests, &args.net, args.out)
+    run_manifests(&manifests, &args.net, args.out, &args.state)
 }
 
-/// Plans `manifests`, diffs against the lockfile and executes what is left.
+/// Plans each manifest alone (each has its own lockfile), then runs them one after another.
 pub(crate) fn run_manifests(
     manifests: &[Manifest],
     net: &NetArgs,
     out: OutputArgs,
+    state: &StateArgs,
 ) -> anyhow::Result<Outcome> {
-    let Some(plan) = super::plan::build_or_report(manifests) else {
-        return Ok(Outcome::BadInput);
-    };
-    execute(prepare(manifests, plan)?, net, out)
+    state.check(manifests.len())?;
+    let mut plans = Vec::with_capacity(manifests.len());
+    for m in manifests {
+        let Some(plan) = super::plan::build_or_report(std::slice::from_ref(m)) else {
+            return Ok(Outcome::BadInput);
+        };
+        plans.push(plan);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async {
+        let mut ctx = RunCtx::new(net.clone(), out, state.clone());
+        let r = ctx.run_all(manifests, plans).await;
+        ctx.finish();
+        r
+    });
+    // Stray connections (and a guard wait given up on Ctrl-C) must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    result
 }
 
-/// Diffs a plan against its lockfile: what is left to do, and where things go.
-pub(crate) fn prepare(manifests: &[Manifest], plan: crate::plan::Plan) -> anyhow::Result<Prepared> {
-    let data_dir = plan.context.data_dir.clone();
-    let lock_path = lock_path(manifests, &data_dir);
-    let lock = Lockfile::load(&lock_path)?;
-    let pending = crate::exec::pending(&plan, &lock, &data_dir);
-    let journal = lock_path.with_file_name(crate::exec::STATE_FILE_NAME);
-    Ok(Prepared {
-        plan_hash: plan.hash.clone(),
-        plan,
-        total_items: pending.total,
-        done_before: pending.done_before,
-        job: pending.job,
-        paths: RunPaths {
-            data_dir,
-            lock: lock_path,
-            journal,
-        },
-        lock,
-    })
+/// What consecutive runs of one command share: the connection (one embedded simulator for
+/// all), the reporter, the signal watcher.
+pub(crate) struct RunCtx {
+    net: NetArgs,
+    out: OutputArgs,
+    state: StateArgs,
+    reporter: Arc<CliReporter>,
+    cancel: CancellationToken,
+    client: Option<Client>,
+    _sim: Option<crate::sim::SimHandle>,
+    _signals: Option<AbortOnDrop>,
+    summaries: Vec<serde_json::Value>,
 }
 
-/// `hydrofetch.lock` beside the first manifest file, or in `data_dir` when the manifest came
-/// from the command line.
-pub(crate) fn lock_path(manifests: &[Manifest], data_dir: &Path) -> PathBuf {
-    let beside = manifests
-        .first()
-        .and_then(|m| m.sources.first())
-        .map(|p| p.parent().map(Path::to_path_buf).unwrap_or_default());
-    let dir = match beside {
-        Some(d) if d.as_os_str().is_empty() => PathBuf::from("."),
-        Some(d) => d,
-        None => data_dir.to_path_buf(),
-    };
-    dir.join(crate::lock::LOCK_FILE_NAME)
+impl RunCtx {
+    pub(crate) fn new(net: NetArgs, out: OutputArgs, state: StateArgs) -> Self {
+        Self {
+            net,
+            out,
+            state,
+            reporter: Arc::new(CliReporter::new(out.verbosity())),
+            cancel: CancellationToken::new(),
+            client: None,
+            _sim: None,
+            _signals: None,
+            summaries: Vec::new(),
+        }
+    }
+
+    /// The cancellation token that Ctrl-C and SIGTERM trigger (watching starts on first use).
+    pub(crate) fn cancel(&mut self) -> CancellationToken {
+        if self._signals.is_none() {
+            self._signals = Some(AbortOnDrop(watch_signals(
+                self.cancel.clone(),
+                Arc::clone(&self.reporter) as Arc<dyn Reporter>,
+            )));
+        }
+        self.cancel.clone()
+    }
+
+    async fn run_all(
+        &mut self,
+        manifests: &[Manifest],
+        plans: Vec<Plan>,
+    ) -> anyhow::Result<Outcome> {
+        let mut worst = Outcome::Success;
+        for (m, plan) in manifests.iter().zip(plans) {
+            let o = self.run_one(m, plan).await?;
+            worst = worst.max(o);
+            if o == Outcome::Interrupted {
+                break;
+            }
+        }
+        Ok(worst)
+    }
+
+    /// Runs one manifest's plan: open its state, execute what is pending, print its summary.
+    pub(crate) async fn run_one(
+        &mut self,
+        manifest: &Manifest,
+        plan: Plan,
+    ) -> anyhow::Result<Outcome> {
+        let started = Instant::now();
+        let cancel = self.cancel();
+        let reporter = Arc::clone(&self.reporter) as Arc<dyn Reporter>;
+        let options = self.state.open_options();
+        // Waiting for another process's guard blocks: do it off the runtime, and give up on
+        // Ctrl-C.
+        let opened = {
+            let manifest = manifest.clone();
+            let plan = plan.clone();
+            let reporter = Arc::clone(&reporter);
+            let task = tokio::task::spawn_blocking(move || {
+                crate::dataset::open(&manifest, &plan, &options, reporter.as_ref())
+            });
+            tokio::select! {
+                r = task => r?,
+                () = cancel.cancelled() => return Ok(Outcome::Interrupted),
+            }
+        };
+        let mut session = opened?;
+        let pending = crate::dataset::pending(&session, &plan);
+        let client = if crate::dataset::needs_network(&pending.job) {
+            Some(self.client().await?)
+        } else {
+            None
+        };
+        let config = self.exec_config();
+        let report = crate::dataset::execute(
+            &mut session,
+            &plan,
+            pending,
+            client,
+            config,
+            Arc::clone(&reporter),
+            cancel.clone(),
+        )
+        .await?;
+        self.reporter.finish();
+        let outcome = if report.outcome.interrupted || cancel.is_cancelled() {
+            Outcome::Interrupted
+        } else if report.outcome.failures.is_empty() {
+            Outcome::Success
+        } else {
+            Outcome::ItemsFailed
+        };
+        let summary = Summary {
+            manifest: manifest
+                .sources
+                .first()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            lockfile: session.paths.lock.display().to_string(),
+            plan_hash: &plan.hash,
+            items: ItemCounts {
+                total: report.total,
+                done_before: report.done_before,
+                fetched: report.outcome.fetched,
+                no_data: report.outcome.no_data,
+                failed: report.outcome.failures.len(),
+            },
+            onc_requests: report.outcome.onc_requests,
+            http_requests: report.http_requests,
+            bytes: report.bytes,
+            wall_seconds: started.elapsed().as_secs_f64(),
+            interrupted: outcome == Outcome::Interrupted,
+            index_rows: report.index_rows,
+            failures: &report.outcome.failures,
+        };
+        print_summary(&summary, self.out);
+        if self.out.json
+            && let Ok(v) = serde_json::to_value(&summary)
+        {
+            self.summaries.push(v);
+        }
+        Ok(outcome)
+    }
+
+    /// Prints the `--json` summaries: one object for one manifest, an array for several.
+    #[expect(clippy::print_stdout, reason = "the CLI prints the run summary")]
+    pub(crate) fn finish(&mut self) {
+        self.reporter.finish();
+        if !self.out.json {
+            return;
+        }
+        let v = match self.summaries.len() {
+            0 => return,
+            1 => self.summaries.remove(0),
+            _ => serde_json::Value::Array(std::mem::take(&mut self.summaries)),
+        };
+        if let Ok(text) = serde_json::to_string_pretty(&v) {
+            println!("{text}");
+        }
+        self.summaries.clear();
+    }
+
+    fn exec_config(&self) -> ExecConfig {
+        ExecConfig {
+            max_requests: self.net.max_requests.max(1),
+            max_downloads: self.net.max_downloads.max(1),
+            poll_min: Duration::from_millis(self.net.poll_min_ms),
+            poll_max: Duration::from_millis(self.net.poll_max_ms.max(self.net.poll_min_ms)),
+            ..ExecConfig::default()
+        }
+    }
+
+    /// The client, connecting (or starting the simulator) on first use.
+    async fn client(&mut self) -> anyhow::Result<Client> {
+        if let Some(c) = &self.client {
+            return Ok(c.clone());
+        }
+        let (client, sim) = connect(&self.net).await?;
+        self.client = Some(client.clone());
+        self._sim = sim;
+        Ok(client)
+    }
 }
 
-/// Aborts a task when dropped (the signal watcher of one run).
+/// Aborts a task when dropped (the signal watcher of one command).
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
@@ -150,26 +351,19 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// What `run` needs once a plan exists.
-pub(crate) struct Prepared {
-    pub(crate) plan: crate::plan::Plan,
-    pub(crate) plan_hash: String,
-    pub(crate) total_items: usize,
-    pub(crate) done_before: usize,
-    pub(crate) job: Job,
-    pub(crate) paths: RunPaths,
-    pub(crate) lock: Lockfile,
-}
-
-/// The `--json` summary.
+/// The `--json` summary of one manifest's run.
 #[derive(Debug, serde::Serialize)]
 struct Summary<'a> {
+    manifest: String,
+    lockfile: String,
     plan_hash: &'a str,
     items: ItemCounts,
     onc_requests: u64,
     http_requests: u64,
     bytes: u64,
     wall_seconds: f64,
+    interrupted: bool,
+    index_rows: usize,
     failures: &'a [crate::exec::Failure],
 }
 
@@ -182,142 +376,9 @@ struct ItemCounts {
     failed: usize,
 }
 
-/// Runs a prepared plan: connects (or starts the simulator), executes, prints the summary.
-pub(crate) fn execute(
-    prepared: Prepared,
-    net: &NetArgs,
-    out: OutputArgs,
-) -> anyhow::Result<Outcome> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let result = runtime.block_on(execute_prepared(prepared, net, out));
-    // Stray connections must not hold the exit.
-    runtime.shutdown_timeout(Duration::from_millis(200));
-    result
-}
-
-/// Runs a prepared plan inside a runtime (used by `run` and, repeatedly, by `watch`).
-pub(crate) async fn execute_prepared(
-    prepared: Prepared,
-    net: &NetArgs,
-    out: OutputArgs,
-) -> anyhow::Result<Outcome> {
-    let reporter = Arc::new(CliReporter::new(out.verbosity()));
-    let result = execute_async(prepared, net, out, Arc::clone(&reporter), Instant::now()).await;
-    reporter.finish();
-    result
-}
-
-async fn execute_async(
-    prepared: Prepared,
-    net: &NetArgs,
-    out: OutputArgs,
-    reporter: Arc<CliReporter>,
-    started: Instant,
-) -> anyhow::Result<Outcome> {
-    let Prepared {
-        plan,
-        plan_hash,
-        total_items,
-        done_before,
-        job,
-        paths,
-        mut lock,
-    } = prepared;
-    reporter.event(&ExecEvent::Started {
-        total: total_items,
-        done_before,
-        requests: job.spectrograms.len(),
-        listings: job.audio.len(),
-    });
-    let config = ExecConfig {
-        max_requests: net.max_requests.max(1),
-        max_downloads: net.max_downloads.max(1),
-        poll_min: Duration::from_millis(net.poll_min_ms),
-        poll_max: Duration::from_millis(net.poll_max_ms.max(net.poll_min_ms)),
-        ..ExecConfig::default()
-    };
-    let (outcome, http_requests, bytes) = if job.item_count() == 0 {
-        // Everything is locked and present: no network at all.
-        (ExecOutcome::default(), 0, 0)
-    } else {
-        let needs_network = !job.spectrograms.is_empty() || !job.audio.is_empty();
-        let (client, _sim) = if needs_network {
-            connect(net).await?
-        } else {
-            // Only clips of sources already on disk: no request will be made, so no token is
-            // needed; the client is never called.
-            let unused = Token::new("unused").ok_or_else(|| anyhow::anyhow!("token"))?;
-            (Client::new("http://127.0.0.1:9/", unused)?, None)
-        };
-        let cancel = CancellationToken::new();
-        let signals = watch_signals(cancel.clone(), Arc::clone(&reporter) as Arc<dyn Reporter>);
-        let _stop_watching = AbortOnDrop(signals);
-        let outcome = crate::exec::execute(
-            client.clone(),
-            job,
-            &paths,
-            &mut lock,
-            config,
-            reporter.clone(),
-            cancel,
-        )
-        .await?;
-        let stats = client.stats();
-        (
-            outcome,
-            stats
-                .http_requests
-                .load(std::sync::atomic::Ordering::Relaxed),
-            stats.bytes.load(std::sync::atomic::Ordering::Relaxed),
-        )
-    };
-    reporter.finish();
-    if outcome.fetched + outcome.no_data > 0 || !paths.data_dir.join("index.json").exists() {
-        let mut rows = crate::index::rows(&plan, &lock);
-        if !rows.is_empty() || paths.data_dir.exists() {
-            crate::index::write_index(&paths.data_dir, &mut rows)?;
-        }
-    }
-    let summary = Summary {
-        plan_hash: &plan_hash,
-        items: ItemCounts {
-            total: total_items,
-            done_before,
-            fetched: outcome.fetched,
-            no_data: outcome.no_data,
-            failed: outcome.failures.len(),
-        },
-        onc_requests: outcome.onc_requests,
-        http_requests,
-        bytes,
-        wall_seconds: started.elapsed().as_secs_f64(),
-        failures: &outcome.failures,
-    };
-    print_summary(&summary, out, &paths);
-    Ok(if outcome.interrupted {
-        Outcome::Interrupted
-    } else if outcome.failures.is_empty() {
-        Outcome::Success
-    } else {
-        Outcome::ItemsFailed
-    })
-}
-
-#[expect(
-    clippy::print_stdout,
-    clippy::print_stderr,
-    reason = "the CLI prints the run summary"
-)]
-fn print_summary(s: &Summary<'_>, out: OutputArgs, paths: &RunPaths) {
-    if out.json {
-        if let Ok(text) = serde_json::to_string_pretty(s) {
-            println!("{text}");
-        }
-        return;
-    }
-    if out.quiet && s.failures.is_empty() {
+#[expect(clippy::print_stderr, reason = "the CLI prints the run summary")]
+fn print_summary(s: &Summary<'_>, out: OutputArgs) {
+    if out.json || (out.quiet && s.failures.is_empty()) {
         return;
     }
     let i = &s.items;
@@ -336,8 +397,13 @@ fn print_summary(s: &Summary<'_>, out: OutputArgs, paths: &RunPaths) {
     for f in s.failures {
         eprintln!("  failed {}: {}", &f.item[..f.item.len().min(12)], f.error);
     }
-    if i.fetched + i.no_data > 0 {
-        eprintln!("lockfile: {}", paths.lock.display());
+    if s.interrupted {
+        eprintln!(
+            "interrupted: finished items are in {}; run again to continue",
+            s.lockfile
+        );
+    } else if i.fetched + i.no_data > 0 {
+        eprintln!("lockfile: {}", s.lockfile);
     }
 }
 
@@ -357,7 +423,8 @@ async fn connect(net: &NetArgs) -> anyhow::Result<(Client, Option<crate::sim::Si
         let client = Client::new(&sim.base_url, token)?;
         return Ok((client, Some(sim)));
     }
-    let token: Token = super::token::resolve(net.token.as_deref())?;
+    let token: Token =
+        super::token::resolve(net.token.as_deref()).map_err(|e| UsageError::new(e.to_string()))?;
     Ok((Client::new(&net.onc_url, token)?, None))
 }
 

@@ -5,7 +5,7 @@
 
 use super::Outcome;
 use super::plan::{print_manifest_error, print_plan};
-use super::run::{NetArgs, OutputArgs, run_manifests};
+use super::run::{NetArgs, OutputArgs, StateArgs, run_manifests};
 use crate::manifest::{self, CliValue, Mode};
 use std::path::PathBuf;
 
@@ -17,6 +17,8 @@ pub(crate) struct Common {
     plan: bool,
     #[command(flatten)]
     net: NetArgs,
+    #[command(flatten)]
+    state: StateArgs,
     #[command(flatten)]
     out: OutputArgs,
 }
@@ -252,7 +254,7 @@ fn run_or_plan(m: &[manifest::Manifest], common: &Common) -> anyhow::Result<Outc
     if common.plan {
         print_plan(m, common.out.json())
     } else {
-        run_manifests(m, &common.net, common.out)
+        run_manifests(m, &common.net, common.out, &common.state)
     }
 }
 

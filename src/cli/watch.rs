@@ -9,7 +9,7 @@
 //! exits at once.
 
 use super::Outcome;
-use super::run::{NetArgs, OutputArgs, execute_prepared, prepare};
+use super::run::{NetArgs, OutputArgs, RunCtx, StateArgs};
 use crate::manifest::Manifest;
 use crate::plan::{ItemId, Plan};
 use crate::watch::{FileWatcher, MANIFEST_EXTENSIONS, WatchSet};
@@ -99,6 +99,8 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
     }
     let mut outcome = Outcome::Success;
     let mut pending_run = current.is_some();
+    let mut ctx = RunCtx::new(args.net.clone(), args.out, StateArgs::default());
+    let cancel = ctx.cancel();
     loop {
         // Watch the manifests and every request file they reference.
         let mut watched: BTreeSet<PathBuf> = files.iter().cloned().collect();
@@ -110,11 +112,19 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
             folders: folders.clone(),
         })?;
 
-        if pending_run && let Some((manifests, plan)) = &current {
-            let prepared = prepare(manifests, plan.clone())?;
-            outcome = execute_prepared(prepared, &args.net, args.out).await?;
-            if outcome == Outcome::Interrupted {
-                return Ok(outcome);
+        if pending_run && let Some((manifests, _)) = &current {
+            // Each manifest runs against its own lockfile.
+            outcome = Outcome::Success;
+            for m in manifests {
+                let Some(plan) = super::plan::build_or_report(std::slice::from_ref(m)) else {
+                    continue;
+                };
+                let o = ctx.run_one(m, plan).await?;
+                outcome = outcome.max(o);
+                if o == Outcome::Interrupted {
+                    ctx.finish();
+                    return Ok(o);
+                }
             }
             say(
                 quiet,
@@ -128,7 +138,10 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
 
         let changed = tokio::select! {
             c = watcher.next_change() => c,
-            _ = tokio::signal::ctrl_c() => return Ok(Outcome::Interrupted),
+            () = cancel.cancelled() => {
+                ctx.finish();
+                return Ok(Outcome::Interrupted);
+            }
         };
         let Some(changed) = changed else {
             return Ok(outcome);

@@ -90,21 +90,27 @@ pub(crate) fn make_clip(
             (c.outputs.into_iter().map(|o| o.0).collect(), c.gaps)
         }
     };
+    let rel = |p: &Path| -> String {
+        p.strip_prefix(data_dir)
+            .unwrap_or(p)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let source_paths: Vec<String> = sources.iter().map(|s| rel(&s.path)).collect();
     let mut files = Vec::with_capacity(outputs.len());
     for p in outputs {
         let (size, sha256) =
             sha256_file(&p).map_err(|e| format!("cannot hash {}: {e}", p.display()))?;
-        let rel = p.strip_prefix(data_dir).unwrap_or(&p);
-        let path = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
         files.push(LockedFile {
-            path,
+            path: rel(&p),
             size,
             sha256,
-            source: String::new(),
+            start: job.start.to_onc_string(),
+            end: job.end.to_onc_string(),
+            sources: source_paths.clone(),
+            ..LockedFile::default()
         });
     }
     let (product, format) = match job.kind {
@@ -117,14 +123,15 @@ pub(crate) fn make_clip(
         kind: ItemKind::Clip,
         device: job.device.clone(),
         product: format!("{product}/{format}"),
-        window: format!("{}/{}", job.start, job.end),
+        start: job.start.to_onc_string(),
+        end: job.end.to_onc_string(),
         status: Status::Done,
-        reason: String::new(),
         gaps: gaps
             .iter()
             .map(|g| format!("{}/{}", g.start, g.end))
             .collect(),
         files,
+        ..LockEntry::default()
     })
 }
 

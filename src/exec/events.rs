@@ -74,6 +74,11 @@ pub enum ExecEvent {
     },
     /// The run was interrupted; in-flight ONC jobs are being cancelled.
     Interrupted,
+    /// Something the user should know (a wait, a migration, a clean-up).
+    Notice {
+        /// What, for people.
+        message: String,
+    },
 }
 
 /// Receives events. Implementations must be cheap: they are called from the scheduler.

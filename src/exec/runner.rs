@@ -113,7 +113,7 @@ pub enum ExecError {
 #[derive(Debug)]
 pub(crate) enum Msg {
     /// An item finished.
-    Done(LockEntry),
+    Done(Box<LockEntry>),
     /// An item failed.
     Failed(Failure),
     /// A group's ONC job changed (or ended, with `None`).
@@ -177,12 +177,13 @@ impl Ctx {
                 .iter()
                 .map(|d| super::spectro::locked_file(self, d))
                 .collect(),
+            ..LockEntry::default()
         };
         self.report(&ExecEvent::ItemDone {
             id: item.id.clone(),
             no_data,
         });
-        self.send(Msg::Done(entry)).await;
+        self.send(Msg::Done(Box::new(entry))).await;
     }
 
     /// Reports a file written under `data_dir`.
@@ -285,7 +286,7 @@ pub async fn execute(
                             outcome.fetched += 1;
                         }
                         let id = entry.id.clone();
-                        lock.insert(entry);
+                        lock.insert(*entry);
                         dirty = true;
                         clips.source_done(&id);
                         if !cancel.is_cancelled() {

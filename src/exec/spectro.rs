@@ -303,6 +303,7 @@ pub(crate) fn locked_file(ctx: &Ctx, d: &Downloaded) -> LockedFile {
         size: d.size,
         sha256: d.sha256.clone(),
         source: d.name.clone(),
+        ..LockedFile::default()
     }
 }
 

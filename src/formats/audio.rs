@@ -82,7 +82,7 @@ impl Audio {
         if s.sample_rate == 0 {
             return Err(FormatError::invalid(format, "zero sample rate"));
         }
-        if self.samples.len() % usize::from(s.channels) != 0 {
+        if !self.samples.len().is_multiple_of(usize::from(s.channels)) {
             return Err(FormatError::invalid(
                 format,
                 format!(
