@@ -24,12 +24,20 @@ struct Watch {
 impl Watch {
     /// Starts `hydrofetch watch ARGS… --debounce-ms 100 --quiet` against `sim`.
     fn start<S: AsRef<OsStr>>(sim: &Sim, args: impl IntoIterator<Item = S>) -> Self {
+        Self::spawn(sim, args, true)
+    }
+
+    /// Starts `hydrofetch watch ARGS… --debounce-ms 100`, with the run's progress lines unless
+    /// `quiet`.
+    fn spawn<S: AsRef<OsStr>>(sim: &Sim, args: impl IntoIterator<Item = S>, quiet: bool) -> Self {
         let mut c = hf(sim);
         c.arg("watch")
             .args(args)
             .args(["--debounce-ms", "100"])
-            .args(FAST)
-            .arg("--quiet");
+            .args(FAST);
+        if quiet {
+            c.arg("--quiet");
+        }
         c.stderr(Stdio::piped()).stdout(Stdio::null());
         let mut child = c.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
@@ -88,10 +96,22 @@ impl Watch {
                     got.push(l);
                 }
                 Err(RecvTimeoutError::Timeout) => return got,
-                Err(RecvTimeoutError::Disconnected) => panic!(
-                    "watch exited; output so far:\n{}",
-                    self.seen.join("\n")
-                ),
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("watch exited; output so far:\n{}", self.seen.join("\n"))
+                }
+            }
+        }
+    }
+
+    /// Reads the lines left once the process has exited (bounded).
+    fn read_to_end(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => self.seen.push(l),
+                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => panic!("stderr still open after exit"),
             }
         }
     }
@@ -254,6 +274,21 @@ fn outputs_in_the_watched_folder_are_not_manifests() {
     }
 }
 
+/// Sends SIGTERM to the watch and returns its exit code, waiting at most `limit`.
+fn terminate(w: &mut Watch, limit: Duration) -> Option<i32> {
+    let status = Command::new("kill")
+        .args(["-TERM", &w.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut code = None;
+    wait_for("watch to exit after SIGTERM", limit, || {
+        code = w.child.try_wait().unwrap();
+        code.is_some()
+    });
+    code.and_then(|c| c.code())
+}
+
 #[test]
 fn sigterm_stops_an_idle_watch_with_130() {
     let sim = Sim::start(&["--time-scale", "0.001"]);
@@ -262,16 +297,30 @@ fn sigterm_stops_an_idle_watch_with_130() {
     std::fs::write(&csv, format!("{HEADER}{ROW1}")).unwrap();
     let mut w = Watch::start(&sim, [&csv]);
     w.until("up to date");
+    let code = terminate(&mut w, Duration::from_secs(2));
+    assert_eq!(code, Some(130), "{:?}", w.seen);
+}
 
-    let status = Command::new("kill")
-        .args(["-TERM", &w.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let mut code = None;
-    wait_for("watch to exit after SIGTERM", Duration::from_secs(2), || {
-        code = w.child.try_wait().unwrap();
-        code.is_some()
-    });
-    assert_eq!(code.and_then(|c| c.code()), Some(130), "{:?}", w.seen);
+#[test]
+fn sigterm_during_a_run_cancels_it_and_stops_the_watch_with_130() {
+    // Slow jobs, so that the run is still going when the signal comes.
+    let sim = Sim::start(&["--time-scale", "0.05"]);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("events.csv");
+    std::fs::write(&csv, format!("{HEADER}{ROW1}{ROW2}{ROW3}{ROW4}")).unwrap();
+    let mut w = Watch::spawn(&sim, [&csv], false);
+    w.until("requested");
+    let code = terminate(&mut w, Duration::from_secs(30));
+    assert_eq!(code, Some(130), "{:?}", w.seen);
+    w.read_to_end();
+    assert!(
+        w.seen.iter().any(|l| l.contains("interrupted")),
+        "{:?}",
+        w.seen
+    );
+    assert!(
+        !w.seen.iter().any(|l| l.contains("up to date")),
+        "{:?}",
+        w.seen
+    );
 }
