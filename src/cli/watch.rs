@@ -5,16 +5,19 @@
 //! An invalid edit prints its errors, as `plan` does, and the last good plan stays in force;
 //! outputs are never deleted (items removed from a manifest are reported as orphaned:
 //! `hydrofetch gc` removes them when asked). Changes that arrive during a run are queued by
-//! the watcher and applied after it. Ctrl-C during a run stops as `run` does; while idle it
-//! exits at once.
+//! the watcher and applied after it. Only a change of content counts (see [`crate::watch`]):
+//! the watch's own reads and the files its runs write (lockfile, journal, index) never start a
+//! re-plan. Ctrl-C or SIGTERM during a run stops as `run` does; while idle it exits at once;
+//! either way with 130.
 
 use super::Outcome;
 use super::run::{NetArgs, OutputArgs, RunCtx, StateArgs};
 use crate::manifest::Manifest;
 use crate::plan::{ItemId, Plan};
-use crate::watch::{FileWatcher, MANIFEST_EXTENSIONS, WatchSet};
+use crate::watch::{Change, ChangeKind, FileWatcher, WatchSet};
+use futures::FutureExt;
 use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Arguments of `hydrofetch watch`.
@@ -42,8 +45,9 @@ pub(crate) fn exec(args: WatchArgs) -> anyhow::Result<Outcome> {
     r
 }
 
-/// The manifest files named or found in the named folders, and the folders.
-fn manifest_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, BTreeSet<PathBuf>) {
+/// The manifest files named or found in the named folders (skipping what runs write there,
+/// as `outputs` knows it), and the folders.
+fn manifest_paths(paths: &[PathBuf], outputs: &WatchSet) -> (Vec<PathBuf>, BTreeSet<PathBuf>) {
     let mut files = Vec::new();
     let mut folders = BTreeSet::new();
     for p in paths {
@@ -52,7 +56,7 @@ fn manifest_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, BTreeSet<PathBuf>) {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
                 .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
                 .unwrap_or_default();
-            found.retain(|f| is_manifest_file(f));
+            found.retain(|f| f.is_file() && outputs.may_be_manifest(f));
             found.sort();
             files.extend(found);
         } else {
@@ -60,16 +64,6 @@ fn manifest_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, BTreeSet<PathBuf>) {
         }
     }
     (files, folders)
-}
-
-fn is_manifest_file(p: &Path) -> bool {
-    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    p.is_file()
-        && !name.starts_with('.')
-        && name != crate::exec::STATE_FILE_NAME
-        && p.extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| MANIFEST_EXTENSIONS.contains(&e))
 }
 
 /// Loads and plans; errors are printed and give `None`.
@@ -86,12 +80,60 @@ fn say(quiet: bool, text: &str) {
     }
 }
 
+/// SIGINT and SIGTERM, listened to for the whole watch, so that a signal arriving between two
+/// runs (when no run is listening) is not lost: once tokio handles a signal, its default
+/// action (ending the process) is gone for good.
+struct Stop {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Stop {
+    fn new() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Waits for a stop signal (cancel-safe).
+    async fn requested(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+
+    /// Whether a stop signal has arrived and not been acted on.
+    fn pending(&mut self) -> bool {
+        self.requested().now_or_never().is_some()
+    }
+}
+
 async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
     let quiet = args.out.json();
+    let mut stop = Stop::new()?;
     let mut watcher = FileWatcher::new(Duration::from_millis(args.debounce_ms))?;
-    let (mut files, folders) = manifest_paths(&args.paths);
+    // What is watched, and what runs write (so that it is never taken for a manifest).
+    let mut set = WatchSet::default();
+    let (mut files, folders) = manifest_paths(&args.paths, &set);
+    set.folders = folders;
+    set.files = files.iter().cloned().collect();
+    // Watch before the first load, so that an edit made while loading is not missed.
+    watcher.set(&set)?;
     let mut current: Option<(Vec<Manifest>, Plan)> = load_and_plan(&files);
-    if current.is_none() && folders.is_empty() {
+    if current.is_none() && set.folders.is_empty() {
         say(
             quiet,
             "the manifests have errors; fix them and save to start",
@@ -100,20 +142,33 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::Success;
     let mut pending_run = current.is_some();
     let mut ctx = RunCtx::new(args.net.clone(), args.out, StateArgs::default());
-    let cancel = ctx.cancel();
     loop {
         // Watch the manifests and every request file they reference.
-        let mut watched: BTreeSet<PathBuf> = files.iter().cloned().collect();
+        set.files = files.iter().cloned().collect();
         if let Some((ms, _)) = &current {
-            watched.extend(ms.iter().flat_map(|m| m.sources.iter().cloned()));
+            set.files
+                .extend(ms.iter().flat_map(|m| m.sources.iter().cloned()));
+            set.data_dirs = ms.iter().map(|m| m.data_dir.clone()).collect();
         }
-        watcher.set(WatchSet {
-            files: watched.clone(),
-            folders: folders.clone(),
-        })?;
+        let run_now = match &current {
+            Some((manifests, _)) if pending_run => {
+                for m in manifests {
+                    let paths = crate::dataset::StatePaths::for_manifest(m, None);
+                    set.written.extend([paths.lock, paths.journal, paths.guard]);
+                }
+                true
+            }
+            _ => false,
+        };
+        watcher.set(&set)?;
 
-        if pending_run && let Some((manifests, _)) = &current {
-            // Each manifest runs against its own lockfile.
+        if run_now && let Some((manifests, _)) = &current {
+            if stop.pending() {
+                ctx.finish();
+                return Ok(Outcome::Interrupted);
+            }
+            // Each manifest runs against its own lockfile; a run handles Ctrl-C and SIGTERM
+            // itself (cancels ONC jobs, saves the lockfile).
             outcome = Outcome::Success;
             for m in manifests {
                 let Some(plan) = super::plan::build_or_report(std::slice::from_ref(m)) else {
@@ -121,16 +176,16 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
                 };
                 let o = ctx.run_one(m, plan).await?;
                 outcome = outcome.max(o);
-                if o == Outcome::Interrupted {
+                if o == Outcome::Interrupted || stop.pending() {
                     ctx.finish();
-                    return Ok(o);
+                    return Ok(Outcome::Interrupted);
                 }
             }
             say(
                 quiet,
                 &format!(
                     "up to date; watching {} files for changes (Ctrl-C to stop)",
-                    watched.len()
+                    set.files.len()
                 ),
             );
         }
@@ -138,7 +193,7 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
 
         let changed = tokio::select! {
             c = watcher.next_change() => c,
-            () = cancel.cancelled() => {
+            () = stop.requested() => {
                 ctx.finish();
                 return Ok(Outcome::Interrupted);
             }
@@ -146,36 +201,55 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
         let Some(changed) = changed else {
             return Ok(outcome);
         };
-        let names: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
-        say(quiet, &format!("changed: {}", names.join(", ")));
-        (files, _) = manifest_paths(&args.paths);
-        match load_and_plan(&files) {
-            None => say(
-                quiet,
-                "the edit has errors (above); keeping the last good plan and watching",
-            ),
+        (files, _) = manifest_paths(&args.paths, &set);
+        let what = match load_and_plan(&files) {
+            None => "errors above; keeping the last good plan and watching".into(),
             Some((manifests, plan)) => {
-                let old: HashSet<ItemId> = current
-                    .as_ref()
-                    .map(|(_, p)| p.items.iter().map(|i| *i.id()).collect())
-                    .unwrap_or_default();
-                let new: HashSet<ItemId> = plan.items.iter().map(|i| *i.id()).collect();
-                let added = new.difference(&old).count();
-                let removed = old.difference(&new).count();
-                say(
-                    quiet,
-                    &format!(
-                        "plan delta: +{added} items, -{removed} items{}",
-                        if removed > 0 {
-                            " (removed items stay on disk; `hydrofetch gc` deletes them)"
-                        } else {
-                            ""
-                        }
-                    ),
-                );
+                let delta = delta(current.as_ref().map(|(_, p)| p), &plan);
                 pending_run = true;
                 current = Some((manifests, plan));
+                delta
             }
-        }
+        };
+        say(quiet, &format!("changed: {} ({what})", describe(&changed)));
     }
+}
+
+/// `+A items, -R`, for the items a new plan adds and removes.
+fn delta(old: Option<&Plan>, new: &Plan) -> String {
+    let old: HashSet<ItemId> = old
+        .map(|p| p.items.iter().map(|i| *i.id()).collect())
+        .unwrap_or_default();
+    let new: HashSet<ItemId> = new.items.iter().map(|i| *i.id()).collect();
+    let added = new.difference(&old).count();
+    let removed = old.difference(&new).count();
+    let note = if removed > 0 {
+        "; removed items stay on disk: `hydrofetch gc` deletes them"
+    } else {
+        ""
+    };
+    format!("+{added} items, -{removed}{note}")
+}
+
+/// The changed files, relative to the current folder where they are under it.
+fn describe(changes: &[Change]) -> String {
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| std::fs::canonicalize(d).ok());
+    let names: Vec<String> = changes
+        .iter()
+        .map(|c| {
+            let shown = cwd
+                .as_deref()
+                .and_then(|d| c.path.strip_prefix(d).ok())
+                .unwrap_or(&c.path)
+                .display();
+            match c.kind {
+                ChangeKind::Edited => shown.to_string(),
+                ChangeKind::Appeared => format!("{shown} (new)"),
+                ChangeKind::Removed => format!("{shown} (deleted)"),
+            }
+        })
+        .collect();
+    names.join(", ")
 }
