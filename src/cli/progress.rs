@@ -21,6 +21,7 @@ pub(crate) struct CliReporter {
     bars: Option<Bars>,
     bytes: AtomicU64,
     lines: Mutex<()>,
+    notices: bool,
 }
 
 struct Bars {
@@ -54,7 +55,15 @@ impl CliReporter {
             bars,
             bytes: AtomicU64::new(0),
             lines: Mutex::new(()),
+            notices: verbosity != Verbosity::Quiet,
         }
+    }
+
+    /// Whether notices (a wait for another process, a migration) are shown; they go to stderr,
+    /// so `--json` keeps them, and only `--quiet` drops them.
+    pub(crate) fn with_notices(mut self, on: bool) -> Self {
+        self.notices = on;
+        self
     }
 
     #[expect(clippy::print_stderr, reason = "the CLI renders progress")]
@@ -172,7 +181,7 @@ impl Reporter for CliReporter {
                 }
             }
             ExecEvent::Notice { message } => {
-                if self.verbosity != Verbosity::Quiet {
+                if self.notices {
                     self.line(message);
                 }
             }

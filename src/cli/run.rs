@@ -184,7 +184,7 @@ impl RunCtx {
             net,
             out,
             state,
-            reporter: Arc::new(CliReporter::new(out.verbosity())),
+            reporter: Arc::new(CliReporter::new(out.verbosity()).with_notices(!out.quiet)),
             cancel: CancellationToken::new(),
             client: None,
             _sim: None,
