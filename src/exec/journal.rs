@@ -2,8 +2,8 @@
 //! re-attaches to the jobs ONC is still processing, or has finished, instead of requesting
 //! them again.
 //!
-//! A JSON file beside the lockfile (`hydrofetch.state.json`), rewritten atomically on every
-//! change. Keys are [`SpectrogramGroup::key`](super::job::SpectrogramGroup::key) values; an
+//! A JSON file in the `.hydrofetch/` folder beside the lockfile (`NAME.lock.journal`, see
+//! [`crate::dataset::StatePaths`]), rewritten atomically on every change. Keys are [`SpectrogramGroup::key`](super::job::SpectrogramGroup::key) values; an
 //! entry is removed when its group is done. A missing or unreadable journal is an empty one:
 //! the worst case is a duplicate ONC request, never a wrong file.
 
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// The journal's name beside the lockfile.
+/// The name of the journal of lockfile version 1 (one per folder); watch ignores it.
 pub const STATE_FILE_NAME: &str = "hydrofetch.state.json";
 
 /// An ONC job in flight.
