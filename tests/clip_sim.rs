@@ -244,4 +244,12 @@ fn a_clip_over_the_archive_gap_follows_the_gap_policy() {
         .concat()
     );
     assert!(files_with(&dir.path().join("data/clips"), "flac").len() == 1);
+
+    // The failed clip is not locked: the next run tries it again (its sources are done, so
+    // without the network) and counts it as failed again.
+    let before = sim.api_requests();
+    let (code, log) = run(&sim, &csv);
+    assert_eq!(code, 1, "the strict clip fails again: {log}");
+    assert!(log.contains("1 failed"), "{log}");
+    assert_eq!(sim.api_requests(), before, "no request for sources already done");
 }
