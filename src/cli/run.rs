@@ -82,6 +82,8 @@ pub(crate) struct RunArgs {
     net: NetArgs,
     #[command(flatten)]
     out: OutputArgs,
+    #[command(flatten)]
+    limits: super::plan::LimitArgs,
 }
 
 /// `hydrofetch run`.
@@ -89,16 +91,17 @@ pub(crate) fn exec(args: RunArgs) -> anyhow::Result<Outcome> {
     let Some(manifests) = super::plan::load_all(&args.manifests) else {
         return Ok(Outcome::BadInput);
     };
-    run_manifests(&manifests, &args.net, args.out)
+    run_manifests(&manifests, &args.net, args.out, args.limits)
 }
 
-/// Plans `manifests`, diffs against the lockfile and executes what is left.
+/// Plans `manifests` within `limits`, diffs against the lockfile and executes what is left.
 pub(crate) fn run_manifests(
     manifests: &[Manifest],
     net: &NetArgs,
     out: OutputArgs,
+    limits: super::plan::LimitArgs,
 ) -> anyhow::Result<Outcome> {
-    let Some(plan) = super::plan::build_or_report(manifests) else {
+    let Some(plan) = super::plan::build_within(manifests, limits) else {
         return Ok(Outcome::BadInput);
     };
     execute(prepare(manifests, plan)?, net, out)

@@ -4,7 +4,7 @@
 //! it exists they answer with a usage error (exit 2).
 
 use super::Outcome;
-use super::plan::{print_manifest_error, print_plan};
+use super::plan::{LimitArgs, print_manifest_error, print_plan};
 use super::run::{NetArgs, OutputArgs, run_manifests};
 use crate::manifest::{self, CliValue, Mode};
 use std::path::PathBuf;
@@ -19,6 +19,8 @@ pub(crate) struct Common {
     net: NetArgs,
     #[command(flatten)]
     out: OutputArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// What to fetch, as a manifest table writes it.
@@ -250,9 +252,9 @@ fn finish(
 
 fn run_or_plan(m: &[manifest::Manifest], common: &Common) -> anyhow::Result<Outcome> {
     if common.plan {
-        print_plan(m, common.out.json())
+        print_plan(m, common.out.json(), common.limits)
     } else {
-        run_manifests(m, &common.net, common.out)
+        run_manifests(m, &common.net, common.out, common.limits)
     }
 }
 

@@ -30,6 +30,8 @@ pub(crate) struct WatchArgs {
     net: NetArgs,
     #[command(flatten)]
     out: OutputArgs,
+    #[command(flatten)]
+    limits: super::plan::LimitArgs,
 }
 
 /// `hydrofetch watch`.
@@ -72,10 +74,13 @@ fn is_manifest_file(p: &Path) -> bool {
             .is_some_and(|e| MANIFEST_EXTENSIONS.contains(&e))
 }
 
-/// Loads and plans; errors are printed and give `None`.
-fn load_and_plan(files: &[PathBuf]) -> Option<(Vec<Manifest>, Plan)> {
+/// Loads and plans within `limits`; errors are printed and give `None`.
+fn load_and_plan(
+    files: &[PathBuf],
+    limits: super::plan::LimitArgs,
+) -> Option<(Vec<Manifest>, Plan)> {
     let manifests = super::plan::load_all(files)?;
-    let plan = super::plan::build_or_report(&manifests)?;
+    let plan = super::plan::build_within(&manifests, limits)?;
     Some((manifests, plan))
 }
 
@@ -90,7 +95,7 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
     let quiet = args.out.json();
     let mut watcher = FileWatcher::new(Duration::from_millis(args.debounce_ms))?;
     let (mut files, folders) = manifest_paths(&args.paths);
-    let mut current: Option<(Vec<Manifest>, Plan)> = load_and_plan(&files);
+    let mut current: Option<(Vec<Manifest>, Plan)> = load_and_plan(&files, args.limits);
     if current.is_none() && folders.is_empty() {
         say(
             quiet,
@@ -136,7 +141,7 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
         let names: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
         say(quiet, &format!("changed: {}", names.join(", ")));
         (files, _) = manifest_paths(&args.paths);
-        match load_and_plan(&files) {
+        match load_and_plan(&files, args.limits) {
             None => say(
                 quiet,
                 "the edit has errors (above); keeping the last good plan and watching",
