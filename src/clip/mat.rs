@@ -6,9 +6,11 @@
 //! `[centre − step/2, centre + step/2)`, `step` being the file's own column spacing; so the
 //! clip is exact to the column, using the times in the files, never an assumed grid. Sources
 //! must share the frequency axis. The output keeps every `SpectData` field of the first source
-//! with `PSD` and `time` cut, and `Meta` gains `clipStart`, `clipEnd` and `sourceFiles`.
+//! with `PSD` and `time` cut; its `Meta` is the first source's with `dateFrom`/`dateTo` set to
+//! the output's own span (ONC's `yyyy-MM-ddTHH:mm:ss.SSSZ`, as ONC writes them for a file),
+//! plus `clipStart`, `clipEnd` (the same span) and `sourceFiles`.
 
-use super::{ClipError, Gap, GapPolicy};
+use super::{ClipError, ClipOutput, Clipped, Gap, GapPolicy};
 use crate::formats::{self, MatValue};
 use crate::time::UtcInstant;
 use std::path::{Path, PathBuf};
@@ -41,15 +43,6 @@ struct Spect {
     freqs: Vec<f64>,
     times: Vec<f64>,
     psd: Vec<f64>,
-}
-
-/// What a MAT clip wrote.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MatClip {
-    /// The files written (several with [`GapPolicy::Split`]).
-    pub outputs: Vec<(PathBuf, UtcInstant, UtcInstant, usize)>,
-    /// Gaps found inside the window.
-    pub gaps: Vec<Gap>,
 }
 
 fn bad(path: &Path, detail: impl Into<String>) -> ClipError {
@@ -128,7 +121,7 @@ pub fn clip_mat(
     end: UtcInstant,
     out: &Path,
     gap: GapPolicy,
-) -> Result<MatClip, ClipError> {
+) -> Result<Clipped, ClipError> {
     if end <= start {
         return Err(ClipError::EmptyWindow { start, end });
     }
@@ -276,6 +269,14 @@ pub fn clip_mat(
             Some(MatValue::Struct(f)) => f.clone(),
             _ => Vec::new(),
         };
+        // The file's own span, in ONC's format, where the source's span was.
+        for (key, t) in [("dateFrom", run_start), ("dateTo", run_end)] {
+            let value = MatValue::Char(t.to_onc_string());
+            match meta.iter_mut().find(|(k, _)| k == key) {
+                Some((_, v)) => *v = value,
+                None => meta.push((key.into(), value)),
+            }
+        }
         meta.retain(|(k, _)| !matches!(k.as_str(), "clipStart" | "clipEnd" | "sourceFiles"));
         meta.push((
             "clipStart".into(),
@@ -296,9 +297,14 @@ pub fn clip_mat(
             path: path.clone(),
             source: e,
         })?;
-        outputs.push((path, run_start, run_end, ncols));
+        outputs.push(ClipOutput {
+            path,
+            start: run_start,
+            end: run_end,
+            sources: used.iter().map(|&i| spects[i].path.clone()).collect(),
+        });
     }
-    Ok(MatClip { outputs, gaps })
+    Ok(Clipped { outputs, gaps })
 }
 
 #[cfg(test)]
@@ -370,8 +376,10 @@ mod tests {
         let b = write_spect(dir.path(), t("2024-04-01T12:35:03Z"), 300, 4);
         let out = dir.path().join("clip.mat");
         let (s, e) = (t("2024-04-01T12:34:35Z"), t("2024-04-01T12:35:05Z"));
-        let clip = clip_mat(&[b, a], s, e, &out, GapPolicy::Fail).unwrap();
+        let clip = clip_mat(&[b.clone(), a.clone()], s, e, &out, GapPolicy::Fail).unwrap();
         assert!(clip.gaps.is_empty());
+        assert_eq!(clip.outputs[0].sources, [a, b]);
+        assert_eq!((clip.outputs[0].start, clip.outputs[0].end), (s, e));
         let (dims, psd, times, meta) = read_clip(&out);
         assert_eq!(dims, [4, 30]);
         // First column covers 12:34:35–12:34:36, last 12:35:04–12:35:05.
@@ -388,6 +396,14 @@ mod tests {
         assert_eq!(
             meta.field("clipStart"),
             Some(&MatValue::Char("2024-04-01T12:34:35.000Z".into()))
+        );
+        assert_eq!(
+            meta.field("dateFrom"),
+            Some(&MatValue::Char("2024-04-01T12:34:35.000Z".into()))
+        );
+        assert_eq!(
+            meta.field("dateTo"),
+            Some(&MatValue::Char("2024-04-01T12:35:05.000Z".into()))
         );
         let MatValue::Char(src) = meta.field("sourceFiles").unwrap() else {
             panic!()
@@ -411,12 +427,26 @@ mod tests {
             "{err}"
         );
         let pad = clip_mat(&srcs, s, e, &dir.path().join("p.mat"), GapPolicy::Pad).unwrap();
-        let (dims, psd, ..) = read_clip(&pad.outputs[0].0);
+        let (dims, psd, ..) = read_clip(&pad.outputs[0].path);
         assert_eq!(dims, [2, 220]);
         assert!(psd[2 * 10..2 * 210].iter().all(|x| x.is_nan()));
         let split = clip_mat(&srcs, s, e, &dir.path().join("s.mat"), GapPolicy::Split).unwrap();
-        let cols: Vec<usize> = split.outputs.iter().map(|o| o.3).collect();
+        let cols: Vec<usize> = split
+            .outputs
+            .iter()
+            .map(|o| read_clip(&o.path).0[1])
+            .collect();
         assert_eq!(cols, [10, 10]);
+        let spans: Vec<_> = split.outputs.iter().map(|o| (o.start, o.end)).collect();
+        assert_eq!(
+            spans,
+            [
+                (s, t("2024-04-01T12:01:40Z")),
+                (t("2024-04-01T12:05:00Z"), e)
+            ]
+        );
+        assert_eq!(split.outputs[0].sources, [srcs[0].clone()]);
+        assert_eq!(split.outputs[1].sources, [srcs[1].clone()]);
     }
 
     #[test]
