@@ -337,8 +337,8 @@ fn split_clip_parts_carry_their_own_span_and_sources() {
             part.start
         );
     }
-    assert_eq!(clip.outputs[0].sources, [before.clone()]);
-    assert_eq!(clip.outputs[1].sources, [after.clone()]);
+    assert_eq!(clip.outputs[0].sources, std::slice::from_ref(before));
+    assert_eq!(clip.outputs[1].sources, std::slice::from_ref(after));
 
     // A clip inside one file lists only that file, whatever else it was given.
     assert!(sources.len() >= 2, "{audio:?}");
@@ -352,7 +352,7 @@ fn split_clip_parts_carry_their_own_span_and_sources() {
     )
     .unwrap();
     assert_eq!(inside.outputs.len(), 1);
-    assert_eq!(inside.outputs[0].sources, [before.clone()]);
+    assert_eq!(inside.outputs[0].sources, std::slice::from_ref(before));
 
     // MAT: each part's span is the data it holds (ONC columns stand for their averaging
     // period: exact to the column, within a 50 ms analysis hop of the file's ends), and its

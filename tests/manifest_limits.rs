@@ -138,7 +138,9 @@ fn padding_over_an_hour_is_a_manifest_error() {
     );
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains("<command line>: `events.pad_seconds`: found \"7200\", expected at most 3600 seconds"),
+        err.contains(
+            "<command line>: `events.pad_seconds`: found \"7200\", expected at most 3600 seconds"
+        ),
         "{err}"
     );
 }

@@ -204,7 +204,9 @@ pub fn clip_mat(
         for col in columns(&centres, si) {
             if col.hi > w0
                 && col.lo < w1
-                && cols.last().is_none_or(|l| col.centre > l.centre + l.step / 4)
+                && cols
+                    .last()
+                    .is_none_or(|l| col.centre > l.centre + l.step / 4)
             {
                 cols.push(col);
             }
@@ -496,10 +498,7 @@ mod tests {
         // One-minute columns of a 157 s file: two whole minutes and 37 s.
         let cols = columns(&[30_000, 90_000, 138_500], 0);
         let spans: Vec<(i64, i64)> = cols.iter().map(|c| (c.lo, c.hi)).collect();
-        assert_eq!(
-            spans,
-            [(0, 60_000), (60_000, 120_000), (120_000, 157_000)]
-        );
+        assert_eq!(spans, [(0, 60_000), (60_000, 120_000), (120_000, 157_000)]);
         // Regular columns keep their step, a millisecond of rounding or not.
         let cols = columns(&[500, 1_500, 2_501, 3_500], 0);
         assert_eq!(cols[1].lo, 1_000);

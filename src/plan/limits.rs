@@ -176,7 +176,11 @@ pub(crate) fn check_job(job: &Sourced, limits: &PlanLimits) -> Result<(), PlanEr
 }
 
 /// Refuses the plan once it holds more than `limits` allow, naming the job just added.
-pub(crate) fn check_total(items: usize, job: &Sourced, limits: &PlanLimits) -> Result<(), PlanError> {
+pub(crate) fn check_total(
+    items: usize,
+    job: &Sourced,
+    limits: &PlanLimits,
+) -> Result<(), PlanError> {
     let n = u64::try_from(items).unwrap_or(u64::MAX);
     if n <= limits.max_items {
         return Ok(());
