@@ -60,40 +60,69 @@ fn product_count(p: &Products) -> u128 {
     u128::from(p.spectrogram.is_some()) + u128::from(p.audio.is_some())
 }
 
-/// What a job asks for: its item count (an upper bound: shared windows are counted once per
-/// job here), the field that sets it, and how the count comes about.
-struct Size {
-    items: u128,
-    field: &'static str,
-    found: String,
-    breakdown: String,
+/// How many items a job asks for (an upper bound: windows it shares with other jobs are
+/// counted here too), and the field that sets the count. Arithmetic only: called for every job.
+fn count(job: &Job) -> (u128, &'static str) {
+    match job {
+        Job::Range { span, products, .. } => {
+            (slots(span.start, span.end) * product_count(products), "end")
+        }
+        Job::Sample {
+            total, products, ..
+        } => (
+            u128::from(*total) * product_count(products),
+            "total_spectrograms",
+        ),
+        Job::Events {
+            times,
+            pad_before_ms,
+            pad_after_ms,
+            products,
+            ..
+        } => (
+            event_slots(times, *pad_before_ms, *pad_after_ms) * product_count(products),
+            "times",
+        ),
+        Job::Request(r) => {
+            let p = product_count(&r.products);
+            let clips = if r.clip { p } else { 0 };
+            (
+                slots(r.span.start, r.span.end) * p + clips,
+                r.span_field.key(),
+            )
+        }
+    }
 }
 
-fn size(job: &Job) -> Size {
+fn event_slots(times: &[UtcInstant], before: i64, after: i64) -> u128 {
+    times
+        .iter()
+        .map(|t| slots(t.add_millis(-before), t.add_millis(after)))
+        .sum()
+}
+
+/// What the field holds and how the count comes about, for the message (only on refusal).
+fn describe(job: &Job) -> (String, String) {
     match job {
         Job::Range { span, products, .. } => {
             let (w, p) = (slots(span.start, span.end), product_count(products));
-            Size {
-                items: w * p,
-                field: "end",
-                found: span.end.to_string(),
-                breakdown: format!(
+            (
+                span.end.to_string(),
+                format!(
                     "{w} 5-minute windows from {} × {p} product{}",
                     span.start,
                     plural(p)
                 ),
-            }
+            )
         }
         Job::Sample {
             total, products, ..
         } => {
             let p = product_count(products);
-            Size {
-                items: u128::from(*total) * p,
-                field: "total_spectrograms",
-                found: total.to_string(),
-                breakdown: format!("{total} windows × {p} product{}", plural(p)),
-            }
+            (
+                total.to_string(),
+                format!("{total} windows × {p} product{}", plural(p)),
+            )
         }
         Job::Events {
             times,
@@ -102,35 +131,25 @@ fn size(job: &Job) -> Size {
             products,
             ..
         } => {
-            let w: u128 = times
-                .iter()
-                .map(|t| slots(t.add_millis(-pad_before_ms), t.add_millis(*pad_after_ms)))
-                .sum();
+            let w = event_slots(times, *pad_before_ms, *pad_after_ms);
             let p = product_count(products);
-            Size {
-                items: w * p,
-                field: "times",
-                found: format!("{} times", times.len()),
-                breakdown: format!("{w} windows around them × {p} product{}", plural(p)),
-            }
+            (
+                format!("{} times", times.len()),
+                format!("{w} windows around them × {p} product{}", plural(p)),
+            )
         }
         Job::Request(r) => {
             let (w, p) = (slots(r.span.start, r.span.end), product_count(&r.products));
             let clips = if r.clip { p } else { 0 };
-            Size {
-                items: w * p + clips,
-                field: r.span_field.key(),
-                found: format!("the padded span {} to {}", r.span.start, r.span.end),
-                breakdown: format!(
-                    "{w} 5-minute windows × {p} product{}{}",
-                    plural(p),
-                    if clips > 0 {
-                        format!(" + {clips} clip{}", plural(clips))
-                    } else {
-                        String::new()
-                    }
-                ),
-            }
+            let clip_text = if clips > 0 {
+                format!(" + {clips} clip{}", plural(clips))
+            } else {
+                String::new()
+            };
+            (
+                format!("the padded span {} to {}", r.span.start, r.span.end),
+                format!("{w} 5-minute windows × {p} product{}{clip_text}", plural(p)),
+            )
         }
     }
 }
@@ -161,16 +180,17 @@ fn too_large(origin: &Origin, field: &str, message: String) -> PlanError {
 
 /// Refuses a job that alone asks for more items than `limits` allow (counted, not made).
 pub(crate) fn check_job(job: &Sourced, limits: &PlanLimits) -> Result<(), PlanError> {
-    let s = size(&job.job);
-    if s.items <= u128::from(limits.max_items) {
+    let (items, field) = count(&job.job);
+    if items <= u128::from(limits.max_items) {
         return Ok(());
     }
+    let (found, breakdown) = describe(&job.job);
     Err(too_large(
         &job.origin,
-        s.field,
+        field,
         format!(
-            "found {}: {} = {} plan items, expected at most {} items in a plan",
-            s.found, s.breakdown, s.items, limits.max_items
+            "found {found}: {breakdown} = {items} plan items, expected at most {} items in a plan",
+            limits.max_items
         ),
     ))
 }
@@ -187,7 +207,7 @@ pub(crate) fn check_total(
     }
     Err(too_large(
         &job.origin,
-        size(&job.job).field,
+        count(&job.job).1,
         format!(
             "the plan reaches {n} items with this {}, expected at most {} items in a plan",
             match job.job {
