@@ -6,11 +6,14 @@
 mod common;
 
 use common::{FAST, Sim, files_with, hf, output};
+use hydrofetch::clip::GapPolicy;
+use hydrofetch::clip::audio::{AudioFormat, AudioSource, clip_audio};
+use hydrofetch::clip::mat::{clip_mat, datenum_to_instant};
 use hydrofetch::formats::{self, MatValue, Samples};
 use hydrofetch::sim::events::{EventKind, SynthEvent, event_template};
 use hydrofetch::sim::signal::{SignalSpec, samples};
 use hydrofetch::time::UtcInstant;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const DEVICE: &str = "ICLISTENHF6324";
 
@@ -122,12 +125,21 @@ fn seed_json_example_clips_audio_to_the_sample_and_mat_to_the_window() {
         to_ms(times[0])
     );
     assert!((to_ms(times[times.len() - 1]) + step / 2 - w1).abs() <= step);
-    // Meta names both source files.
+    // Meta names both source files, and its dateFrom/dateTo are the clip's window (ONC's
+    // format), not the first source file's times.
     let meta = formats::find_var(&vars, "Meta").unwrap();
     let Some(MatValue::Char(src)) = meta.field("sourceFiles") else {
         panic!("sourceFiles")
     };
     assert!(src.contains("T123003") && src.contains("T123503"), "{src}");
+    assert_eq!(
+        (meta.field("dateFrom"), meta.field("dateTo")),
+        (
+            Some(&MatValue::Char("2024-04-01T12:34:35.000Z".into())),
+            Some(&MatValue::Char("2024-04-01T12:35:05.000Z".into()))
+        ),
+        "{meta:?}"
+    );
 
     // The second request (12:29:50–12:33:50) is a 240 s clip.
     let ship = clip_row(&rows, "audio", "ship noise event");
@@ -252,4 +264,151 @@ fn a_clip_over_the_archive_gap_follows_the_gap_policy() {
     assert_eq!(code, 1, "the strict clip fails again: {log}");
     assert!(log.contains("1 failed"), "{log}");
     assert_eq!(sim.api_requests(), before, "no request for sources already done");
+}
+
+/// Fetches (no clipping) ICLISTENHF6324's audio and MAT files on both sides of the archive gap
+/// (2024-04-02 02:57:40–07:20:06; the file before it starts 02:55:03 and is 157 s long, the
+/// one after starts 07:20:06); returns the data folder.
+fn fetch_around_the_gap(sim: &Sim, dir: &Path) -> PathBuf {
+    let csv = dir.join("around-gap.csv");
+    std::fs::write(
+        &csv,
+        "deviceCode,start,end,download_audio\n\
+         ICLISTENHF6324,2024-04-02T02:54:00Z,2024-04-02T02:57:40Z,true\n\
+         ICLISTENHF6324,2024-04-02T07:20:00Z,2024-04-02T07:21:00Z,true\n",
+    )
+    .unwrap();
+    let (code, log) = run(sim, &csv);
+    assert_eq!(code, 0, "{log}");
+    dir.join("data")
+}
+
+/// Source files of one kind under the device's folder, with their start from their ONC name.
+fn downloaded(data: &Path, kind: &str, ext: &str) -> Vec<(PathBuf, UtcInstant)> {
+    files_with(&data.join(DEVICE).join(kind), ext)
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+            (p, UtcInstant::from_file_name(&name).unwrap())
+        })
+        .collect()
+}
+
+fn named<'a>(files: &'a [(PathBuf, UtcInstant)], stamp: &str) -> &'a PathBuf {
+    &files
+        .iter()
+        .find(|(p, _)| p.to_str().unwrap().contains(stamp))
+        .unwrap_or_else(|| panic!("no file {stamp} in {files:?}"))
+        .0
+}
+
+#[test]
+fn split_clip_parts_carry_their_own_span_and_sources() {
+    let sim = Sim::start(&["--time-scale", "0.001"]);
+    let dir = tempfile::tempdir().unwrap();
+    let data = fetch_around_the_gap(&sim, dir.path());
+    let audio = downloaded(&data, "audio", "flac");
+    let before = named(&audio, "20240402T025503.000Z");
+    let after = named(&audio, "20240402T072006.000Z");
+    let sources: Vec<AudioSource> = audio
+        .iter()
+        .map(|(path, start)| AudioSource {
+            path: path.clone(),
+            start: *start,
+        })
+        .collect();
+
+    // Across the gap, split: one part before it and one after, each with its own span.
+    let (w0, w1) = (t("2024-04-02T02:57:00Z"), t("2024-04-02T07:20:30Z"));
+    let out = dir.path().join("split.wav");
+    let clip = clip_audio(&sources, w0, w1, &out, AudioFormat::Wav, GapPolicy::Split).unwrap();
+    assert_eq!(clip.outputs.len(), 2, "{clip:?}");
+    let spans: Vec<(UtcInstant, UtcInstant)> =
+        clip.outputs.iter().map(|o| (o.start, o.end)).collect();
+    assert_eq!(
+        spans,
+        [
+            (w0, t("2024-04-02T02:57:40Z")),
+            (t("2024-04-02T07:20:06Z"), w1)
+        ]
+    );
+    for part in &clip.outputs {
+        // The file holds exactly its span's samples (64 per millisecond at 64 kHz), and they
+        // are the device's signal from the span's start.
+        let got = read_ints(&part.path);
+        let ms = part.end.millis_since(part.start);
+        assert_eq!(got.len() as i64, ms * 64, "{}", part.path.display());
+        assert!(
+            got == samples(&spec(), part.start, got.len()),
+            "{} is not the signal from {}",
+            part.path.display(),
+            part.start
+        );
+    }
+    assert_eq!(clip.outputs[0].sources, std::slice::from_ref(before));
+    assert_eq!(clip.outputs[1].sources, std::slice::from_ref(after));
+
+    // A clip inside one file lists only that file, whatever else it was given.
+    assert!(sources.len() >= 2, "{audio:?}");
+    let inside = clip_audio(
+        &sources,
+        t("2024-04-02T02:56:00Z"),
+        t("2024-04-02T02:56:30Z"),
+        &dir.path().join("inside.flac"),
+        AudioFormat::Flac,
+        GapPolicy::Fail,
+    )
+    .unwrap();
+    assert_eq!(inside.outputs.len(), 1);
+    assert_eq!(inside.outputs[0].sources, std::slice::from_ref(before));
+
+    // MAT: each part's span is the data it holds (ONC columns stand for their averaging
+    // period: exact to the column, within a 50 ms analysis hop of the file's ends), and its
+    // Meta.dateFrom/dateTo say so.
+    let mats = downloaded(&data, "spectrograms", "mat");
+    let mat_paths: Vec<PathBuf> = mats.iter().map(|(p, _)| p.clone()).collect();
+    let clip = clip_mat(
+        &mat_paths,
+        w0,
+        w1,
+        &dir.path().join("split.mat"),
+        GapPolicy::Split,
+    )
+    .unwrap();
+    assert_eq!(clip.outputs.len(), 2, "{clip:?}");
+    let near = |a: UtcInstant, b: &str| (a.millis_since(t(b))).abs() <= 50;
+    let (p1, p2) = (&clip.outputs[0], &clip.outputs[1]);
+    assert_eq!(p1.start, w0);
+    assert!(near(p1.end, "2024-04-02T02:57:40Z"), "{p1:?}");
+    assert!(near(p2.start, "2024-04-02T07:20:06Z"), "{p2:?}");
+    assert_eq!(p2.end, w1);
+    for (part, stamp) in [(p1, "T025503"), (p2, "T072006")] {
+        let vars = formats::read_mat(&part.path).unwrap();
+        let spect = formats::find_var(&vars, "SpectData").unwrap();
+        let Some(MatValue::Double { data: times, .. }) = spect.field("time") else {
+            panic!("time")
+        };
+        // Every one-minute column overlaps the part's span.
+        assert!(!times.is_empty());
+        for d in times {
+            let c = datenum_to_instant(*d);
+            assert!(
+                c.add_millis(-30_000) < part.end && c.add_millis(30_000) > part.start,
+                "column at {c} outside {part:?}"
+            );
+        }
+        let meta = formats::find_var(&vars, "Meta").unwrap();
+        assert_eq!(
+            (meta.field("dateFrom"), meta.field("dateTo")),
+            (
+                Some(&MatValue::Char(part.start.to_onc_string())),
+                Some(&MatValue::Char(part.end.to_onc_string()))
+            )
+        );
+        assert_eq!(part.sources.len(), 1, "{part:?}");
+        assert!(
+            part.sources[0].to_str().unwrap().contains(stamp),
+            "{part:?}"
+        );
+    }
 }

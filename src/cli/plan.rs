@@ -6,7 +6,7 @@
 use super::Outcome;
 use crate::lock::Lockfile;
 use crate::manifest::{self, Manifest, ManifestError};
-use crate::plan::{Item, ItemId, Plan, render};
+use crate::plan::{Item, ItemId, Plan, PlanLimits, render};
 use std::collections::HashSet;
 use std::io::Write as _;
 
@@ -19,12 +19,38 @@ pub(crate) struct PlanArgs {
     /// Print the plan as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// How large a plan may be: shared by `plan`, `run`, `watch` and the shortcuts.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub(crate) struct LimitArgs {
+    /// Refuse a plan of more than N items (fetch and clip items), before making them.
+    #[arg(long, value_name = "N", default_value_t = PlanLimits::DEFAULT_MAX_ITEMS)]
+    max_items: u64,
+}
+
+impl LimitArgs {
+    /// The built-in limits (what the flag defaults to).
+    const fn default_limits() -> Self {
+        Self {
+            max_items: PlanLimits::DEFAULT_MAX_ITEMS,
+        }
+    }
+
+    /// The limits for [`Plan::build_with`].
+    pub(crate) const fn limits(self) -> PlanLimits {
+        PlanLimits {
+            max_items: self.max_items,
+        }
+    }
 }
 
 pub(crate) fn exec(args: PlanArgs) -> anyhow::Result<Outcome> {
     match load_all(&args.manifests) {
         Some(loaded) => {
-            let outcome = print_plan(&loaded, args.json);
+            let outcome = print_plan(&loaded, args.json, args.limits);
             // The process exits next: skip freeing a million small allocations one by one.
             std::mem::forget(loaded);
             outcome
@@ -49,9 +75,14 @@ pub(crate) fn load_all(paths: &[std::path::PathBuf]) -> Option<Vec<Manifest>> {
     (!failed).then_some(loaded)
 }
 
-/// Builds a plan, printing its errors; `None` if there were any.
+/// Builds a plan within the default limits, printing its errors; `None` if there were any.
 pub(crate) fn build_or_report(manifests: &[Manifest]) -> Option<Plan> {
-    match Plan::build(manifests) {
+    build_within(manifests, LimitArgs::default_limits())
+}
+
+/// Builds a plan within `limits`, printing its errors; `None` if there were any.
+pub(crate) fn build_within(manifests: &[Manifest], limits: LimitArgs) -> Option<Plan> {
+    match Plan::build_with(manifests, &limits.limits()) {
         Ok(p) => Some(p),
         Err(errors) => {
             print_lines(
@@ -66,8 +97,12 @@ pub(crate) fn build_or_report(manifests: &[Manifest]) -> Option<Plan> {
 }
 
 /// Builds and prints a plan; plan errors are printed and give [`Outcome::BadInput`].
-pub(crate) fn print_plan(manifests: &[Manifest], json: bool) -> anyhow::Result<Outcome> {
-    let Some(plan) = build_or_report(manifests) else {
+pub(crate) fn print_plan(
+    manifests: &[Manifest],
+    json: bool,
+    limits: LimitArgs,
+) -> anyhow::Result<Outcome> {
+    let Some(plan) = build_within(manifests, limits) else {
         return Ok(Outcome::BadInput);
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

@@ -125,6 +125,8 @@ pub(crate) struct RunArgs {
     state: StateArgs,
     #[command(flatten)]
     out: OutputArgs,
+    #[command(flatten)]
+    limits: super::plan::LimitArgs,
 }
 
 /// `hydrofetch run`.
@@ -132,7 +134,7 @@ pub(crate) fn exec(args: RunArgs) -> anyhow::Result<Outcome> {
     let Some(manifests) = super::plan::load_all(&args.manifests) else {
         return Ok(Outcome::BadInput);
     };
-    run_manifests(&manifests, &args.net, args.out, &args.state)
+    run_manifests(&manifests, &args.net, args.out, &args.state, args.limits)
 }
 
 /// Plans each manifest alone (each has its own lockfile), then runs them one after another.
@@ -141,11 +143,12 @@ pub(crate) fn run_manifests(
     net: &NetArgs,
     out: OutputArgs,
     state: &StateArgs,
+    limits: super::plan::LimitArgs,
 ) -> anyhow::Result<Outcome> {
     state.check(manifests.len())?;
     let mut plans = Vec::with_capacity(manifests.len());
     for m in manifests {
-        let Some(plan) = super::plan::build_or_report(std::slice::from_ref(m)) else {
+        let Some(plan) = super::plan::build_within(std::slice::from_ref(m), limits) else {
             return Ok(Outcome::BadInput);
         };
         plans.push(plan);

@@ -4,7 +4,7 @@
 //! it exists they answer with a usage error (exit 2).
 
 use super::Outcome;
-use super::plan::{print_manifest_error, print_plan};
+use super::plan::{LimitArgs, print_manifest_error, print_plan};
 use super::run::{NetArgs, OutputArgs, StateArgs, run_manifests};
 use crate::manifest::{self, CliValue, Mode};
 use std::path::PathBuf;
@@ -21,6 +21,8 @@ pub(crate) struct Common {
     state: StateArgs,
     #[command(flatten)]
     out: OutputArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// What to fetch, as a manifest table writes it.
@@ -252,9 +254,9 @@ fn finish(
 
 fn run_or_plan(m: &[manifest::Manifest], common: &Common) -> anyhow::Result<Outcome> {
     if common.plan {
-        print_plan(m, common.out.json())
+        print_plan(m, common.out.json(), common.limits)
     } else {
-        run_manifests(m, &common.net, common.out, &common.state)
+        run_manifests(m, &common.net, common.out, &common.state, common.limits)
     }
 }
 

@@ -33,6 +33,8 @@ pub(crate) struct WatchArgs {
     net: NetArgs,
     #[command(flatten)]
     out: OutputArgs,
+    #[command(flatten)]
+    limits: super::plan::LimitArgs,
 }
 
 /// `hydrofetch watch`.
@@ -66,10 +68,13 @@ fn manifest_paths(paths: &[PathBuf], outputs: &WatchSet) -> (Vec<PathBuf>, BTree
     (files, folders)
 }
 
-/// Loads and plans; errors are printed and give `None`.
-fn load_and_plan(files: &[PathBuf]) -> Option<(Vec<Manifest>, Plan)> {
+/// Loads and plans within `limits`; errors are printed and give `None`.
+fn load_and_plan(
+    files: &[PathBuf],
+    limits: super::plan::LimitArgs,
+) -> Option<(Vec<Manifest>, Plan)> {
     let manifests = super::plan::load_all(files)?;
-    let plan = super::plan::build_or_report(&manifests)?;
+    let plan = super::plan::build_within(&manifests, limits)?;
     Some((manifests, plan))
 }
 
@@ -132,7 +137,7 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
     set.files = files.iter().cloned().collect();
     // Watch before the first load, so that an edit made while loading is not missed.
     watcher.set(&set)?;
-    let mut current: Option<(Vec<Manifest>, Plan)> = load_and_plan(&files);
+    let mut current: Option<(Vec<Manifest>, Plan)> = load_and_plan(&files, args.limits);
     if current.is_none() && set.folders.is_empty() {
         say(
             quiet,
@@ -171,7 +176,7 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
             // itself (cancels ONC jobs, saves the lockfile).
             outcome = Outcome::Success;
             for m in manifests {
-                let Some(plan) = super::plan::build_or_report(std::slice::from_ref(m)) else {
+                let Some(plan) = super::plan::build_within(std::slice::from_ref(m), args.limits) else {
                     continue;
                 };
                 let o = ctx.run_one(m, plan).await?;
@@ -202,7 +207,7 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
             return Ok(outcome);
         };
         (files, _) = manifest_paths(&args.paths, &set);
-        let what = match load_and_plan(&files) {
+        let what = match load_and_plan(&files, args.limits) {
             None => "errors above; keeping the last good plan and watching".into(),
             Some((manifests, plan)) => {
                 let delta = delta(current.as_ref().map(|(_, p)| p), &plan);

@@ -7,8 +7,8 @@
 //! that disagree on rate, channels or sample format are an error: nothing is resampled.
 
 use super::segments::{Piece, Source, pieces, sample_time};
-use super::{ClipError, Gap, GapPolicy};
-use crate::formats::{self, Audio, AudioContainer, AudioSpec, SampleFormat, Samples};
+use super::{ClipError, ClipOutput, Clipped, Gap, GapPolicy, push_source};
+use crate::formats::{self, Audio, AudioContainer, SampleFormat, Samples};
 use crate::time::UtcInstant;
 use std::path::{Path, PathBuf};
 
@@ -41,30 +41,6 @@ impl AudioFormat {
     }
 }
 
-/// One file a clip wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClipOutput {
-    /// The file.
-    pub path: PathBuf,
-    /// Start of its first sample.
-    pub start: UtcInstant,
-    /// End (start + frames / rate, to the millisecond).
-    pub end: UtcInstant,
-    /// Frames written.
-    pub frames: u64,
-}
-
-/// What an audio clip produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AudioClip {
-    /// The files written (several with [`GapPolicy::Split`]).
-    pub outputs: Vec<ClipOutput>,
-    /// The gaps found (filled with silence with [`GapPolicy::Pad`]).
-    pub gaps: Vec<Gap>,
-    /// The sources' shape.
-    pub spec: AudioSpec,
-}
-
 /// Cuts `[start, end)` out of `sources` into `out` (with `_partN` before the extension for
 /// the parts of a split clip).
 ///
@@ -78,7 +54,7 @@ pub fn clip_audio(
     out: &Path,
     format: AudioFormat,
     gap: GapPolicy,
-) -> Result<AudioClip, ClipError> {
+) -> Result<Clipped, ClipError> {
     if end <= start {
         return Err(ClipError::EmptyWindow { start, end });
     }
@@ -170,6 +146,12 @@ pub fn clip_audio(
             run_start = first_at;
         }
         let frames: u64 = run.iter().map(Piece::frames).sum();
+        let mut used = Vec::new();
+        for piece in run {
+            if let Piece::Source { source, .. } = piece {
+                push_source(&mut used, &sources[*source].path);
+            }
+        }
         let mut samples = match spec.format {
             SampleFormat::Int => Samples::Int(Vec::with_capacity(
                 usize::try_from(frames).unwrap_or(0) * channels,
@@ -200,15 +182,11 @@ pub fn clip_audio(
             path,
             start: sample_time(run_start, rate),
             end: sample_time(end_at, rate),
-            frames,
+            sources: used,
         });
         run_start = end_at;
     }
-    Ok(AudioClip {
-        outputs,
-        gaps,
-        spec,
-    })
+    Ok(Clipped { outputs, gaps })
 }
 
 fn append_piece(
@@ -268,6 +246,7 @@ pub fn part_path(out: &Path, n: usize) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::AudioSpec;
 
     const RATE: u32 = 8000;
 
@@ -335,9 +314,18 @@ mod tests {
         );
         let out = dir.path().join("clip.flac");
         let (s, e) = (t("2024-04-01T12:34:35Z"), t("2024-04-01T12:35:05Z"));
-        let clip = clip_audio(&[b, a], s, e, &out, AudioFormat::Flac, GapPolicy::Fail).unwrap();
+        let clip = clip_audio(
+            &[b.clone(), a.clone()],
+            s,
+            e,
+            &out,
+            AudioFormat::Flac,
+            GapPolicy::Fail,
+        )
+        .unwrap();
         assert!(clip.gaps.is_empty());
         assert_eq!(clip.outputs.len(), 1);
+        assert_eq!(clip.outputs[0].sources, [a.path, b.path]);
         assert_eq!(expect_ramp(&out, s), 30 * RATE as usize);
         assert_eq!((clip.outputs[0].start, clip.outputs[0].end), (s, e));
     }
@@ -429,6 +417,9 @@ mod tests {
                 ("s_part2.wav".to_owned(), t("2024-04-01T12:05:00Z"), e),
             ]
         );
+        // Each part lists only the file it was cut from.
+        assert_eq!(split.outputs[0].sources, [srcs[0].path.clone()]);
+        assert_eq!(split.outputs[1].sources, [srcs[1].path.clone()]);
         assert_eq!(
             expect_ramp(&split.outputs[1].path, t("2024-04-01T12:05:00Z")),
             10 * RATE as usize

@@ -3,12 +3,16 @@
 //!
 //! Each source has `SpectData` (`PSD` frequency × time in dB, `frequency` in Hz, `time` as
 //! MATLAB datenums of column centres, `processingComment`) and `Meta`. A column's bin is
-//! `[centre − step/2, centre + step/2)`, `step` being the file's own column spacing; so the
-//! clip is exact to the column, using the times in the files, never an assumed grid. Sources
+//! `[centre − step/2, centre + step/2)`, `step` being the file's own column spacing, except a
+//! trailing partial column, which runs from the previous column's end to as far past its
+//! centre (see [`columns`]); so the clip is exact to the column, using the times in the files,
+//! never an assumed grid, and an output's span ends where its last column's data ends. Sources
 //! must share the frequency axis. The output keeps every `SpectData` field of the first source
-//! with `PSD` and `time` cut, and `Meta` gains `clipStart`, `clipEnd` and `sourceFiles`.
+//! with `PSD` and `time` cut; its `Meta` is the first source's with `dateFrom`/`dateTo` set to
+//! the output's own span (ONC's `yyyy-MM-ddTHH:mm:ss.SSSZ`, as ONC writes them for a file),
+//! plus `clipStart`, `clipEnd` (the same span) and `sourceFiles`.
 
-use super::{ClipError, Gap, GapPolicy};
+use super::{ClipError, ClipOutput, Clipped, Gap, GapPolicy};
 use crate::formats::{self, MatValue};
 use crate::time::UtcInstant;
 use std::path::{Path, PathBuf};
@@ -41,15 +45,6 @@ struct Spect {
     freqs: Vec<f64>,
     times: Vec<f64>,
     psd: Vec<f64>,
-}
-
-/// What a MAT clip wrote.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MatClip {
-    /// The files written (several with [`GapPolicy::Split`]).
-    pub outputs: Vec<(PathBuf, UtcInstant, UtcInstant, usize)>,
-    /// Gaps found inside the window.
-    pub gaps: Vec<Gap>,
 }
 
 fn bad(path: &Path, detail: impl Into<String>) -> ClipError {
@@ -117,6 +112,44 @@ fn step_millis(centres: &[i64]) -> i64 {
     d[d.len() / 2]
 }
 
+/// A column of a source file: its centre and the span `[lo, hi)` it stands for, in Unix ms.
+#[derive(Debug, Clone, Copy)]
+struct Col {
+    centre: i64,
+    lo: i64,
+    hi: i64,
+    /// The file's column spacing.
+    step: i64,
+    /// Index of the source file.
+    source: usize,
+    /// Index of the column in it.
+    index: usize,
+}
+
+/// The columns of one file. A column stands for `[centre − step/2, centre + step/2)`, except
+/// that it never starts before the previous column ends: a trailing partial column (ONC keeps
+/// the remainder of a file shorter than a whole averaging period) is centred on its own data,
+/// so it runs from the previous column's end to as far past its centre.
+fn columns(centres: &[i64], source: usize) -> Vec<Col> {
+    let step = step_millis(centres);
+    let mut out: Vec<Col> = Vec::with_capacity(centres.len());
+    for (index, &centre) in centres.iter().enumerate() {
+        let lo = match out.last() {
+            Some(p) if p.hi > centre - step / 2 && p.hi < centre => p.hi,
+            _ => centre - step / 2,
+        };
+        out.push(Col {
+            centre,
+            lo,
+            hi: 2 * centre - lo,
+            step,
+            source,
+            index,
+        });
+    }
+    out
+}
+
 /// Cuts `[start, end)` out of the MAT spectrogram `sources` into `out`.
 ///
 /// # Errors
@@ -128,7 +161,7 @@ pub fn clip_mat(
     end: UtcInstant,
     out: &Path,
     gap: GapPolicy,
-) -> Result<MatClip, ClipError> {
+) -> Result<Clipped, ClipError> {
     if end <= start {
         return Err(ClipError::EmptyWindow { start, end });
     }
@@ -161,19 +194,21 @@ pub fn clip_mat(
     }
     // Work in integer milliseconds: datenums are too coarse to compare bin edges exactly.
     let (w0, w1) = (start.unix_millis(), end.unix_millis());
-    // Selected columns: (centre ms, step ms, source index, column index).
-    let mut cols: Vec<(i64, i64, usize, usize)> = Vec::new();
+    let mut cols: Vec<Col> = Vec::new();
     for (si, s) in spects.iter().enumerate() {
         let centres: Vec<i64> = s
             .times
             .iter()
             .map(|&d| datenum_to_instant(d).unix_millis())
             .collect();
-        let step = step_millis(&centres);
-        for (ci, &c) in centres.iter().enumerate() {
-            let (lo, hi) = (c - step / 2, c - step / 2 + step);
-            if hi > w0 && lo < w1 && cols.last().is_none_or(|l| c > l.0 + l.1 / 4) {
-                cols.push((c, step, si, ci));
+        for col in columns(&centres, si) {
+            if col.hi > w0
+                && col.lo < w1
+                && cols
+                    .last()
+                    .is_none_or(|l| col.centre > l.centre + l.step / 4)
+            {
+                cols.push(col);
             }
         }
     }
@@ -182,24 +217,25 @@ pub fn clip_mat(
             gaps: vec![Gap { start, end }],
         });
     }
-    // Gaps: at the edges, and where consecutive columns are more than 1.5 steps apart.
+    // Gaps: at the edges, and where the next column starts more than half a step after the
+    // previous one ends.
     let ms = UtcInstant::from_unix_millis;
     let mut gaps = Vec::new();
-    let mut runs: Vec<Vec<(i64, i64, usize, usize)>> = vec![Vec::new()];
-    let (c0, s0, ..) = cols[0];
-    if c0 - s0 / 2 > w0 + s0 / 2 {
+    let mut runs: Vec<Vec<Col>> = vec![Vec::new()];
+    let c0 = cols[0];
+    if c0.lo > w0 + c0.step / 2 {
         gaps.push(Gap {
             start,
-            end: ms(c0 - s0 / 2),
+            end: ms(c0.lo),
         });
     }
     for (i, c) in cols.iter().enumerate() {
         if i > 0 {
             let p = cols[i - 1];
-            if 2 * (c.0 - p.0) > 3 * p.1.max(c.1) {
+            if 2 * (c.lo - p.hi) > p.step.max(c.step) {
                 gaps.push(Gap {
-                    start: ms(p.0 - p.1 / 2 + p.1),
-                    end: ms(c.0 - c.1 / 2),
+                    start: ms(p.hi),
+                    end: ms(c.lo),
                 });
                 if gap == GapPolicy::Split {
                     runs.push(Vec::new());
@@ -210,11 +246,11 @@ pub fn clip_mat(
             r.push(*c);
         }
     }
-    if let Some(&(cl, sl, ..)) = cols.last()
-        && cl - sl / 2 + sl < w1 - sl / 2
+    if let Some(cl) = cols.last()
+        && cl.hi < w1 - cl.step / 2
     {
         gaps.push(Gap {
-            start: ms(cl - sl / 2 + sl),
+            start: ms(cl.hi),
             end,
         });
     }
@@ -228,10 +264,11 @@ pub fn clip_mat(
         let mut psd = Vec::with_capacity(run.len() * nf);
         let mut times = Vec::with_capacity(run.len());
         let mut used: Vec<usize> = Vec::new();
-        for (k, &(c, _, si, ci)) in run.iter().enumerate() {
+        for (k, col) in run.iter().enumerate() {
+            let (c, si, ci) = (col.centre, col.source, col.index);
             if gap == GapPolicy::Pad && k > 0 {
                 // Fill missing columns with NaN at the previous column's spacing.
-                let (pc, ps, ..) = run[k - 1];
+                let (pc, ps) = (run[k - 1].centre, run[k - 1].step);
                 let mut t = pc + ps;
                 while c - t > ps / 2 {
                     times.push(instant_to_datenum(ms(t)));
@@ -246,8 +283,8 @@ pub fn clip_mat(
             }
         }
         let ncols = times.len();
-        let run_start = run.first().map_or(start, |c| ms(c.0 - c.1 / 2).max(start));
-        let run_end = run.last().map_or(end, |c| ms(c.0 - c.1 / 2 + c.1).min(end));
+        let run_start = run.first().map_or(start, |c| ms(c.lo).max(start));
+        let run_end = run.last().map_or(end, |c| ms(c.hi).min(end));
         let mut fields = first.fields.clone();
         for (name, value) in &mut fields {
             match name.as_str() {
@@ -276,6 +313,14 @@ pub fn clip_mat(
             Some(MatValue::Struct(f)) => f.clone(),
             _ => Vec::new(),
         };
+        // The file's own span, in ONC's format, where the source's span was.
+        for (key, t) in [("dateFrom", run_start), ("dateTo", run_end)] {
+            let value = MatValue::Char(t.to_onc_string());
+            match meta.iter_mut().find(|(k, _)| k == key) {
+                Some((_, v)) => *v = value,
+                None => meta.push((key.into(), value)),
+            }
+        }
         meta.retain(|(k, _)| !matches!(k.as_str(), "clipStart" | "clipEnd" | "sourceFiles"));
         meta.push((
             "clipStart".into(),
@@ -296,9 +341,14 @@ pub fn clip_mat(
             path: path.clone(),
             source: e,
         })?;
-        outputs.push((path, run_start, run_end, ncols));
+        outputs.push(ClipOutput {
+            path,
+            start: run_start,
+            end: run_end,
+            sources: used.iter().map(|&i| spects[i].path.clone()).collect(),
+        });
     }
-    Ok(MatClip { outputs, gaps })
+    Ok(Clipped { outputs, gaps })
 }
 
 #[cfg(test)]
@@ -370,8 +420,10 @@ mod tests {
         let b = write_spect(dir.path(), t("2024-04-01T12:35:03Z"), 300, 4);
         let out = dir.path().join("clip.mat");
         let (s, e) = (t("2024-04-01T12:34:35Z"), t("2024-04-01T12:35:05Z"));
-        let clip = clip_mat(&[b, a], s, e, &out, GapPolicy::Fail).unwrap();
+        let clip = clip_mat(&[b.clone(), a.clone()], s, e, &out, GapPolicy::Fail).unwrap();
         assert!(clip.gaps.is_empty());
+        assert_eq!(clip.outputs[0].sources, [a, b]);
+        assert_eq!((clip.outputs[0].start, clip.outputs[0].end), (s, e));
         let (dims, psd, times, meta) = read_clip(&out);
         assert_eq!(dims, [4, 30]);
         // First column covers 12:34:35–12:34:36, last 12:35:04–12:35:05.
@@ -388,6 +440,14 @@ mod tests {
         assert_eq!(
             meta.field("clipStart"),
             Some(&MatValue::Char("2024-04-01T12:34:35.000Z".into()))
+        );
+        assert_eq!(
+            meta.field("dateFrom"),
+            Some(&MatValue::Char("2024-04-01T12:34:35.000Z".into()))
+        );
+        assert_eq!(
+            meta.field("dateTo"),
+            Some(&MatValue::Char("2024-04-01T12:35:05.000Z".into()))
         );
         let MatValue::Char(src) = meta.field("sourceFiles").unwrap() else {
             panic!()
@@ -411,12 +471,39 @@ mod tests {
             "{err}"
         );
         let pad = clip_mat(&srcs, s, e, &dir.path().join("p.mat"), GapPolicy::Pad).unwrap();
-        let (dims, psd, ..) = read_clip(&pad.outputs[0].0);
+        let (dims, psd, ..) = read_clip(&pad.outputs[0].path);
         assert_eq!(dims, [2, 220]);
         assert!(psd[2 * 10..2 * 210].iter().all(|x| x.is_nan()));
         let split = clip_mat(&srcs, s, e, &dir.path().join("s.mat"), GapPolicy::Split).unwrap();
-        let cols: Vec<usize> = split.outputs.iter().map(|o| o.3).collect();
+        let cols: Vec<usize> = split
+            .outputs
+            .iter()
+            .map(|o| read_clip(&o.path).0[1])
+            .collect();
         assert_eq!(cols, [10, 10]);
+        let spans: Vec<_> = split.outputs.iter().map(|o| (o.start, o.end)).collect();
+        assert_eq!(
+            spans,
+            [
+                (s, t("2024-04-01T12:01:40Z")),
+                (t("2024-04-01T12:05:00Z"), e)
+            ]
+        );
+        assert_eq!(split.outputs[0].sources, [srcs[0].clone()]);
+        assert_eq!(split.outputs[1].sources, [srcs[1].clone()]);
+    }
+
+    #[test]
+    fn a_trailing_partial_column_ends_with_its_data() {
+        // One-minute columns of a 157 s file: two whole minutes and 37 s.
+        let cols = columns(&[30_000, 90_000, 138_500], 0);
+        let spans: Vec<(i64, i64)> = cols.iter().map(|c| (c.lo, c.hi)).collect();
+        assert_eq!(spans, [(0, 60_000), (60_000, 120_000), (120_000, 157_000)]);
+        // Regular columns keep their step, a millisecond of rounding or not.
+        let cols = columns(&[500, 1_500, 2_501, 3_500], 0);
+        assert_eq!(cols[1].lo, 1_000);
+        assert_eq!((cols[2].lo, cols[2].hi), (2_001, 3_001));
+        assert_eq!((cols[3].lo, cols[3].hi), (3_001, 3_999));
     }
 
     #[test]

@@ -1,6 +1,12 @@
 //! Clipping: cutting fetched sources to a request's padded window and joining them across
 //! 5-minute files (audio to the sample, MAT spectrograms to the column, PNG to the pixel
 //! column).
+//!
+//! Decisions recorded here:
+//! - Every clipper returns [`Clipped`]: one [`ClipOutput`] per file written (one per
+//!   continuous part with [`GapPolicy::Split`]), each with its own span (what the file holds,
+//!   not the requested window) and only the source files that overlap that span, so the index
+//!   can describe each part exactly.
 
 pub mod audio;
 pub mod mat;
@@ -26,6 +32,38 @@ pub struct Gap {
 impl fmt::Display for Gap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} to {}", self.start, self.end)
+    }
+}
+
+/// One file a clip wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClipOutput {
+    /// The file.
+    pub path: PathBuf,
+    /// Start of what it holds: its first sample or column (the window's start when a leading
+    /// gap is padded).
+    pub start: UtcInstant,
+    /// End of what it holds (exclusive), to the millisecond.
+    pub end: UtcInstant,
+    /// The source files it holds data from, in time order; a source that does not overlap
+    /// this output is not listed.
+    pub sources: Vec<PathBuf>,
+}
+
+/// What a clip produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clipped {
+    /// The files written: one, or one per continuous part with [`GapPolicy::Split`].
+    pub outputs: Vec<ClipOutput>,
+    /// The gaps found inside the window (filled with [`GapPolicy::Pad`], split at with
+    /// [`GapPolicy::Split`]).
+    pub gaps: Vec<Gap>,
+}
+
+/// Pushes `path` unless it is already listed.
+pub(crate) fn push_source(sources: &mut Vec<PathBuf>, path: &Path) {
+    if !sources.iter().any(|p| p == path) {
+        sources.push(path.to_owned());
     }
 }
 

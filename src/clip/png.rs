@@ -7,7 +7,7 @@
 //! image, never assumed: an image whose frame is not within a few pixels of the known layout
 //! is refused with [`ClipError::Mismatch`] rather than cropped wrongly.
 
-use super::{ClipError, Gap, GapPolicy};
+use super::{ClipError, ClipOutput, Clipped, Gap, GapPolicy};
 use crate::formats::{self, Image};
 use crate::time::UtcInstant;
 use std::path::{Path, PathBuf};
@@ -39,15 +39,6 @@ pub struct PngSource {
     /// Duration of the time axis in milliseconds (the source file's length, 300 000 for a
     /// full 5-minute file).
     pub duration_ms: i64,
-}
-
-/// What a PNG clip wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PngClip {
-    /// Files written (several with [`GapPolicy::Split`]).
-    pub outputs: Vec<(PathBuf, UtcInstant, UtcInstant, u32)>,
-    /// Gaps found.
-    pub gaps: Vec<Gap>,
 }
 
 fn luma(px: &[u8]) -> u32 {
@@ -138,14 +129,14 @@ pub fn clip_png(
     end: UtcInstant,
     out: &Path,
     gap: GapPolicy,
-) -> Result<PngClip, ClipError> {
+) -> Result<Clipped, ClipError> {
     if end <= start {
         return Err(ClipError::EmptyWindow { start, end });
     }
     let mut order: Vec<&PngSource> = sources.iter().collect();
     order.sort_by_key(|s| s.start);
-    // Pieces: (image part, covered start, covered end).
-    let mut pieces: Vec<(Image, UtcInstant, UtcInstant)> = Vec::new();
+    // Pieces: (image part, covered start, covered end, source file).
+    let mut pieces: Vec<(Image, UtcInstant, UtcInstant, &Path)> = Vec::new();
     let mut height = None;
     for s in order {
         let (fs, fe) = (s.start, s.start.add_millis(s.duration_ms));
@@ -184,7 +175,7 @@ pub fn clip_png(
         if pieces.last().is_some_and(|p| p.2 > covered.0) {
             continue; // Overlapping sources: keep the earlier one's columns.
         }
-        pieces.push((part, covered.0, covered.1));
+        pieces.push((part, covered.0, covered.1, &s.path));
     }
     if pieces.is_empty() {
         return Err(ClipError::Gaps {
@@ -238,9 +229,18 @@ pub fn clip_png(
             run.first().map_or(start, |&i| pieces[i].1),
             run.last().map_or(end, |&i| pieces[i].2),
         );
-        outputs.push((path, s, e, joined.width));
+        let mut sources = Vec::new();
+        for &i in run {
+            super::push_source(&mut sources, pieces[i].3);
+        }
+        outputs.push(ClipOutput {
+            path,
+            start: s,
+            end: e,
+            sources,
+        });
     }
-    Ok(PngClip { outputs, gaps })
+    Ok(Clipped { outputs, gaps })
 }
 
 #[cfg(test)]
@@ -333,7 +333,13 @@ mod tests {
         .unwrap();
         let img = formats::read_png(&out).unwrap();
         // 935 columns per 300 s: 28 s → 88 columns (rounded out), 2 s → 7 columns.
-        assert_eq!((img.width, img.height), (clip.outputs[0].3, 742));
+        assert_eq!(img.height, 742);
+        let o = &clip.outputs[0];
+        assert_eq!(o.sources, [srcs[0].path.clone(), srcs[1].path.clone()]);
+        assert_eq!(
+            (o.start, o.end),
+            (t("2024-04-01T12:34:35Z"), t("2024-04-01T12:35:05Z"))
+        );
         assert_eq!(img.width, 88 + 7);
         // The first column is the source column for 12:34:35 (272 s in: column 847 → x = 954).
         assert_eq!(img.get(0, 0).unwrap()[0], (954 % 256) as u8);

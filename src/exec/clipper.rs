@@ -66,7 +66,7 @@ pub(crate) fn make_clip(
             let srcs: Vec<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
             let c =
                 clip_mat(&srcs, job.start, job.end, &out, job.gap).map_err(|e| error_chain(&e))?;
-            (c.outputs.into_iter().map(|o| o.0).collect(), c.gaps)
+            (c.outputs.into_iter().map(|o| o.path).collect(), c.gaps)
         }
         ClipKind::Png => {
             // A plot's time axis runs to the next file's start, or 5 minutes.
@@ -87,7 +87,7 @@ pub(crate) fn make_clip(
                 .collect();
             let c =
                 clip_png(&srcs, job.start, job.end, &out, job.gap).map_err(|e| error_chain(&e))?;
-            (c.outputs.into_iter().map(|o| o.0).collect(), c.gaps)
+            (c.outputs.into_iter().map(|o| o.path).collect(), c.gaps)
         }
     };
     let rel = |p: &Path| -> String {

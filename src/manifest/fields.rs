@@ -10,6 +10,10 @@
 //!   start with `dpo_`; values are normalised to text: strings as is, integers and integral
 //!   floats without a fraction (`2`, `2.0` → `"2"`), other numbers in their shortest form,
 //!   booleans as `true`/`false`.
+//! - Padding (`pad_seconds`, `pad_before_seconds`, `pad_after_seconds` of request-format.md,
+//!   and the call-level `default_pad_*`) is at most one hour (3600 s) per side. Padding gives
+//!   context around an instant or a span; a longer stretch is a span of its own, written with
+//!   `start` and `end` (or `duration_seconds`), whose size the plan's item limit bounds.
 
 use super::error::Sink;
 use super::model::{AudioExtension, DeviceCode, GapPolicy, SpectrogramFormat};
@@ -129,6 +133,27 @@ pub(crate) fn seconds(node: &Node, sink: &mut Sink, path: &str) -> Option<i64> {
             None
         }
     }
+}
+
+/// Padding in seconds, as milliseconds: non-negative and at most
+/// [`MAX_PAD_SECONDS`](super::model::MAX_PAD_SECONDS).
+pub(crate) fn pad_seconds(node: &Node, sink: &mut Sink, path: &str) -> Option<i64> {
+    let ms = seconds(node, sink, path)?;
+    let max = super::model::MAX_PAD_SECONDS;
+    if ms > max * 1000 {
+        sink.push(
+            node.loc,
+            path,
+            found(
+                node,
+                &format!(
+                    "at most {max} seconds (one hour) of padding; give `start` and `end` for a longer span"
+                ),
+            ),
+        );
+        return None;
+    }
+    Some(ms)
 }
 
 /// A positive whole number (batch sizes, totals).

@@ -208,12 +208,12 @@ pub(crate) fn read(entries: &[&Entry], sink: &mut Sink, path: &str) -> Layer {
         match e.key.as_str() {
             "device" | "deviceCode" => l.device = fields::device(n, s, &p),
             "timezone" => l.timezone = fields::zone(n, s, &p),
-            "pad_seconds" | "default_pad_seconds" => l.pad = fields::seconds(n, s, &p),
+            "pad_seconds" | "default_pad_seconds" => l.pad = fields::pad_seconds(n, s, &p),
             "pad_before_seconds" | "default_pad_before_seconds" => {
-                l.pad_before = fields::seconds(n, s, &p);
+                l.pad_before = fields::pad_seconds(n, s, &p);
             }
             "pad_after_seconds" | "default_pad_after_seconds" => {
-                l.pad_after = fields::seconds(n, s, &p);
+                l.pad_after = fields::pad_seconds(n, s, &p);
             }
             "duration_seconds" => l.duration = fields::seconds(n, s, &p).map(|d| (d, n.loc)),
             "download_audio" => l.download_audio = fields::boolean(n, s, &p),

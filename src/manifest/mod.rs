@@ -20,5 +20,5 @@ pub use error::{Diagnostic, Loc, ManifestError};
 pub use load::{CliValue, Mode, from_command_line, load, load_with};
 pub use model::{
     AudioExtension, DeviceCode, DeviceSpan, GapPolicy, Job, Manifest, Origin, Products, Request,
-    Sourced, SpectrogramFormat, SpectrogramProduct,
+    Sourced, SpanField, SpectrogramFormat, SpectrogramProduct,
 };

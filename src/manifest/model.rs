@@ -19,6 +19,10 @@ use std::sync::Arc;
 /// same whether or not the user writes the default.
 pub const DEFAULT_CONCATENATION: (&str, &str) = ("dpo_spectrogramConcatenation", "None");
 
+/// The most padding one side of an instant or span may have, in seconds (one hour): padding
+/// gives context; a longer stretch is written as a span (`start` and `end`).
+pub const MAX_PAD_SECONDS: i64 = 3600;
+
 /// Windows per ONC request when nothing else is said.
 pub const DEFAULT_BATCH: u32 = 6;
 
@@ -246,11 +250,41 @@ pub enum Job {
     Request(Box<Request>),
 }
 
+/// The field of a request that sets how long its span is: named when the span asks for more
+/// than a plan may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SpanField {
+    /// An instant (`timestamp`), widened by its padding.
+    #[default]
+    Timestamp,
+    /// `start` alone, an instant widened by its padding.
+    Start,
+    /// `end`.
+    End,
+    /// `duration_seconds`.
+    Duration,
+}
+
+impl SpanField {
+    /// The field's name as request files write it.
+    #[must_use]
+    pub const fn key(self) -> &'static str {
+        match self {
+            Self::Timestamp => "timestamp",
+            Self::Start => "start",
+            Self::End => "end",
+            Self::Duration => "duration_seconds",
+        }
+    }
+}
+
 /// One resolved request of a request file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// The padded span `[start − before, end + after]`.
     pub span: DeviceSpan,
+    /// The field that sets the span's length.
+    pub span_field: SpanField,
     /// Spectrograms and/or audio.
     pub products: Products,
     /// Whether to clip outputs to the span.

@@ -78,14 +78,15 @@ pub struct RawRequest {
     /// Used when `start` is set and `end` is not.
     #[schemars(range(min = 0))]
     pub duration_seconds: Option<f64>,
-    /// Symmetric padding around `timestamp`, or before `start` / after `end`.
-    #[schemars(range(min = 0))]
+    /// Symmetric padding around `timestamp`, or before `start` / after `end`; at most 3600 s
+    /// (one hour).
+    #[schemars(range(min = 0, max = 3600))]
     pub pad_seconds: Option<f64>,
-    /// Padding before (overrides `pad_seconds`).
-    #[schemars(range(min = 0))]
+    /// Padding before (overrides `pad_seconds`); at most 3600 s (one hour).
+    #[schemars(range(min = 0, max = 3600))]
     pub pad_before_seconds: Option<f64>,
-    /// Padding after (overrides `pad_seconds`).
-    #[schemars(range(min = 0))]
+    /// Padding after (overrides `pad_seconds`); at most 3600 s (one hour).
+    #[schemars(range(min = 0, max = 3600))]
     pub pad_after_seconds: Option<f64>,
     /// Fetch audio (default false).
     pub download_audio: Option<bool>,
@@ -225,14 +226,14 @@ pub struct RawEvents {
     pub times: Vec<String>,
     /// Zone for naive times.
     pub timezone: Option<String>,
-    /// Padding around each instant.
-    #[schemars(range(min = 0))]
+    /// Padding around each instant; at most 3600 s (one hour).
+    #[schemars(range(min = 0, max = 3600))]
     pub pad_seconds: Option<f64>,
-    /// Padding before each instant.
-    #[schemars(range(min = 0))]
+    /// Padding before each instant; at most 3600 s (one hour).
+    #[schemars(range(min = 0, max = 3600))]
     pub pad_before_seconds: Option<f64>,
-    /// Padding after each instant.
-    #[schemars(range(min = 0))]
+    /// Padding after each instant; at most 3600 s (one hour).
+    #[schemars(range(min = 0, max = 3600))]
     pub pad_after_seconds: Option<f64>,
     /// Windows per ONC request.
     #[schemars(range(min = 1))]
@@ -277,14 +278,14 @@ pub struct RawRequestsRef {
     pub file: String,
     /// Zone for naive times.
     pub timezone: Option<String>,
-    /// Padding before and after each request.
-    #[schemars(range(min = 0))]
+    /// Padding before and after each request; at most 3600 s (one hour).
+    #[schemars(range(min = 0, max = 3600))]
     pub default_pad_seconds: Option<f64>,
-    /// Padding before each request.
-    #[schemars(range(min = 0))]
+    /// Padding before each request; at most 3600 s (one hour).
+    #[schemars(range(min = 0, max = 3600))]
     pub default_pad_before_seconds: Option<f64>,
-    /// Padding after each request.
-    #[schemars(range(min = 0))]
+    /// Padding after each request; at most 3600 s (one hour).
+    #[schemars(range(min = 0, max = 3600))]
     pub default_pad_after_seconds: Option<f64>,
     /// Fetch audio.
     pub download_audio: Option<bool>,

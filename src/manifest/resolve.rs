@@ -14,7 +14,7 @@
 use super::error::{Loc, Sink};
 use super::layer::{Layer, TimeText, first, padding};
 use super::model::{
-    AudioExtension, DEFAULT_BATCH, DeviceCode, DeviceSpan, Job, Products, Request,
+    AudioExtension, DEFAULT_BATCH, DeviceCode, DeviceSpan, Job, Products, Request, SpanField,
     SpectrogramFormat, SpectrogramProduct,
 };
 use crate::time::{UtcInstant, Zone};
@@ -205,8 +205,14 @@ pub(crate) fn request(
     };
     let products = products(layers, cached, sink, loc, path);
     let (start, end, device, products) = (start?, end?, device?, products?);
+    let mut span_field = if is_instant {
+        SpanField::Timestamp
+    } else {
+        SpanField::Start
+    };
     let end = match end {
         Some(e) => {
+            span_field = SpanField::End;
             if e < start {
                 if let Some(t) = &own.end {
                     sink.push(
@@ -221,10 +227,14 @@ pub(crate) fn request(
         }
         None => {
             let d = if is_instant {
-                0
+                None
             } else {
-                first(layers, |l| l.duration.map(|d| d.0)).unwrap_or(0)
+                first(layers, |l| l.duration.map(|d| d.0))
             };
+            if d.is_some() {
+                span_field = SpanField::Duration;
+            }
+            let d = d.unwrap_or(0);
             start.add_millis(d)
         }
     };
@@ -239,6 +249,7 @@ pub(crate) fn request(
     };
     Some(Job::Request(Box::new(Request {
         span,
+        span_field,
         products,
         clip: first(layers, |l| l.clip).unwrap_or(false),
         gap: first(layers, |l| l.gap).unwrap_or_default(),

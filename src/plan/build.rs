@@ -124,6 +124,11 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Items made so far (fetch items and clips).
+    pub(crate) fn len(&self) -> usize {
+        self.fetch.len() + self.clips.len()
+    }
+
     /// Adds one job.
     pub(crate) fn add(&mut self, s: &'a Sourced) {
         match &s.job {

@@ -1,8 +1,8 @@
 //! The [`Plan`] value and how it is built from manifests: items sorted by id, the plan hash,
 //! and the context the executor needs (manifest paths, `data_dir`).
 
-use super::{ClipItem, FetchItem, Item, OncRequestGroup, build, group};
-use crate::manifest::Manifest;
+use super::{ClipItem, FetchItem, Item, OncRequestGroup, PlanLimits, build, group, limits};
+use crate::manifest::{Diagnostic, Manifest};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
@@ -21,6 +21,13 @@ pub enum PlanError {
         first: String,
         /// Where the second request is.
         second: String,
+    },
+    /// A job would make the plan larger than its [`PlanLimits`] allow: a manifest error,
+    /// shown as the diagnostic it carries (file, line or row, field, what was expected).
+    #[error("{diagnostic}")]
+    TooLarge {
+        /// Where, which field, and the sizes found and allowed.
+        diagnostic: Box<Diagnostic>,
     },
     /// Manifests planned together resolve to different data folders.
     #[error("manifests disagree on data_dir: {} and {}", first.display(), second.display())]
@@ -56,12 +63,26 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Resolves manifests into a plan.
+    /// Resolves manifests into a plan within the default [`PlanLimits`].
     ///
     /// # Errors
-    /// Every [`PlanError`] found (output collisions, differing `data_dir`s).
+    /// Every [`PlanError`] found (a plan over the limits, output collisions, differing
+    /// `data_dir`s).
     pub fn build(manifests: &[Manifest]) -> Result<Self, Vec<PlanError>> {
+        Self::build_with(manifests, &PlanLimits::default())
+    }
+
+    /// Resolves manifests into a plan of at most `limits.max_items` items. A job is counted
+    /// before its items are made (see [`limits`](super::limits)), so no input makes planning
+    /// allocate without bound.
+    ///
+    /// # Errors
+    /// Every [`PlanError`] found: [`PlanError::TooLarge`] for each job that alone passes the
+    /// limit and for the job at which the plan passes it, output collisions, differing
+    /// `data_dir`s.
+    pub fn build_with(manifests: &[Manifest], limits: &PlanLimits) -> Result<Self, Vec<PlanError>> {
         let mut b = build::Builder::default();
+        let mut over = false;
         let mut errors = Vec::new();
         let data_dir = manifests
             .first()
@@ -75,8 +96,20 @@ impl Plan {
                 });
             }
             for job in &m.jobs {
-                b.add(job);
+                if let Err(e) = limits::check_job(job, limits) {
+                    errors.push(e);
+                    over = true;
+                } else if !over {
+                    b.add(job);
+                    if let Err(e) = limits::check_total(b.len(), job, limits) {
+                        errors.push(e);
+                        over = true;
+                    }
+                }
             }
+        }
+        if over {
+            return Err(errors);
         }
         b.finish_lookups();
         b.check_outputs();
