@@ -171,6 +171,9 @@ struct Summary<'a> {
     bytes: u64,
     wall_seconds: f64,
     failures: &'a [crate::exec::Failure],
+    interrupted: bool,
+    /// Items left for the next run (interrupted runs).
+    remaining: usize,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -294,6 +297,8 @@ async fn execute_async(
         bytes,
         wall_seconds: started.elapsed().as_secs_f64(),
         failures: &outcome.failures,
+        interrupted: outcome.interrupted,
+        remaining: outcome.remaining,
     };
     print_summary(&summary, out, &paths);
     Ok(if outcome.interrupted {
@@ -311,6 +316,12 @@ async fn execute_async(
     reason = "the CLI prints the run summary"
 )]
 fn print_summary(s: &Summary<'_>, out: OutputArgs, paths: &RunPaths) {
+    if s.interrupted {
+        eprintln!(
+            "interrupted: {} items remain (run again to continue)",
+            s.remaining
+        );
+    }
     if out.json {
         if let Ok(text) = serde_json::to_string_pretty(s) {
             println!("{text}");
