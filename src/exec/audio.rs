@@ -215,3 +215,60 @@ async fn fail(ctx: &Ctx, group: &AudioGroup, error: &str) {
         ctx.item_failed(&item.id, error).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::UtcInstant;
+
+    fn items(n: i64) -> Vec<WantedItem> {
+        let w = Window5m::floor(UtcInstant::parse("2024-04-01T12:00:00Z").unwrap());
+        (0..n)
+            .map(|k| WantedItem {
+                id: format!("item{k}"),
+                window: w.offset(k),
+                cover: false,
+            })
+            .collect()
+    }
+
+    fn file(name: &str) -> Downloaded {
+        Downloaded {
+            name: name.into(),
+            path: name.into(),
+            size: 1,
+            sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_slot_is_complete_when_its_last_file_is_in_and_settles_once() {
+        let items = items(4);
+        let w: Vec<Window5m> = items.iter().map(|i| i.window).collect();
+        // Slot 0: one file; slot 1: two files, one shared with slot 2; slot 3: none.
+        let served = [vec![w[0]], vec![w[1]], vec![w[1], w[2]]];
+        let mut s = Slots::new(&items, served.iter().map(Vec::as_slice));
+        let empty: Vec<&str> = s
+            .complete_without_files()
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect();
+        assert_eq!(empty, ["item3"]);
+
+        let done = s.file_done(&[w[1], w[2]], &file("b"));
+        assert_eq!(done.len(), 1, "slot 1 still waits for its other file");
+        assert_eq!((done[0].0.id.as_str(), done[0].1.len()), ("item2", 1));
+        let done = s.file_done(&[w[1]], &file("a"));
+        assert_eq!((done[0].0.id.as_str(), done[0].1.len()), ("item1", 2));
+
+        // A failed file fails its slot once; a settled slot is never reported again.
+        let failed: Vec<&str> = s
+            .file_failed(&[w[0]])
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect();
+        assert_eq!(failed, ["item0"]);
+        assert!(s.file_failed(&[w[0], w[1]]).is_empty());
+        assert!(s.file_done(&[w[0]], &file("c")).is_empty());
+    }
+}

@@ -2,9 +2,15 @@
 //! the resume journal, and stops cleanly when cancelled.
 //!
 //! Group tasks (spectrogram requests, audio listings) send [`Msg`]s to this loop, which is the
-//! only code that writes the lockfile and the journal. The lockfile is saved at most once per
-//! `lock_flush` interval while running and always at the end, so a crash loses at most that
-//! much bookkeeping (the files themselves are already whole on disk and are fetched again).
+//! only code that writes the lockfile and the journal. Tasks send an item's `Done` as soon as
+//! the item is provably complete, not when their group ends. The lockfile is saved at most
+//! once per `lock_flush` interval while running and always at the end, so a crash loses at
+//! most that much bookkeeping (the files themselves are already whole on disk and are fetched
+//! again).
+//!
+//! On cancellation the tasks drop their calls in flight and return; the loop keeps receiving
+//! until every task has dropped its sender, so every `Done` sent before the cancel is in the
+//! lockfile saved at the end. [`ExecOutcome::remaining`] counts what is left for the next run.
 
 use super::clipper;
 use super::events::{ExecEvent, Reporter};
