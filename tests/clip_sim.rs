@@ -232,7 +232,8 @@ fn a_clip_over_the_archive_gap_follows_the_gap_policy() {
         &csv,
         "deviceCode,start,end,clip,download_audio,download_spectrogram,gap,label\n\
          ICLISTENHF6324,2024-04-02T02:57:00Z,2024-04-02T02:58:30Z,true,true,false,fail,strict\n\
-         ICLISTENHF6324,2024-04-02T02:57:30Z,2024-04-02T02:58:30Z,true,true,false,pad,padded\n",
+         ICLISTENHF6324,2024-04-02T02:57:30Z,2024-04-02T02:58:30Z,true,true,false,pad,padded\n\
+         ICLISTENHF6324,2024-04-02T02:57:00Z,2024-04-02T07:21:00Z,true,true,false,split,split\n",
     )
     .unwrap();
     let (code, log) = run(&sim, &csv);
@@ -255,7 +256,29 @@ fn a_clip_over_the_archive_gap_follows_the_gap_policy() {
         ]
         .concat()
     );
-    assert!(files_with(&dir.path().join("data/clips"), "flac").len() == 1);
+    // The split clip: one index row per part, each with its own span and only the source file
+    // that overlaps it.
+    let mut parts: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| r["kind"] == "clip" && r["label"] == "split")
+        .collect();
+    parts.sort_by_key(|r| r["start"].as_str().unwrap().to_owned());
+    assert_eq!(parts.len(), 2, "{rows:#?}");
+    assert_eq!(parts[0]["start"], "2024-04-02T02:57:00.000Z");
+    assert_eq!(parts[0]["end"], "2024-04-02T02:57:40.000Z");
+    assert_eq!(parts[1]["start"], "2024-04-02T07:20:06.000Z");
+    assert_eq!(parts[1]["end"], "2024-04-02T07:21:00.000Z");
+    let srcs = |r: &serde_json::Value| -> Vec<String> {
+        r["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().rsplit('/').next().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(srcs(parts[0]), ["ICLISTENHF6324_20240402T025503.000Z.flac"]);
+    assert_eq!(srcs(parts[1]), ["ICLISTENHF6324_20240402T072006.000Z.flac"]);
+    assert_eq!(files_with(&dir.path().join("data/clips"), "flac").len(), 3);
 
     // The failed clip is not locked: the next run tries it again (its sources are done, so
     // without the network) and counts it as failed again.
@@ -263,7 +286,11 @@ fn a_clip_over_the_archive_gap_follows_the_gap_policy() {
     let (code, log) = run(&sim, &csv);
     assert_eq!(code, 1, "the strict clip fails again: {log}");
     assert!(log.contains("1 failed"), "{log}");
-    assert_eq!(sim.api_requests(), before, "no request for sources already done");
+    assert_eq!(
+        sim.api_requests(),
+        before,
+        "no request for sources already done"
+    );
 }
 
 /// Fetches (no clipping) ICLISTENHF6324's audio and MAT files on both sides of the archive gap

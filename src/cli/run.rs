@@ -293,6 +293,7 @@ impl RunCtx {
             bytes: report.bytes,
             wall_seconds: started.elapsed().as_secs_f64(),
             interrupted: outcome == Outcome::Interrupted,
+            remaining: report.outcome.remaining,
             index_rows: report.index_rows,
             failures: &report.outcome.failures,
         };
@@ -366,6 +367,8 @@ struct Summary<'a> {
     bytes: u64,
     wall_seconds: f64,
     interrupted: bool,
+    /// Items left for the next run (interrupted runs).
+    remaining: usize,
     index_rows: usize,
     failures: &'a [crate::exec::Failure],
 }
@@ -381,6 +384,12 @@ struct ItemCounts {
 
 #[expect(clippy::print_stderr, reason = "the CLI prints the run summary")]
 fn print_summary(s: &Summary<'_>, out: OutputArgs) {
+    if s.interrupted {
+        eprintln!(
+            "interrupted: {} items remain (run again to continue); finished items are in {}",
+            s.remaining, s.lockfile
+        );
+    }
     if out.json || (out.quiet && s.failures.is_empty()) {
         return;
     }

@@ -176,7 +176,8 @@ async fn watch(args: WatchArgs) -> anyhow::Result<Outcome> {
             // itself (cancels ONC jobs, saves the lockfile).
             outcome = Outcome::Success;
             for m in manifests {
-                let Some(plan) = super::plan::build_within(std::slice::from_ref(m), args.limits) else {
+                let Some(plan) = super::plan::build_within(std::slice::from_ref(m), args.limits)
+                else {
                     continue;
                 };
                 let o = ctx.run_one(m, plan).await?;

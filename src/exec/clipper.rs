@@ -49,7 +49,7 @@ pub(crate) fn make_clip(
     data_dir: &Path,
 ) -> Result<LockEntry, String> {
     let out = data_dir.join(&job.output);
-    let (outputs, gaps): (Vec<PathBuf>, Vec<crate::clip::Gap>) = match job.kind {
+    let (outputs, gaps): (Vec<crate::clip::ClipOutput>, Vec<crate::clip::Gap>) = match job.kind {
         ClipKind::Audio(format) => {
             let srcs: Vec<AudioSource> = sources
                 .iter()
@@ -60,13 +60,13 @@ pub(crate) fn make_clip(
                 .collect();
             let c = clip_audio(&srcs, job.start, job.end, &out, format, job.gap)
                 .map_err(|e| error_chain(&e))?;
-            (c.outputs.into_iter().map(|o| o.path).collect(), c.gaps)
+            (c.outputs, c.gaps)
         }
         ClipKind::Mat => {
             let srcs: Vec<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
             let c =
                 clip_mat(&srcs, job.start, job.end, &out, job.gap).map_err(|e| error_chain(&e))?;
-            (c.outputs.into_iter().map(|o| o.path).collect(), c.gaps)
+            (c.outputs, c.gaps)
         }
         ClipKind::Png => {
             // A plot's time axis runs to the next file's start, or 5 minutes.
@@ -87,7 +87,7 @@ pub(crate) fn make_clip(
                 .collect();
             let c =
                 clip_png(&srcs, job.start, job.end, &out, job.gap).map_err(|e| error_chain(&e))?;
-            (c.outputs.into_iter().map(|o| o.path).collect(), c.gaps)
+            (c.outputs, c.gaps)
         }
     };
     let rel = |p: &Path| -> String {
@@ -98,18 +98,18 @@ pub(crate) fn make_clip(
             .collect::<Vec<_>>()
             .join("/")
     };
-    let source_paths: Vec<String> = sources.iter().map(|s| rel(&s.path)).collect();
     let mut files = Vec::with_capacity(outputs.len());
-    for p in outputs {
+    for o in outputs {
         let (size, sha256) =
-            sha256_file(&p).map_err(|e| format!("cannot hash {}: {e}", p.display()))?;
+            sha256_file(&o.path).map_err(|e| format!("cannot hash {}: {e}", o.path.display()))?;
+        // Each file's own span and the sources that overlap it (a split clip's parts differ).
         files.push(LockedFile {
-            path: rel(&p),
+            path: rel(&o.path),
             size,
             sha256,
-            start: job.start.to_onc_string(),
-            end: job.end.to_onc_string(),
-            sources: source_paths.clone(),
+            start: o.start.to_onc_string(),
+            end: o.end.to_onc_string(),
+            sources: o.sources.iter().map(|p| rel(p)).collect(),
             ..LockedFile::default()
         });
     }

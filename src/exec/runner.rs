@@ -2,9 +2,15 @@
 //! the resume journal, and stops cleanly when cancelled.
 //!
 //! Group tasks (spectrogram requests, audio listings) send [`Msg`]s to this loop, which is the
-//! only code that writes the lockfile and the journal. The lockfile is saved at most once per
-//! `lock_flush` interval while running and always at the end, so a crash loses at most that
-//! much bookkeeping (the files themselves are already whole on disk and are fetched again).
+//! only code that writes the lockfile and the journal. Tasks send an item's `Done` as soon as
+//! the item is provably complete, not when their group ends. The lockfile is saved at most
+//! once per `lock_flush` interval while running and always at the end, so a crash loses at
+//! most that much bookkeeping (the files themselves are already whole on disk and are fetched
+//! again).
+//!
+//! On cancellation the tasks drop their calls in flight and return; the loop keeps receiving
+//! until every task has dropped its sender, so every `Done` sent before the cancel is in the
+//! lockfile saved at the end. [`ExecOutcome::remaining`] counts what is left for the next run.
 
 use super::clipper;
 use super::events::{ExecEvent, Reporter};
@@ -14,7 +20,7 @@ use super::{audio, spectro};
 use crate::lock::{LockEntry, Lockfile};
 use crate::onc::Client;
 use futures::StreamExt;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,6 +45,11 @@ pub struct ExecConfig {
     pub poll_max: Duration,
     /// How often the lockfile is saved while running.
     pub lock_flush: Duration,
+    /// Transient failures in a row (after the client's own retries) before a poll or a
+    /// download gives up and fails its items.
+    pub max_failures: u32,
+    /// How long one `cancel` of an ONC job may take when the run is interrupted.
+    pub cancel_within: Duration,
 }
 
 impl Default for ExecConfig {
@@ -51,6 +62,8 @@ impl Default for ExecConfig {
             poll_min: Duration::from_secs(1),
             poll_max: Duration::from_secs(10),
             lock_flush: Duration::from_secs(1),
+            max_failures: 8,
+            cancel_within: Duration::from_secs(1),
         }
     }
 }
@@ -89,6 +102,9 @@ pub struct ExecOutcome {
     pub onc_requests: u64,
     /// Whether the run was interrupted.
     pub interrupted: bool,
+    /// Items of the job neither done nor failed (fetch items and clips): what an interrupted
+    /// run leaves for the next one.
+    pub remaining: usize,
 }
 
 /// Errors that stop a run as a whole (bookkeeping on disk failed).
@@ -244,13 +260,27 @@ pub async fn execute(
         previous: Arc::new(previous),
     };
 
+    // Every item of the job until it is done or failed.
+    let mut open: HashSet<String> = job
+        .spectrograms
+        .iter()
+        .flat_map(|g| g.items.iter())
+        .chain(job.audio.iter().flat_map(|g| g.items.iter()))
+        .map(|i| i.id.clone())
+        .chain(job.clips.iter().map(|c| c.id.clone()))
+        .collect();
+    let Job {
+        spectrograms: spectrogram_groups,
+        audio: audio_groups,
+        clips: clip_jobs,
+    } = job;
     let spec_ctx = ctx.clone();
-    let spectrograms = futures::stream::iter(job.spectrograms)
+    let spectrograms = futures::stream::iter(spectrogram_groups)
         .map(move |g| spectro::run_group(spec_ctx.clone(), g))
         .buffer_unordered(config.max_requests.max(1))
         .collect::<Vec<()>>();
     let audio_ctx = ctx.clone();
-    let audio = futures::stream::iter(job.audio)
+    let audio = futures::stream::iter(audio_groups)
         .map(move |g| audio::run_group(audio_ctx.clone(), g))
         .buffer_unordered(config.max_listings.max(1))
         .collect::<Vec<()>>();
@@ -265,7 +295,7 @@ pub async fn execute(
     let mut outcome = ExecOutcome::default();
     let mut last_flush = Instant::now();
     let mut dirty = false;
-    let mut clips = ClipQueue::new(job.clips, lock, &paths.data_dir);
+    let mut clips = ClipQueue::new(clip_jobs, lock, &paths.data_dir);
     let mut running: JoinSet<(String, Result<LockEntry, String>)> = JoinSet::new();
     for c in clips.take_ready() {
         spawn_clip(&mut running, c, lock, &paths.data_dir);
@@ -286,6 +316,7 @@ pub async fn execute(
                             outcome.fetched += 1;
                         }
                         let id = entry.id.clone();
+                        open.remove(&id);
                         lock.insert(*entry);
                         dirty = true;
                         clips.source_done(&id);
@@ -296,7 +327,9 @@ pub async fn execute(
                         }
                     }
                     Msg::Failed(f) => {
+                        open.remove(&f.item);
                         for c in clips.source_failed(&f.item) {
+                            open.remove(&c.id);
                             outcome.failures.push(Failure { item: c.id, error: format!("a source failed: {}", f.error) });
                         }
                         outcome.failures.push(f);
@@ -316,10 +349,12 @@ pub async fn execute(
                     Ok((_, Ok(entry))) => {
                         ctx_reporter.event(&ExecEvent::ItemDone { id: entry.id.clone(), no_data: false });
                         outcome.fetched += 1;
+                        open.remove(&entry.id);
                         lock.insert(entry);
                         dirty = true;
                     }
                     Ok((id, Err(error))) => {
+                        open.remove(&id);
                         ctx_reporter.event(&ExecEvent::ItemFailed { id: id.clone(), error: error.clone() });
                         outcome.failures.push(Failure { item: id, error });
                     }
@@ -339,6 +374,7 @@ pub async fn execute(
     lock.save(&paths.lock)?;
     outcome.failures.sort_by(|a, b| a.item.cmp(&b.item));
     outcome.interrupted = cancel.is_cancelled();
+    outcome.remaining = open.len();
     Ok(outcome)
 }
 

@@ -2,29 +2,58 @@
 //!
 //! Files are matched to slots by the start time in their ONC name (a file belongs to the slot
 //! it starts in), never by their order; files of slots that were not asked for are skipped
-//! unread. A run that ONC ends in `error` or `cancelled`, or whose files expired (410), is
-//! submitted again, a bounded number of times. On cancellation the ONC job is cancelled.
+//! unread.
+//!
+//! Decisions recorded here:
+//! - A slot is recorded (sent to the lockfile) as soon as it is provably complete, not when
+//!   the whole run is in, so an interrupt keeps it. ONC numbers a run's files in time order
+//!   (the archive's order; the simulator builds a run from the time-ordered archive listing,
+//!   `sim::delivery`), so once the contiguous prefix of indices `1..=k` is in and holds a file
+//!   starting at or after a slot's end, no later index can belong to that slot (the file a
+//!   covering slot takes from the slot before starts earlier still). If a run's names are
+//!   ever seen out of time order, early recording stops for that run and its remaining slots
+//!   are recorded when every index is in.
+//! - Polls and downloads give up ([`FailureStreak`]): a permanent error (400, 401, 403, 404)
+//!   fails the group's open slots at once, a transient one after `max_failures` in a row
+//!   (each after the client's own retries). A run that ONC ends in `error` or `cancelled`, or
+//!   whose files expired (410), is submitted again, a bounded number of times. A group that
+//!   gives up keeps its ONC job in the resume journal, so the next run re-attaches to it.
+//! - On cancellation every call in flight is dropped at once (a partial download's temporary
+//!   file goes with it) and the ONC job is cancelled with one call bounded in time.
 
 use super::events::ExecEvent;
-use super::job::{NOMINAL_FILE_MILLIS, SpectrogramGroup};
+use super::job::{NOMINAL_FILE_MILLIS, SpectrogramGroup, WantedItem};
 use super::journal::InFlight;
 use super::layout::spectrogram_path;
 use super::runner::{Ctx, Msg, poll_delay};
 use crate::lock::LockedFile;
-use crate::onc::{Downloaded, IndexOutcome, OncError, ProductRequest, RunState};
+use crate::onc::{Downloaded, FailureStreak, IndexOutcome, OncError, ProductRequest, RunState};
 use crate::time::{UtcInstant, Window5m};
 use futures::StreamExt;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// How a product request ended.
 enum RunEnd {
-    /// Files downloaded (per slot).
-    Files(BTreeMap<Window5m, Vec<Downloaded>>),
+    /// Every slot is recorded.
+    Complete,
     /// Must be submitted again (ONC ended the run, or the files expired).
     Resubmit(String),
+    /// Given up: the open slots fail with this reason.
+    Failed(String),
     /// Cancelled by the user.
     Cancelled,
+}
+
+/// How submitting (or re-attaching) ended.
+enum Begun {
+    /// A run to follow: request id, its state, ONC's estimate.
+    Run(i64, RunState, Option<Duration>),
+    /// ONC refused, or the client gave up.
+    Failed(OncError),
+    /// Cancelled by the user, with the ONC job if one was submitted.
+    Cancelled(Option<i64>),
 }
 
 pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
@@ -57,24 +86,38 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
             .collect(),
     };
     let mut reattach = ctx.previous.get(&key).copied();
+    // Slots already sent to the lockfile, across resubmissions.
+    let mut recorded: BTreeSet<Window5m> = BTreeSet::new();
     let mut last_reason = String::new();
     for _attempt in 0..=ctx.config.max_resubmits {
         let (id, state, estimate) = match start(&ctx, &key, &what, &request, reattach.take()).await
         {
-            Ok(s) => s,
-            Err(e) => return fail_all(&ctx, &group, &e.to_string()).await,
+            Begun::Run(id, state, estimate) => (id, state, estimate),
+            Begun::Failed(e) => {
+                return fail_open(&ctx, &group, &recorded, &e.to_string()).await;
+            }
+            Begun::Cancelled(job) => {
+                if let Some(id) = job {
+                    cancel_job(&ctx, id).await;
+                }
+                ctx.send(Msg::Journal(key, None)).await;
+                return;
+            }
         };
-        match follow(&ctx, &group, id, state, estimate).await {
-            RunEnd::Files(files) => {
-                finish(&ctx, &group, files).await;
+        match follow(&ctx, &group, id, state, estimate, &mut recorded).await {
+            RunEnd::Complete => {
                 ctx.send(Msg::Journal(key, None)).await;
                 return;
             }
             RunEnd::Cancelled => {
-                // Best effort: tell ONC to stop working on it; it is no longer ours to resume.
-                let _ = ctx.client.cancel(id).await;
+                // Tell ONC to stop working on it; it is no longer ours to resume.
+                cancel_job(&ctx, id).await;
                 ctx.send(Msg::Journal(key, None)).await;
                 return;
+            }
+            RunEnd::Failed(reason) => {
+                // The job stays in the journal: ONC may finish it, and the next run re-attaches.
+                return fail_open(&ctx, &group, &recorded, &reason).await;
             }
             RunEnd::Resubmit(reason) => {
                 ctx.report(&ExecEvent::Retrying {
@@ -86,15 +129,24 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
         }
     }
     ctx.send(Msg::Journal(key, None)).await;
-    fail_all(
+    fail_open(
         &ctx,
         &group,
+        &recorded,
         &format!(
             "ONC request failed after {} attempts: {last_reason}",
             ctx.config.max_resubmits + 1
         ),
     )
     .await;
+}
+
+/// Cancels an ONC job with one bounded call; a failure only leaves ONC to finish a job
+/// nobody downloads.
+async fn cancel_job(ctx: &Ctx, id: i64) {
+    if let Err(e) = ctx.client.cancel(id, ctx.config.cancel_within).await {
+        tracing::debug!(dp_request_id = id, error = %e, "cancel not confirmed");
+    }
 }
 
 /// Submits the request and starts its run, or re-attaches to an earlier run's job.
@@ -104,23 +156,38 @@ async fn start(
     what: &str,
     request: &ProductRequest,
     reattach: Option<InFlight>,
-) -> Result<(i64, RunState, Option<std::time::Duration>), OncError> {
+) -> Begun {
     if let Some(job) = reattach {
-        match ctx.client.run_product(job.dp_request_id).await {
+        let Some(polled) = ctx
+            .cancel
+            .run_until_cancelled(ctx.client.run_product(job.dp_request_id))
+            .await
+        else {
+            return Begun::Cancelled(Some(job.dp_request_id));
+        };
+        match polled {
             Ok(state) if !state.is_failed() => {
                 ctx.report(&ExecEvent::Submitted {
                     what: what.to_owned(),
                     dp_request_id: job.dp_request_id,
                     reattached: true,
                 });
-                return Ok((job.dp_request_id, state, None));
+                return Begun::Run(job.dp_request_id, state, None);
             }
             // Unknown, expired or failed: request afresh.
             Ok(_) | Err(OncError::Rejected { .. } | OncError::Gone { .. }) => {}
-            Err(e) => return Err(e),
+            Err(e) => return Begun::Failed(e),
         }
     }
-    let receipt = ctx.client.request_product(request).await?;
+    let receipt = match ctx
+        .cancel
+        .run_until_cancelled(ctx.client.request_product(request))
+        .await
+    {
+        None => return Begun::Cancelled(None),
+        Some(Err(e)) => return Begun::Failed(e),
+        Some(Ok(r)) => r,
+    };
     ctx.send(Msg::Submitted).await;
     let id = receipt.dp_request_id;
     ctx.send(Msg::Journal(
@@ -136,7 +203,15 @@ async fn start(
         dp_request_id: id,
         reattached: false,
     });
-    let state = ctx.client.run_product(id).await?;
+    let state = match ctx
+        .cancel
+        .run_until_cancelled(ctx.client.run_product(id))
+        .await
+    {
+        None => return Begun::Cancelled(Some(id)),
+        Some(Err(e)) => return Begun::Failed(e),
+        Some(Ok(s)) => s,
+    };
     ctx.send(Msg::Journal(
         key.to_owned(),
         Some(InFlight {
@@ -145,7 +220,19 @@ async fn start(
         }),
     ))
     .await;
-    Ok((id, state, receipt.estimated_processing))
+    Begun::Run(id, state, receipt.estimated_processing)
+}
+
+/// Why a poll or download gave up on `e`.
+fn give_up(ctx: &Ctx, what: &str, e: &OncError) -> String {
+    if e.is_retryable() {
+        format!(
+            "{what}: gave up after {} failures in a row: {e}",
+            ctx.config.max_failures.max(1)
+        )
+    } else {
+        format!("{what}: {e}")
+    }
 }
 
 /// Polls until the run completes, then downloads its files.
@@ -154,9 +241,11 @@ async fn follow(
     group: &SpectrogramGroup,
     id: i64,
     mut state: RunState,
-    estimate: Option<std::time::Duration>,
+    estimate: Option<Duration>,
+    recorded: &mut BTreeSet<Window5m>,
 ) -> RunEnd {
     let mut polls = 0;
+    let mut streak = FailureStreak::new(ctx.config.max_failures);
     while !state.is_complete() {
         if state.is_failed() {
             return RunEnd::Resubmit(format!(
@@ -171,21 +260,31 @@ async fn follow(
         });
         let delay = poll_delay(&ctx.config, estimate, polls, rand::random());
         polls += 1;
-        tokio::select! {
-            () = ctx.cancel.cancelled() => return RunEnd::Cancelled,
-            () = tokio::time::sleep(delay) => {}
-        }
-        state = match ctx.client.run_product(id).await {
-            Ok(s) => s,
-            Err(e @ (OncError::Rejected { .. } | OncError::Gone { .. })) => {
-                return RunEnd::Resubmit(e.to_string());
+        let Some(polled) = ctx
+            .cancel
+            .run_until_cancelled(async {
+                tokio::time::sleep(delay).await;
+                ctx.client.run_product(id).await
+            })
+            .await
+        else {
+            return RunEnd::Cancelled;
+        };
+        state = match polled {
+            Ok(s) => {
+                streak.success();
+                s
             }
-            Err(e) => {
+            Err(e @ OncError::Gone { .. }) => return RunEnd::Resubmit(e.to_string()),
+            Err(e) if streak.retry_after_failure(&e) => {
                 ctx.report(&ExecEvent::Retrying {
                     what: format!("polling request {id}"),
                     error: e.to_string(),
                 });
                 continue;
+            }
+            Err(e) => {
+                return RunEnd::Failed(give_up(ctx, &format!("polling ONC request {id}"), &e));
             }
         };
     }
@@ -193,49 +292,123 @@ async fn follow(
         dp_request_id: id,
         files: state.file_count,
     });
-    download_all(ctx, group, state).await
+    download_all(ctx, group, &state, recorded).await
 }
 
-/// Downloads every index of a complete run, bounded by the shared transfer limit.
-async fn download_all(ctx: &Ctx, group: &SpectrogramGroup, state: RunState) -> RunEnd {
+/// Downloads every index of a complete run, bounded by the shared transfer limit, recording
+/// each slot as soon as it is complete.
+async fn download_all(
+    ctx: &Ctx,
+    group: &SpectrogramGroup,
+    state: &RunState,
+    recorded: &mut BTreeSet<Window5m>,
+) -> RunEnd {
+    // The slots still to record, in time order.
+    let open: Vec<&WantedItem> = group
+        .items
+        .iter()
+        .filter(|i| !recorded.contains(&i.window))
+        .collect();
     let dest = |name: &str| -> Option<PathBuf> {
         let start = UtcInstant::from_file_name(name)?;
         let end = start.add_millis(NOMINAL_FILE_MILLIS);
-        group.items.iter().any(|i| i.takes(start, end)).then(|| {
+        open.iter().any(|i| i.takes(start, end)).then(|| {
             ctx.data_dir
                 .join(spectrogram_path(&group.device, &group.options, name))
         })
     };
+    let dest = &dest;
     let count = u32::try_from(state.file_count.max(0)).unwrap_or(u32::MAX);
     let run_id = state.dp_run_id;
-    let results: Vec<Result<IndexOutcome, OncError>> = futures::stream::iter(1..=count)
-        .map(|index| download_index(ctx, run_id, index, &dest))
-        .buffer_unordered(ctx.config.max_downloads.max(1))
-        .collect()
-        .await;
-    if ctx.cancel.is_cancelled() {
-        return RunEnd::Cancelled;
-    }
-    let mut files: BTreeMap<Window5m, Vec<Downloaded>> = BTreeMap::new();
-    for r in results {
-        match r {
+    let mut downloads = futures::stream::iter(1..=count)
+        .map(|index| async move { (index, download_index(ctx, run_id, index, dest).await) })
+        .buffer_unordered(ctx.config.max_downloads.max(1));
+    let mut prefix = Prefix::default();
+    // This run's files for the open slots, with their starts.
+    let mut files: Vec<(UtcInstant, Downloaded)> = Vec::new();
+    let mut next = 0;
+    loop {
+        // Dropping the stream on cancel drops every transfer in flight.
+        let Some(arrived) = ctx.cancel.run_until_cancelled(downloads.next()).await else {
+            return RunEnd::Cancelled;
+        };
+        let Some((index, result)) = arrived else {
+            break;
+        };
+        let start = match result {
             Ok(IndexOutcome::File(d)) => {
-                if let Some(start) = UtcInstant::from_file_name(&d.name) {
-                    let end = start.add_millis(NOMINAL_FILE_MILLIS);
-                    for item in group.items.iter().filter(|i| i.takes(start, end)) {
-                        files.entry(item.window).or_default().push(d.clone());
-                    }
+                let start = UtcInstant::from_file_name(&d.name);
+                if let Some(s) = start {
+                    files.push((s, d));
                 }
+                start
             }
-            Ok(_) => {}
+            Ok(IndexOutcome::Skipped { name }) => UtcInstant::from_file_name(&name),
+            Ok(_) => None,
             Err(e @ OncError::Gone { .. }) => return RunEnd::Resubmit(e.to_string()),
-            Err(e) => return RunEnd::Resubmit(format!("download failed: {e}")),
+            Err(e) => {
+                return RunEnd::Failed(give_up(
+                    ctx,
+                    &format!("downloading file {index} of ONC run {run_id}"),
+                    &e,
+                ));
+            }
+        };
+        prefix.add(index, start);
+        let Some(frontier) = prefix.frontier() else {
+            continue;
+        };
+        while let Some(item) = open.get(next).filter(|i| i.window.end() <= frontier) {
+            record(ctx, group, item, &files).await;
+            recorded.insert(item.window);
+            next += 1;
         }
     }
-    RunEnd::Files(files)
+    // Every index is in: every slot is complete.
+    for item in open.iter().skip(next) {
+        record(ctx, group, item, &files).await;
+        recorded.insert(item.window);
+    }
+    RunEnd::Complete
 }
 
-/// Downloads one index, waiting while ONC answers 202.
+/// Which indices of a run are in, and how far in time their contiguous prefix reaches.
+#[derive(Debug, Default)]
+struct Prefix {
+    /// Indices `1..=len` are all in.
+    len: u32,
+    /// Indices in beyond the prefix, with their files' starts.
+    ahead: BTreeMap<u32, Option<UtcInstant>>,
+    /// The latest file start in the prefix.
+    latest: Option<UtcInstant>,
+    /// A file in the prefix started before an earlier index's file.
+    out_of_order: bool,
+}
+
+impl Prefix {
+    /// Index `index` is in; `start` is its file's start, if it named a file.
+    fn add(&mut self, index: u32, start: Option<UtcInstant>) {
+        self.ahead.insert(index, start);
+        while let Some(start) = self.ahead.remove(&(self.len + 1)) {
+            self.len += 1;
+            if let Some(s) = start {
+                if self.latest.is_some_and(|l| s < l) {
+                    tracing::debug!("ONC run files out of time order: slots wait for the run");
+                    self.out_of_order = true;
+                }
+                self.latest = self.latest.max(Some(s));
+            }
+        }
+    }
+
+    /// An instant before which every file of the run is in (while the run's files come in
+    /// time order), or `None` when nothing can be said yet.
+    fn frontier(&self) -> Option<UtcInstant> {
+        if self.out_of_order { None } else { self.latest }
+    }
+}
+
+/// Downloads one index, waiting while ONC answers 202, giving up like a poll does.
 async fn download_index(
     ctx: &Ctx,
     run_id: i64,
@@ -243,52 +416,59 @@ async fn download_index(
     dest: &(dyn Fn(&str) -> Option<PathBuf> + Sync),
 ) -> Result<IndexOutcome, OncError> {
     let mut waits = 0;
+    let mut streak = FailureStreak::new(ctx.config.max_failures);
     loop {
         let outcome = {
             let Ok(_permit) = ctx.downloads.acquire().await else {
                 return Ok(IndexOutcome::End);
             };
-            if ctx.cancel.is_cancelled() {
-                return Ok(IndexOutcome::End);
-            }
-            ctx.client.download_index(run_id, index, dest).await?
+            ctx.client.download_index(run_id, index, dest).await
         };
-        match outcome {
-            IndexOutcome::NotReady { .. } => {
-                let delay = poll_delay(&ctx.config, None, waits, rand::random());
+        let delay = match outcome {
+            Ok(IndexOutcome::NotReady { .. }) => {
+                streak.success();
+                let d = poll_delay(&ctx.config, None, waits, rand::random());
                 waits += 1;
-                tokio::select! {
-                    () = ctx.cancel.cancelled() => return Ok(IndexOutcome::End),
-                    () = tokio::time::sleep(delay) => {}
-                }
+                d
             }
-            IndexOutcome::File(d) => {
+            Ok(IndexOutcome::File(d)) => {
                 ctx.downloaded(&d);
                 return Ok(IndexOutcome::File(d));
             }
-            other => return Ok(other),
-        }
+            Ok(other) => return Ok(other),
+            Err(e) if !matches!(e, OncError::Gone { .. }) && streak.retry_after_failure(&e) => {
+                ctx.report(&ExecEvent::Retrying {
+                    what: format!("file {index} of run {run_id}"),
+                    error: e.to_string(),
+                });
+                poll_delay(&ctx.config, None, streak.count(), rand::random())
+            }
+            Err(e) => return Err(e),
+        };
+        tokio::time::sleep(delay).await;
     }
 }
 
-/// Records each slot: its files, or that ONC had none.
-async fn finish(
+/// Records a complete slot: its files, or that ONC had none.
+async fn record(
     ctx: &Ctx,
     group: &SpectrogramGroup,
-    mut files: BTreeMap<Window5m, Vec<Downloaded>>,
+    item: &WantedItem,
+    files: &[(UtcInstant, Downloaded)],
 ) {
-    let product = format!("spectrogram/{}", group.format);
-    for item in &group.items {
-        let found = files.remove(&item.window).unwrap_or_default();
-        ctx.slot_done(
-            item,
-            &group.device,
-            product.clone(),
-            &found,
-            "ONC produced no spectrogram for this slot",
-        )
-        .await;
-    }
+    let found: Vec<Downloaded> = files
+        .iter()
+        .filter(|(s, _)| item.takes(*s, s.add_millis(NOMINAL_FILE_MILLIS)))
+        .map(|(_, d)| d.clone())
+        .collect();
+    ctx.slot_done(
+        item,
+        &group.device,
+        format!("spectrogram/{}", group.format),
+        &found,
+        "ONC produced no spectrogram for this slot",
+    )
+    .await;
 }
 
 pub(crate) fn locked_file(ctx: &Ctx, d: &Downloaded) -> LockedFile {
@@ -307,11 +487,58 @@ pub(crate) fn locked_file(ctx: &Ctx, d: &Downloaded) -> LockedFile {
     }
 }
 
-async fn fail_all(ctx: &Ctx, group: &SpectrogramGroup, error: &str) {
+/// Fails the group's slots not yet recorded (nothing, when the run was cancelled).
+async fn fail_open(
+    ctx: &Ctx,
+    group: &SpectrogramGroup,
+    recorded: &BTreeSet<Window5m>,
+    error: &str,
+) {
     if ctx.cancel.is_cancelled() {
         return;
     }
-    for item in &group.items {
+    for item in group.items.iter().filter(|i| !recorded.contains(&i.window)) {
         ctx.item_failed(&item.id, error).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Option<UtcInstant> {
+        Some(UtcInstant::parse(s).unwrap())
+    }
+
+    #[test]
+    fn the_frontier_follows_the_contiguous_prefix_only() {
+        let mut p = Prefix::default();
+        assert_eq!(p.frontier(), None);
+        // Index 2 first: index 1 may still hold an earlier file, nothing is proven.
+        p.add(2, at("2024-04-01T12:05:03Z"));
+        assert_eq!(p.frontier(), None);
+        p.add(1, at("2024-04-01T12:00:03Z"));
+        assert_eq!(p.frontier(), at("2024-04-01T12:05:03Z"));
+        // A gap at 3 holds the frontier back, whatever arrives after it.
+        p.add(4, at("2024-04-01T12:15:03Z"));
+        assert_eq!(p.frontier(), at("2024-04-01T12:05:03Z"));
+        // An index without a file (204, 404) fills the gap without moving the frontier.
+        p.add(3, None);
+        assert_eq!(p.frontier(), at("2024-04-01T12:15:03Z"));
+    }
+
+    #[test]
+    fn files_out_of_time_order_stop_early_recording() {
+        let mut p = Prefix::default();
+        p.add(1, at("2024-04-01T12:10:03Z"));
+        assert!(p.frontier().is_some());
+        p.add(2, at("2024-04-01T12:05:03Z"));
+        assert_eq!(p.frontier(), None);
+        p.add(3, at("2024-04-01T12:20:03Z"));
+        assert_eq!(
+            p.frontier(),
+            None,
+            "once out of order, the run decides alone"
+        );
     }
 }

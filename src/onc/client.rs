@@ -2,9 +2,10 @@
 //!
 //! Every call is a GET with query parameters and the token as `token=`. A call is retried
 //! ([`RetryPolicy`]) on transport errors, 5xx, 429 (honouring `Retry-After`) and truncated
-//! bodies; 400 and 401 are returned at once. Downloads stream to a temporary file beside their
-//! destination while hashing, check `Content-Length`, fsync and rename: memory stays flat
-//! whatever the file size, and a file on disk is always whole.
+//! bodies; 400 and 401 are returned at once. `cancel` is the exception: one attempt, bounded
+//! in time, because it is sent while shutting down. Downloads stream to a temporary file
+//! beside their destination while hashing, check `Content-Length`, fsync and rename: memory
+//! stays flat whatever the file size, and a file on disk is always whole.
 //!
 //! The client counts its HTTP requests and bytes ([`Stats`]) for run summaries and tests.
 
@@ -264,15 +265,31 @@ impl Client {
         })
     }
 
-    /// `dataProductDelivery/cancel`.
+    /// `dataProductDelivery/cancel`, one attempt bounded by `within`: it is sent while
+    /// shutting down, when a prompt exit matters more than ONC hearing about every job (an
+    /// unheard cancel only leaves ONC to finish a job nobody downloads).
     ///
     /// # Errors
-    /// [`OncError`].
-    pub async fn cancel(&self, dp_request_id: i64) -> Result<(), OncError> {
+    /// [`OncError`]; [`OncError::Transport`] when no answer came within `within`.
+    pub async fn cancel(&self, dp_request_id: i64, within: Duration) -> Result<(), OncError> {
+        let endpoint = "dataProductDelivery/cancel";
         let params = [("dpRequestId".to_owned(), dp_request_id.to_string())];
-        let _: (_, serde_json::Value) =
-            self.get_json("dataProductDelivery/cancel", &params).await?;
-        Ok(())
+        let once = async {
+            let resp = self.send(endpoint, &params).await?;
+            if resp.status().is_success() {
+                Ok(())
+            } else {
+                Err(self.status_error(endpoint, resp).await)
+            }
+        };
+        tokio::time::timeout(within, once)
+            .await
+            .unwrap_or_else(|_| {
+                Err(OncError::Transport {
+                    endpoint: endpoint.into(),
+                    message: format!("no answer within {} ms", within.as_millis()),
+                })
+            })
     }
 
     /// `dataProductDelivery/restart`.

@@ -186,6 +186,49 @@ impl RetryPolicy {
     }
 }
 
+/// Consecutive failures of one repeated call (a poll, a download), and when to stop trying.
+///
+/// A permanent error ([`OncError::is_retryable`] false: 400, 401, 403, 404…) ends the streak
+/// at once; a transient one is tried again until `limit` of them came in a row. A success
+/// resets the count, so a long run that sometimes fails is never given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureStreak {
+    limit: u32,
+    count: u32,
+}
+
+impl FailureStreak {
+    /// A streak that gives up after `limit` consecutive transient failures (at least 1).
+    #[must_use]
+    pub fn new(limit: u32) -> Self {
+        Self {
+            limit: limit.max(1),
+            count: 0,
+        }
+    }
+
+    /// The call succeeded.
+    pub fn success(&mut self) {
+        self.count = 0;
+    }
+
+    /// The call failed with `e`: whether to try it again.
+    #[must_use]
+    pub fn retry_after_failure(&mut self, e: &OncError) -> bool {
+        if !e.is_retryable() {
+            return false;
+        }
+        self.count = self.count.saturating_add(1);
+        self.count < self.limit
+    }
+
+    /// Failures in a row so far.
+    #[must_use]
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,5 +279,52 @@ mod tests {
             p.delay(1, 0.0, Some(Duration::from_secs(3))),
             Duration::from_secs(3)
         );
+    }
+
+    #[test]
+    fn a_streak_gives_up_at_once_on_permanent_errors_and_after_a_bounded_run_of_transient_ones() {
+        let transient = OncError::Status {
+            endpoint: "dataProductDelivery/run".into(),
+            status: 503,
+            retry_after: None,
+        };
+        let mut s = FailureStreak::new(3);
+        assert!(s.retry_after_failure(&transient));
+        assert!(s.retry_after_failure(&transient));
+        // A success in between starts the count again.
+        s.success();
+        assert!(s.retry_after_failure(&transient));
+        assert!(s.retry_after_failure(&transient));
+        assert!(
+            !s.retry_after_failure(&transient),
+            "the third in a row gives up"
+        );
+        assert_eq!(s.count(), 3);
+
+        let mut s = FailureStreak::new(8);
+        for permanent in [
+            OncError::Unauthorized {
+                endpoint: "x".into(),
+            },
+            OncError::Rejected {
+                endpoint: "x".into(),
+                errors: Vec::new(),
+            },
+            OncError::Status {
+                endpoint: "x".into(),
+                status: 403,
+                retry_after: None,
+            },
+            OncError::Status {
+                endpoint: "x".into(),
+                status: 404,
+                retry_after: None,
+            },
+        ] {
+            assert!(!s.retry_after_failure(&permanent), "{permanent}");
+        }
+        assert_eq!(s.count(), 0);
+        // A limit of 0 still allows one attempt's failure to be reported, never a loop.
+        assert!(!FailureStreak::new(0).retry_after_failure(&transient));
     }
 }

@@ -11,5 +11,5 @@ pub mod wire;
 pub use client::{
     ArchiveFile, Client, Downloaded, IndexOutcome, ProductRequest, RequestReceipt, RunState, Stats,
 };
-pub use error::{ApiErrorItem, OncError, RetryPolicy};
+pub use error::{ApiErrorItem, FailureStreak, OncError, RetryPolicy};
 pub use token::Token;

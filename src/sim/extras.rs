@@ -1,7 +1,8 @@
 //! Simulator-only endpoints under `sim/` (never subject to faults, no token needed):
 //! `sim/events?deviceCode=&dateFrom=&dateTo=` (synthetic events with exact times),
-//! `sim/log` (the request log, token redacted, plus counters per path and per status) and
-//! `sim/reset-log`.
+//! `sim/log` (the request log, token redacted, plus counters per path and per status),
+//! `sim/reset-log`, and `sim/revoke?token=` (POST: every later API call with that token
+//! answers 401, see [`crate::sim::server`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -78,4 +79,17 @@ pub(crate) async fn log(State(st): State<Arc<SimState>>) -> Json<Value> {
 pub(crate) async fn reset_log(State(st): State<Arc<SimState>>) -> Json<Value> {
     st.reset_log();
     Json(json!({"reset": true}))
+}
+
+/// `sim/revoke?token=` (POST).
+pub(crate) async fn revoke(
+    State(st): State<Arc<SimState>>,
+    Query(p): Query<Params>,
+) -> ApiResult<Json<Value>> {
+    let token = p
+        .get("token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::code(128, "Missing required parameter", "token"))?;
+    st.revoke(token);
+    Ok(Json(json!({"revoked": true})))
 }

@@ -10,6 +10,9 @@
 //! - Two seeds: `seed` drives fault draws only, `data_seed` the synthetic data, so runs
 //!   with and without faults (or with different fault seeds) serve identical files.
 //! - The simulator's "now" (future-start checks, ongoing recordings) is the wall clock.
+//! - `sim/revoke?token=` (POST) revokes a token mid-run, as when a user regenerates it on the
+//!   ONC site: from then on every `api/*` call with it answers 401 with ONC's error document,
+//!   before faults are drawn.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -123,6 +126,7 @@ pub struct SimState {
     log_file: Option<Mutex<std::fs::File>>,
     seq: AtomicU64,
     api_seq: AtomicU64,
+    revoked: Mutex<std::collections::HashSet<String>>,
 }
 
 impl SimState {
@@ -151,6 +155,7 @@ impl SimState {
             log_file,
             seq: AtomicU64::new(0),
             api_seq: AtomicU64::new(0),
+            revoked: Mutex::default(),
             cfg,
         }))
     }
@@ -172,6 +177,19 @@ impl SimState {
         if let Ok(mut l) = self.log.lock() {
             l.clear();
         }
+    }
+
+    /// Revokes `token`: every later API call with it answers 401.
+    pub fn revoke(&self, token: &str) {
+        if let Ok(mut r) = self.revoked.lock() {
+            r.insert(token.to_owned());
+        }
+    }
+
+    /// Whether `token` was revoked.
+    #[must_use]
+    pub fn is_revoked(&self, token: &str) -> bool {
+        self.revoked.lock().is_ok_and(|r| r.contains(token))
     }
 
     fn record(&self, rec: LogRecord) {
@@ -226,6 +244,7 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/api/dataProducts", get(discovery::data_products))
         .route("/sim/events", get(extras::events))
         .route("/sim/log", get(extras::log))
+        .route("/sim/revoke", axum::routing::post(extras::revoke))
         .route(
             "/sim/reset-log",
             get(extras::reset_log).post(extras::reset_log),
@@ -241,10 +260,12 @@ async fn log_and_faults(State(st): State<Arc<SimState>>, req: Request, next: Nex
     let seq = st.seq.fetch_add(1, Ordering::SeqCst);
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
+    let mut revoked = false;
     let params: Vec<(String, String)> =
         url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
             .map(|(k, v)| {
                 let v = if k == "token" {
+                    revoked |= st.is_revoked(&v);
                     "REDACTED".to_owned()
                 } else {
                     v.into_owned()
@@ -253,6 +274,19 @@ async fn log_and_faults(State(st): State<Arc<SimState>>, req: Request, next: Nex
             })
             .collect();
     let is_api = path.starts_with("/api/");
+    if is_api && revoked {
+        st.api_seq.fetch_add(1, Ordering::SeqCst);
+        let resp = crate::sim::api::ApiError::Unauthorized.into_response();
+        st.record(LogRecord {
+            seq,
+            method,
+            path,
+            params,
+            status: resp.status().as_u16(),
+            fault: None,
+        });
+        return resp;
+    }
     let fault = if is_api && !st.cfg.faults.is_empty() {
         let n = st.api_seq.fetch_add(1, Ordering::SeqCst);
         st.cfg.faults.draw(st.cfg.seed, n)
