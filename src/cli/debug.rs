@@ -36,8 +36,16 @@ pub(crate) enum DebugCommand {
 pub(crate) fn exec(cmd: DebugCommand) -> anyhow::Result<Outcome> {
     match cmd {
         DebugCommand::Inspect { file, json } => {
-            let found = inspect::inspect(&file)
-                .with_context(|| format!("cannot inspect {}", file.display()))?;
+            // A file that is not what it should be is bad input (exit 2), not a runtime fault.
+            let found = match inspect::inspect(&file)
+                .with_context(|| format!("cannot inspect {}", file.display()))
+            {
+                Ok(f) => f,
+                Err(e) => {
+                    super::report(&e);
+                    return Ok(Outcome::BadInput);
+                }
+            };
             let text = if json {
                 format!("{}\n", found.to_json())
             } else {
