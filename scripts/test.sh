@@ -5,7 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --locked --bins
-cargo test --locked --lib --bins --tests --no-fail-fast
+# cargo-nextest (on the development and CI machines) runs the tests of every binary side by
+# side; plain `cargo test` runs one test binary after another.
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --no-fail-fast --lib --bins --tests
+else
+  cargo test --locked --lib --bins --tests --no-fail-fast
+fi
 
 VENV=target/pyenv
 if [ ! -x "$VENV/bin/python" ]; then

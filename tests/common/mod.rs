@@ -24,8 +24,10 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// Starts `hydrofetch sim --port 0 --token TOKEN <extra>` and reads its address.
+    /// Starts `hydrofetch sim --port 0 --token TOKEN <extra>` and reads its address. Generated
+    /// files are cached on disk across tests and runs ([`sim_cache_dir`]).
     pub fn start(extra: &[&str]) -> Self {
+        let cache = sim_cache_dir();
         let mut child = Command::new(env!("CARGO_BIN_EXE_hydrofetch"))
             .args([
                 "sim",
@@ -36,6 +38,8 @@ impl Sim {
                 "--token",
                 TOKEN,
             ])
+            .arg("--cache-dir")
+            .arg(&cache)
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -81,6 +85,44 @@ impl Sim {
             .iter()
             .filter(|r| r["path"].as_str().is_some_and(|p| p.contains("/api/")))
             .count()
+    }
+}
+
+/// The simulator's disk cache for tests: generated files are a pure function of the generator's
+/// code and the data seed, so tests share them across runs (`target/tmp/sim-cache-<hash>`);
+/// the folder's name hashes the generator's sources (`src/sim`, `src/formats`, `src/time.rs`),
+/// so a change to them starts a fresh cache.
+pub fn sim_cache_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let mut files = Vec::new();
+        for d in ["src/sim", "src/formats"] {
+            collect_rs(Path::new(d), &mut files);
+        }
+        files.push(PathBuf::from("src/time.rs"));
+        files.sort();
+        let mut h = Sha256::new();
+        for f in &files {
+            h.update(f.to_string_lossy().as_bytes());
+            h.update(std::fs::read(f).unwrap_or_default());
+        }
+        let tag = hex::encode(h.finalize());
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sim-cache-{}", &tag[..16]))
+    })
+    .clone()
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_rs(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
     }
 }
 
