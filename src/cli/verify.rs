@@ -3,6 +3,7 @@
 //! [`crate::dataset`]'s.
 
 use super::Outcome;
+use super::plan::LimitArgs;
 use super::progress::{CliReporter, Verbosity};
 use super::run::{NetArgs, OutputArgs, RunCtx, StateArgs};
 use crate::dataset::{self, Session};
@@ -27,6 +28,8 @@ pub(crate) struct VerifyArgs {
     state: StateArgs,
     #[command(flatten)]
     out: OutputArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// Arguments of `hydrofetch gc`.
@@ -40,17 +43,23 @@ pub(crate) struct GcArgs {
     dry_run: bool,
     #[command(flatten)]
     state: StateArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// Loads and plans each manifest alone; `None` after printing errors.
-fn load(paths: &[PathBuf], state: &StateArgs) -> anyhow::Result<Option<Vec<(Manifest, Plan)>>> {
+fn load(
+    paths: &[PathBuf],
+    state: &StateArgs,
+    limits: LimitArgs,
+) -> anyhow::Result<Option<Vec<(Manifest, Plan)>>> {
     state.check(paths.len())?;
     let Some(manifests) = super::plan::load_all(paths) else {
         return Ok(None);
     };
     let mut out = Vec::with_capacity(manifests.len());
     for m in manifests {
-        let Some(plan) = super::plan::build_or_report(std::slice::from_ref(&m)) else {
+        let Some(plan) = super::plan::build_within(std::slice::from_ref(&m), limits) else {
             return Ok(None);
         };
         out.push((m, plan));
@@ -66,7 +75,7 @@ fn open(m: &Manifest, plan: &Plan, state: &StateArgs) -> anyhow::Result<Session>
 
 /// `hydrofetch verify`: exit 0 when every locked file is present with its size and hash.
 pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<Outcome> {
-    let Some(loaded) = load(&args.manifests, &args.state)? else {
+    let Some(loaded) = load(&args.manifests, &args.state, args.limits)? else {
         return Ok(Outcome::BadInput);
     };
     let mut worst = Outcome::Success;
@@ -130,7 +139,7 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<Outcome> {
 /// `hydrofetch gc`: forget locked items the plan no longer has, and delete their files unless
 /// an item still in the plan, or another manifest's lockfile in the same `data_dir`, uses them.
 pub(crate) fn gc(args: GcArgs) -> anyhow::Result<Outcome> {
-    let Some(loaded) = load(&args.manifests, &args.state)? else {
+    let Some(loaded) = load(&args.manifests, &args.state, args.limits)? else {
         return Ok(Outcome::BadInput);
     };
     let mut out = std::io::stdout().lock();
