@@ -32,13 +32,6 @@ pub(crate) struct LimitArgs {
 }
 
 impl LimitArgs {
-    /// The built-in limits (what the flag defaults to).
-    const fn default_limits() -> Self {
-        Self {
-            max_items: PlanLimits::DEFAULT_MAX_ITEMS,
-        }
-    }
-
     /// The limits for [`Plan::build_with`].
     pub(crate) const fn limits(self) -> PlanLimits {
         PlanLimits {
@@ -73,11 +66,6 @@ pub(crate) fn load_all(paths: &[std::path::PathBuf]) -> Option<Vec<Manifest>> {
         }
     }
     (!failed).then_some(loaded)
-}
-
-/// Builds a plan within the default limits, printing its errors; `None` if there were any.
-pub(crate) fn build_or_report(manifests: &[Manifest]) -> Option<Plan> {
-    build_within(manifests, LimitArgs::default_limits())
 }
 
 /// Builds a plan within `limits`, printing its errors; `None` if there were any.
