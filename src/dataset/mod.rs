@@ -506,13 +506,7 @@ pub fn gc(session: &mut Session, plan: &Plan, dry_run: bool) -> Result<GcReport,
     report.kept_for_others = shared.into_iter().collect();
     if !dry_run {
         for p in &doomed {
-            let full = session.data_dir.join(p);
-            match std::fs::remove_file(&full) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(io_err("remove", &full)(e));
-                }
-                _ => {}
-            }
+            remove_if_present(&session.data_dir.join(p))?;
         }
         for id in &orphans {
             let _ = session.lock.remove(id);
@@ -522,6 +516,14 @@ pub fn gc(session: &mut Session, plan: &Plan, dry_run: bool) -> Result<GcReport,
     }
     report.removed = doomed.into_iter().collect();
     Ok(report)
+}
+
+/// Removes a file; one already gone is fine.
+fn remove_if_present(path: &Path) -> Result<(), DatasetError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err("remove", path)(e)),
+        _ => Ok(()),
+    }
 }
 
 /// Re-hashes every file the session's lockfile records.
@@ -544,13 +546,7 @@ pub fn forget_mismatched(
     for m in mismatches {
         let (Mismatch::Missing { id, path } | Mismatch::Changed { id, path, .. }) = m;
         ids.insert(id.clone());
-        let full = session.data_dir.join(path);
-        match std::fs::remove_file(&full) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(io_err("remove", &full)(e));
-            }
-            _ => {}
-        }
+        remove_if_present(&session.data_dir.join(path))?;
     }
     for id in &ids {
         let _ = session.lock.remove(id);
