@@ -291,8 +291,15 @@ mod tests {
         let dest = data.join("out.bin");
         write_atomic(&dest, b"new content").unwrap();
         assert_eq!(fs::read(&dest).unwrap(), b"new content");
-        assert_eq!(fs::read(&victim).unwrap(), b"precious", "written through a link");
-        assert!(!dangling.exists(), "a file was created through a dangling link");
+        assert_eq!(
+            fs::read(&victim).unwrap(),
+            b"precious",
+            "written through a link"
+        );
+        assert!(
+            !dangling.exists(),
+            "a file was created through a dangling link"
+        );
         for p in &planted {
             assert!(fs::symlink_metadata(p).unwrap().file_type().is_symlink());
         }
@@ -309,7 +316,12 @@ mod tests {
         let dest = data.join("out.bin");
         std::os::unix::fs::symlink(&victim, &dest).unwrap();
         write_atomic(&dest, b"new content").unwrap();
-        assert!(!fs::symlink_metadata(&dest).unwrap().file_type().is_symlink());
+        assert!(
+            !fs::symlink_metadata(&dest)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(fs::read(&dest).unwrap(), b"new content");
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
     }

@@ -96,7 +96,11 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
             async move {
                 let path = ctx.data_dir.join(audio_path(&device, &f.filename));
                 let r = match ctx.downloads.acquire().await {
-                    Ok(_permit) => ctx.client.download_archive(&f.filename, &path, f.size).await,
+                    Ok(_permit) => {
+                        ctx.client
+                            .download_archive(&f.filename, &path, f.size)
+                            .await
+                    }
                     Err(_) => Err(OncError::Transport {
                         endpoint: "archivefile/download".into(),
                         message: "the transfer limit was closed".into(),
