@@ -122,7 +122,7 @@ async fn main() {
             .expect("client");
         let t = Instant::now();
         let d = client
-            .download_archive("big.bin", &tmp.path().join("big.bin"))
+            .download_archive("big.bin", &tmp.path().join("big.bin"), None)
             .await
             .expect("download");
         println!(

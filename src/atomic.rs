@@ -4,8 +4,16 @@
 //!
 //! [`AtomicFile`] streams (downloads, encoders); [`write_atomic`] writes a buffer. A dropped,
 //! uncommitted [`AtomicFile`] removes its temporary file.
+//!
+//! Decisions recorded here:
+//! - The temporary file is created exclusively (`O_CREAT|O_EXCL`, [`OpenOptions::create_new`]),
+//!   which never follows a symlink: a link planted at a predictable temporary name (pointing
+//!   outside `data_dir`) makes that name be skipped, never written through. The next free
+//!   number is tried, a bounded number of times.
+//! - A symlink at the final name is replaced by the rename (rename acts on the link itself),
+//!   never written through.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +28,9 @@ pub struct AtomicFile {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// How many taken temporary names [`AtomicFile::create`] skips before it gives up.
+const MAX_NAME_TRIES: u32 = 10_000;
+
 impl AtomicFile {
     /// Creates the destination's folder if needed and opens a temporary file beside `dest`.
     ///
@@ -32,14 +43,33 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
-        let file = File::create(&tmp).map_err(|e| with_path(e, &tmp))?;
-        Ok(Self {
-            file: Some(file),
-            tmp,
-            dest: dest.to_owned(),
-        })
+        let pid = std::process::id();
+        let mut last = None;
+        for _ in 0..MAX_NAME_TRIES {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let tmp = dir.join(format!(".{name}.{pid}.{n}.tmp"));
+            // Exclusive create: an existing file or symlink (dangling or not) at this name is
+            // never opened, so nothing outside the folder can be written through it.
+            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+                Ok(file) => {
+                    return Ok(Self {
+                        file: Some(file),
+                        tmp,
+                        dest: dest.to_owned(),
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(tmp),
+                Err(e) => return Err(with_path(e, &tmp)),
+            }
+        }
+        let tmp = last.unwrap_or_else(|| dir.to_owned());
+        Err(with_path(
+            io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{MAX_NAME_TRIES} temporary names in a row are taken"),
+            ),
+            &tmp,
+        ))
     }
 
     /// The final path.
@@ -232,5 +262,67 @@ mod tests {
         assert_eq!(temp_owner(".a.b.12.3.tmp"), Some(12));
         assert_eq!(temp_owner(".12.3.tmp"), None);
         assert_eq!(temp_owner("a.12.3.tmp"), None);
+    }
+
+    /// The temporary names the next [`AtomicFile::create`] calls of this process may take.
+    fn next_temp_names(dir: &Path, name: &str, count: u64) -> Vec<PathBuf> {
+        let from = COUNTER.load(Ordering::Relaxed);
+        (from..from + count)
+            .map(|n| dir.join(format!(".{name}.{}.{n}.tmp", std::process::id())))
+            .collect()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_at_temporary_names_are_never_written_through() {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        fs::create_dir_all(&data).unwrap();
+        let victim = root.path().join("victim.txt");
+        fs::write(&victim, b"precious").unwrap();
+        let dangling = root.path().join("created-by-us.txt");
+        // Links at every name the next temporary files can take (other tests of this process
+        // share the counter: a wide margin), half to an existing file, half dangling.
+        let planted = next_temp_names(&data, "out.bin", 512);
+        for (k, p) in planted.iter().enumerate() {
+            let target = if k % 2 == 0 { &victim } else { &dangling };
+            std::os::unix::fs::symlink(target, p).unwrap();
+        }
+        let dest = data.join("out.bin");
+        write_atomic(&dest, b"new content").unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"new content");
+        assert_eq!(
+            fs::read(&victim).unwrap(),
+            b"precious",
+            "written through a link"
+        );
+        assert!(
+            !dangling.exists(),
+            "a file was created through a dangling link"
+        );
+        for p in &planted {
+            assert!(fs::symlink_metadata(p).unwrap().file_type().is_symlink());
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_at_the_final_name_is_replaced_not_written_through() {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        fs::create_dir_all(&data).unwrap();
+        let victim = root.path().join("victim.txt");
+        fs::write(&victim, b"precious").unwrap();
+        let dest = data.join("out.bin");
+        std::os::unix::fs::symlink(&victim, &dest).unwrap();
+        write_atomic(&dest, b"new content").unwrap();
+        assert!(
+            !fs::symlink_metadata(&dest)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(&dest).unwrap(), b"new content");
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
     }
 }

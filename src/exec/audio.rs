@@ -12,7 +12,7 @@
 
 use super::job::{AudioGroup, NOMINAL_FILE_MILLIS, WantedItem};
 use super::layout::audio_path;
-use super::runner::Ctx;
+use super::runner::{Ctx, error_text};
 use crate::onc::{ArchiveFile, Downloaded, OncError};
 use crate::time::Window5m;
 use futures::StreamExt;
@@ -51,7 +51,7 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
             Some(Ok(l)) => l,
             // Nothing is downloaded yet: every slot fails, also those an earlier extension
             // served.
-            Some(Err(e)) => return fail(&ctx, &group, &e.to_string()).await,
+            Some(Err(e)) => return fail(&ctx, &group, &error_text(&e)).await,
         };
         let suffix = format!(".{ext}");
         let mut found: BTreeMap<String, (ArchiveFile, Vec<Window5m>)> = BTreeMap::new();
@@ -96,7 +96,11 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
             async move {
                 let path = ctx.data_dir.join(audio_path(&device, &f.filename));
                 let r = match ctx.downloads.acquire().await {
-                    Ok(_permit) => ctx.client.download_archive(&f.filename, &path).await,
+                    Ok(_permit) => {
+                        ctx.client
+                            .download_archive(&f.filename, &path, f.size)
+                            .await
+                    }
                     Err(_) => Err(OncError::Transport {
                         endpoint: "archivefile/download".into(),
                         message: "the transfer limit was closed".into(),
@@ -125,8 +129,13 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
                 }
             }
             Err(e) => {
+                let error = format!("{name}: {}", error_text(&e));
                 for item in slots.file_failed(&windows) {
-                    ctx.item_failed(&item.id, &format!("{name}: {e}")).await;
+                    ctx.item_failed(&item.id, &error).await;
+                }
+                // A full disk stops the run: other files would fail the same way.
+                if ctx.stop_if_disk_full(&e) {
+                    return;
                 }
             }
         }

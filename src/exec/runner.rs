@@ -11,6 +11,13 @@
 //! On cancellation the tasks drop their calls in flight and return; the loop keeps receiving
 //! until every task has dropped its sender, so every `Done` sent before the cancel is in the
 //! lockfile saved at the end. [`ExecOutcome::remaining`] counts what is left for the next run.
+//!
+//! Local faults are local: a write that fails on our side (permission, a file where a folder
+//! must be) fails its items and is never a reason to resubmit an ONC job. A full disk
+//! (ENOSPC, EDQUOT, EFBIG, EROFS) stops the run early: the tasks are cancelled through a child
+//! of the user's token (so the run is not "interrupted"), everything finished so far is
+//! locked, and the items not done fail with the cause, so the run ends with its summary and
+//! exit 1.
 
 use super::clipper;
 use super::events::{ExecEvent, Reporter};
@@ -148,6 +155,8 @@ pub(crate) struct Ctx {
     pub(crate) tx: mpsc::Sender<Msg>,
     pub(crate) cancel: CancellationToken,
     pub(crate) reporter: Arc<dyn Reporter>,
+    /// Why the run stopped early (a full disk), set once.
+    pub(crate) stopped: Arc<std::sync::Mutex<Option<String>>>,
     /// Jobs of an earlier run, by group key, to re-attach to.
     pub(crate) previous: Arc<std::collections::BTreeMap<String, InFlight>>,
 }
@@ -215,6 +224,19 @@ impl Ctx {
         });
     }
 
+    /// Stops the run early for `e` if it is a full disk (or a read-only one): every task is
+    /// cancelled, nothing new is submitted. Returns whether it did.
+    pub(crate) fn stop_if_disk_full(&self, e: &crate::onc::OncError) -> bool {
+        if !is_disk_full(e) {
+            return false;
+        }
+        if let Ok(mut s) = self.stopped.lock() {
+            s.get_or_insert_with(|| error_text(e));
+        }
+        self.cancel.cancel();
+        true
+    }
+
     /// Records a failed item.
     pub(crate) async fn item_failed(&self, id: &str, error: &str) {
         self.report(&ExecEvent::ItemFailed {
@@ -227,6 +249,29 @@ impl Ctx {
         }))
         .await;
     }
+}
+
+/// Whether `e` is a local write that failed because the disk is full (or read-only, or the
+/// file over a size limit): trying other files would fail the same way.
+pub(crate) fn is_disk_full(e: &crate::onc::OncError) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(e, crate::onc::OncError::Io { source, .. }
+        if matches!(source.kind(), K::StorageFull | K::QuotaExceeded | K::FileTooLarge | K::ReadOnlyFilesystem))
+}
+
+/// An error with its causes, `: `-joined (an I/O failure shows the OS's reason).
+pub(crate) fn error_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let more = s.to_string();
+        if !text.ends_with(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        src = s.source();
+    }
+    text
 }
 
 /// Runs a job: every group, bounded, recording each finished item in `lock` (saved to
@@ -249,14 +294,17 @@ pub async fn execute(
     let previous: std::collections::BTreeMap<_, _> =
         journal.jobs().map(|(k, v)| (k.clone(), *v)).collect();
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    let stopped = Arc::new(std::sync::Mutex::new(None));
     let ctx = Ctx {
         client,
         data_dir: paths.data_dir.clone(),
         downloads: Arc::new(Semaphore::new(config.max_downloads.max(1))),
         config: config.clone(),
         tx,
-        cancel: cancel.clone(),
+        // A child: a full disk stops the tasks without the run counting as interrupted.
+        cancel: cancel.child_token(),
         reporter: Arc::clone(&reporter),
+        stopped: Arc::clone(&stopped),
         previous: Arc::new(previous),
     };
 
@@ -372,6 +420,16 @@ pub async fn execute(
     // The channel closes only when every task has finished.
     let _ = workers.await;
     lock.save(&paths.lock)?;
+    let stop_reason = stopped.lock().ok().and_then(|s| s.clone());
+    if let Some(reason) = stop_reason.filter(|_| !cancel.is_cancelled()) {
+        let error = format!("not done: the run stopped early: {reason}");
+        for id in &open {
+            outcome.failures.push(Failure {
+                item: id.clone(),
+                error: error.clone(),
+            });
+        }
+    }
     outcome.failures.sort_by(|a, b| a.item.cmp(&b.item));
     outcome.interrupted = cancel.is_cancelled();
     outcome.remaining = open.len();

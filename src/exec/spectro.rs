@@ -25,7 +25,7 @@ use super::events::ExecEvent;
 use super::job::{NOMINAL_FILE_MILLIS, SpectrogramGroup, WantedItem};
 use super::journal::InFlight;
 use super::layout::spectrogram_path;
-use super::runner::{Ctx, Msg, poll_delay};
+use super::runner::{Ctx, Msg, error_text, is_disk_full, poll_delay};
 use crate::lock::LockedFile;
 use crate::onc::{Downloaded, FailureStreak, IndexOutcome, OncError, ProductRequest, RunState};
 use crate::time::{UtcInstant, Window5m};
@@ -42,6 +42,8 @@ enum RunEnd {
     Resubmit(String),
     /// Given up: the open slots fail with this reason.
     Failed(String),
+    /// Our disk is full: the open slots fail with this reason and the whole run stops.
+    DiskFull(String, OncError),
     /// Cancelled by the user.
     Cancelled,
 }
@@ -94,7 +96,7 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
         {
             Begun::Run(id, state, estimate) => (id, state, estimate),
             Begun::Failed(e) => {
-                return fail_open(&ctx, &group, &recorded, &e.to_string()).await;
+                return fail_open(&ctx, &group, &recorded, &error_text(&e)).await;
             }
             Begun::Cancelled(job) => {
                 if let Some(id) = job {
@@ -118,6 +120,12 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
             RunEnd::Failed(reason) => {
                 // The job stays in the journal: ONC may finish it, and the next run re-attaches.
                 return fail_open(&ctx, &group, &recorded, &reason).await;
+            }
+            RunEnd::DiskFull(reason, e) => {
+                // A local fault, not ONC's: the job stays in the journal for the next run.
+                fail_open(&ctx, &group, &recorded, &reason).await;
+                let _ = ctx.stop_if_disk_full(&e);
+                return;
             }
             RunEnd::Resubmit(reason) => {
                 ctx.report(&ExecEvent::Retrying {
@@ -225,7 +233,9 @@ async fn start(
 
 /// Why a poll or download gave up on `e`.
 fn give_up(ctx: &Ctx, what: &str, e: &OncError) -> String {
-    if e.is_retryable() {
+    let is_retryable = e.is_retryable();
+    let e = error_text(e);
+    if is_retryable {
         format!(
             "{what}: gave up after {} failures in a row: {e}",
             ctx.config.max_failures.max(1)
@@ -347,11 +357,16 @@ async fn download_all(
             Ok(_) => None,
             Err(e @ OncError::Gone { .. }) => return RunEnd::Resubmit(e.to_string()),
             Err(e) => {
-                return RunEnd::Failed(give_up(
+                let reason = give_up(
                     ctx,
                     &format!("downloading file {index} of ONC run {run_id}"),
                     &e,
-                ));
+                );
+                return if is_disk_full(&e) {
+                    RunEnd::DiskFull(reason, e)
+                } else {
+                    RunEnd::Failed(reason)
+                };
             }
         };
         prefix.add(index, start);

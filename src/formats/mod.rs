@@ -8,10 +8,12 @@
 //!   pre-check in `flac_meta`).
 //! - [`mat`]: hand-written MAT v5 reader/writer (why: see its module doc).
 //! - [`image`]: PNG plus crop and horizontal concat.
+//! - [`complete`]: is a downloaded file whole (structural checks of each format).
 //! - [`inspect`] and [`sample`]: support for the hidden `hydrofetch debug` commands.
 
 pub mod atomic;
 pub mod audio;
+pub mod complete;
 pub mod error;
 pub mod flac;
 mod flac_meta;
@@ -25,6 +27,7 @@ pub use atomic::{write_atomic, write_atomic_with};
 pub use audio::{
     Audio, AudioContainer, AudioInfo, AudioSpec, SampleFormat, Samples, probe_audio, sniff_audio,
 };
+pub use complete::{Completeness, check_complete};
 pub use error::{FormatError, FormatKind};
 pub use flac::{
     encode_flac, encode_flac_with, encoder_options, probe_flac, read_flac, read_flac_span,

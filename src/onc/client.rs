@@ -4,14 +4,21 @@
 //! ([`RetryPolicy`]) on transport errors, 5xx, 429 (honouring `Retry-After`) and truncated
 //! bodies; 400 and 401 are returned at once. `cancel` is the exception: one attempt, bounded
 //! in time, because it is sent while shutting down. Downloads stream to a temporary file
-//! beside their destination while hashing, check `Content-Length`, fsync and rename: memory
-//! stays flat whatever the file size, and a file on disk is always whole.
+//! beside their destination while hashing, check the size, fsync and rename: memory stays
+//! flat whatever the file size, and a file on disk is always whole.
+//!
+//! Decision recorded here: no short body is ever kept. The received size is compared with what
+//! the server announced for this body: its `Content-Length`, else the archive listing's size of
+//! the file; when neither announced one (a chunked body that ended early looks whole to HTTP),
+//! the file's own structure decides ([`crate::formats::check_complete`]). A mismatch is a
+//! retryable error, so the call is tried again.
 //!
 //! The client counts its HTTP requests and bytes ([`Stats`]) for run summaries and tests.
 
 use super::error::{ApiErrorItem, OncError, RetryPolicy};
 use super::token::{Token, redact};
-use crate::atomic::{AtomicFile, with_path};
+use crate::atomic::AtomicFile;
+use crate::formats::{FormatError, check_complete};
 use crate::time::UtcInstant;
 use futures::StreamExt;
 use reqwest::{Method, StatusCode};
@@ -330,7 +337,7 @@ impl Client {
                     })?;
                     match dest(&name) {
                         Some(path) => self
-                            .stream_to(endpoint, resp, name, path)
+                            .stream_to(endpoint, resp, name, path, None)
                             .await
                             .map(IndexOutcome::File),
                         None => Ok(IndexOutcome::Skipped { name }),
@@ -406,7 +413,8 @@ impl Client {
         })
     }
 
-    /// `archivefile/download` of one file to `path`.
+    /// `archivefile/download` of one file to `path`; `size` is the file's size from the
+    /// listing, checked when the body comes without `Content-Length`.
     ///
     /// # Errors
     /// [`OncError`].
@@ -414,13 +422,14 @@ impl Client {
         &self,
         filename: &str,
         path: &Path,
+        size: Option<u64>,
     ) -> Result<Downloaded, OncError> {
         let endpoint = "archivefile/download";
         let params = [("filename".to_owned(), filename.to_owned())];
         self.retrying(endpoint, || async {
             let resp = self.send(endpoint, &params).await?;
             if resp.status() == StatusCode::OK {
-                self.stream_to(endpoint, resp, filename.to_owned(), path.to_owned())
+                self.stream_to(endpoint, resp, filename.to_owned(), path.to_owned(), size)
                     .await
             } else {
                 Err(self.status_error(endpoint, resp).await)
@@ -568,16 +577,17 @@ impl Client {
         }
     }
 
-    /// Streams a response body to `path` (temporary name, hash while writing, length check,
-    /// fsync, rename).
+    /// Streams a response body to `path` (temporary name, hash while writing, size check,
+    /// fsync, rename). `announced` is the size the listing gave, if any.
     async fn stream_to(
         &self,
         endpoint: &str,
         resp: reqwest::Response,
         name: String,
         path: PathBuf,
+        announced: Option<u64>,
     ) -> Result<Downloaded, OncError> {
-        let expected = resp.content_length();
+        let content_length = resp.content_length();
         let io_err = |source: std::io::Error| OncError::Io {
             path: path.clone(),
             source,
@@ -587,7 +597,7 @@ impl Client {
         let mut size = 0_u64;
         let mut body = resp.bytes_stream();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| match expected {
+            let chunk = chunk.map_err(|e| match content_length.or(announced) {
                 Some(exp) => OncError::Truncated {
                     endpoint: endpoint.into(),
                     expected: exp,
@@ -596,18 +606,45 @@ impl Client {
                 None => self.transport(endpoint, &e),
             })?;
             hasher.update(&chunk);
-            file.write_all(&chunk)
-                .map_err(|e| io_err(with_path(e, &path)))?;
+            file.write_all(&chunk).map_err(io_err)?;
             size += chunk.len() as u64;
         }
-        if let Some(exp) = expected
-            && exp != size
-        {
-            return Err(OncError::Truncated {
-                endpoint: endpoint.into(),
-                expected: exp,
-                got: size,
-            });
+        match content_length.or(announced) {
+            Some(exp) if exp != size => {
+                return Err(if size < exp {
+                    OncError::Truncated {
+                        endpoint: endpoint.into(),
+                        expected: exp,
+                        got: size,
+                    }
+                } else {
+                    OncError::Decode {
+                        endpoint: endpoint.into(),
+                        message: format!("{name}: got {size} bytes, {exp} announced"),
+                    }
+                });
+            }
+            Some(_) => {}
+            None => {
+                // Nothing announced a size: the file's structure says whether it is whole.
+                file.flush().map_err(io_err)?;
+                let tmp = file.temp_path().to_owned();
+                let checked = tokio::task::spawn_blocking(move || check_complete(&tmp))
+                    .await
+                    .map_err(|e| io_err(std::io::Error::other(e.to_string())))?;
+                match checked {
+                    Ok(_) => {}
+                    Err(FormatError::Io { source, .. }) => return Err(io_err(source)),
+                    Err(e) => {
+                        return Err(OncError::Decode {
+                            endpoint: endpoint.into(),
+                            message: format!(
+                                "{name}: body without Content-Length is incomplete ({size} bytes): {e}"
+                            ),
+                        });
+                    }
+                }
+            }
         }
         // Writing to disk is blocking; the file is flushed in a blocking task.
         let committed = tokio::task::spawn_blocking(move || file.commit())

@@ -3,7 +3,8 @@
 //! Grammar: a comma-separated list of `KIND=RATE`, RATE a probability in `[0, 1]`, KIND one
 //! of `500`, `503`, `429` (answered at once, `429` with `Retry-After: 1`), `reset` (the
 //! connection drops after half the body), `truncate` (half the body is sent under the full
-//! `Content-Length`), `slow` (the body trickles at about 1 MB/s), `run_error` (a
+//! `Content-Length`), `slow` (the body trickles at about 1 MB/s), `short_body` (half the body
+//! is sent WITHOUT `Content-Length` and ends cleanly: to HTTP it looks whole), `run_error` (a
 //! data-product run ends in `error`). Example: `500=0.05,503=0.05,429=0.05,reset=0.02`.
 //! An empty spec injects nothing. The sum of the request-level rates must not exceed 1.
 //!
@@ -11,7 +12,7 @@
 //! - Each `api/*` request gets the number `n` of its arrival (0, 1, ...); its draw is a
 //!   SplitMix64 hash of `(seed, n)` mapped to `[0, 1)` and compared with the cumulative rates
 //!   in the order above, so a seed and a request sequence give the same faults every time.
-//! - `reset`, `truncate` and `slow` only act on file bodies (`archivefile/download`,
+//! - `reset`, `truncate`, `slow` and `short_body` only act on file bodies (`archivefile/download`,
 //!   `dataProductDelivery/download` answering 200); drawn elsewhere they do nothing.
 //! - `run_error` is drawn per (seed, run id, attempt), independently of request draws.
 //! - `sim/*` endpoints never get faults.
@@ -34,6 +35,8 @@ pub enum FaultKind {
     Truncate,
     /// Throttled body.
     Slow,
+    /// Half the body, without `Content-Length`, ended cleanly.
+    ShortBody,
     /// A run ends in `error`.
     RunError,
 }
@@ -49,17 +52,19 @@ impl FaultKind {
             Self::Reset => "reset",
             Self::Truncate => "truncate",
             Self::Slow => "slow",
+            Self::ShortBody => "short_body",
             Self::RunError => "run_error",
         }
     }
 
-    const REQUEST_KINDS: [Self; 6] = [
+    const REQUEST_KINDS: [Self; 7] = [
         Self::Status500,
         Self::Status503,
         Self::Status429,
         Self::Reset,
         Self::Truncate,
         Self::Slow,
+        Self::ShortBody,
     ];
 }
 
@@ -80,7 +85,7 @@ pub enum FaultSpecError {
     },
     /// Unknown kind.
     #[error(
-        "unknown fault kind `{kind}` (expected 500, 503, 429, reset, truncate, slow, run_error)"
+        "unknown fault kind `{kind}` (expected 500, 503, 429, reset, truncate, slow, short_body, run_error)"
     )]
     Kind {
         /// The kind.
@@ -215,6 +220,9 @@ mod tests {
             .parse()
             .unwrap();
         assert!((s.rate(FaultKind::Status429) - 0.1).abs() < 1e-12);
+        let short: FaultSpec = "short_body=0.5".parse().unwrap();
+        assert!((short.rate(FaultKind::ShortBody) - 0.5).abs() < 1e-12);
+        assert_eq!(short.to_string(), "short_body=0.5");
         assert_eq!(s.rate(FaultKind::Slow), 0.0);
         assert!("500".parse::<FaultSpec>().is_err());
         assert!("404=0.1".parse::<FaultSpec>().is_err());

@@ -307,7 +307,9 @@ async fn log_and_faults(State(st): State<Arc<SimState>>, req: Request, next: Nex
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             (r, fault)
         }
-        Some(k @ (FaultKind::Reset | FaultKind::Truncate | FaultKind::Slow)) if is_file => {
+        Some(
+            k @ (FaultKind::Reset | FaultKind::Truncate | FaultKind::Slow | FaultKind::ShortBody),
+        ) if is_file => {
             let r = next.run(req).await;
             if r.status() == StatusCode::OK {
                 (damage(r, k).await, fault)
@@ -344,6 +346,15 @@ async fn damage(resp: Response, kind: FaultKind) -> Response {
         ])),
         FaultKind::Truncate => {
             Body::from_stream(futures::stream::iter([Ok::<_, std::io::Error>(half)]))
+        }
+        FaultKind::ShortBody => {
+            // No length announced: a chunked body that ends cleanly after half the file.
+            let mut r = Response::from_parts(
+                parts,
+                Body::from_stream(futures::stream::iter([Ok::<_, std::io::Error>(half)])),
+            );
+            r.headers_mut().remove(header::CONTENT_LENGTH);
+            return r;
         }
         _ => {
             let chunks: Vec<bytes::Bytes> = bytes
