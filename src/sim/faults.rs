@@ -3,8 +3,11 @@
 //! Grammar: a comma-separated list of `KIND=RATE`, RATE a probability in `[0, 1]`, KIND one
 //! of `500`, `503`, `429` (answered at once, `429` with `Retry-After: 1`), `reset` (the
 //! connection drops after half the body), `truncate` (half the body is sent under the full
-//! `Content-Length`), `slow` (the body trickles at about 1 MB/s), `run_error` (a
-//! data-product run ends in `error`). Example: `500=0.05,503=0.05,429=0.05,reset=0.02`.
+//! `Content-Length`), `slow` (the body trickles at about 1 MB/s), `echo_token` (a hostile
+//! server: the answer is an error document that repeats the request's token among terminal
+//! escape sequences; drawn on `dataProductDelivery/run`, the run's status text does instead),
+//! `run_error` (a data-product run ends in `error`). Example:
+//! `500=0.05,503=0.05,429=0.05,reset=0.02`.
 //! An empty spec injects nothing. The sum of the request-level rates must not exceed 1.
 //!
 //! Decisions recorded here:
@@ -13,6 +16,7 @@
 //!   in the order above, so a seed and a request sequence give the same faults every time.
 //! - `reset`, `truncate` and `slow` only act on file bodies (`archivefile/download`,
 //!   `dataProductDelivery/download` answering 200); drawn elsewhere they do nothing.
+//! - With any `echo_token` rate, every 401 answer (a bad token) echoes the token too.
 //! - `run_error` is drawn per (seed, run id, attempt), independently of request draws.
 //! - `sim/*` endpoints never get faults.
 
@@ -34,6 +38,8 @@ pub enum FaultKind {
     Truncate,
     /// Throttled body.
     Slow,
+    /// An answer that echoes the token with escape sequences.
+    EchoToken,
     /// A run ends in `error`.
     RunError,
 }
@@ -49,17 +55,19 @@ impl FaultKind {
             Self::Reset => "reset",
             Self::Truncate => "truncate",
             Self::Slow => "slow",
+            Self::EchoToken => "echo_token",
             Self::RunError => "run_error",
         }
     }
 
-    const REQUEST_KINDS: [Self; 6] = [
+    const REQUEST_KINDS: [Self; 7] = [
         Self::Status500,
         Self::Status503,
         Self::Status429,
         Self::Reset,
         Self::Truncate,
         Self::Slow,
+        Self::EchoToken,
     ];
 }
 
@@ -80,7 +88,7 @@ pub enum FaultSpecError {
     },
     /// Unknown kind.
     #[error(
-        "unknown fault kind `{kind}` (expected 500, 503, 429, reset, truncate, slow, run_error)"
+        "unknown fault kind `{kind}` (expected 500, 503, 429, reset, truncate, slow, echo_token, run_error)"
     )]
     Kind {
         /// The kind.
@@ -211,10 +219,14 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        let s: FaultSpec = "500=0.05,429=0.1, reset=0.02,run_error=0.5"
+        let s: FaultSpec = "500=0.05,429=0.1, reset=0.02,run_error=0.5,echo_token=0.2"
             .parse()
             .unwrap();
         assert!((s.rate(FaultKind::Status429) - 0.1).abs() < 1e-12);
+        assert!((s.rate(FaultKind::EchoToken) - 0.2).abs() < 1e-12);
+        assert_eq!(s.to_string(), "500=0.05,429=0.1,reset=0.02,run_error=0.5,echo_token=0.2");
+        let all: FaultSpec = "echo_token=1".parse().unwrap();
+        assert!((0..50).all(|n| all.draw(3, n) == Some(FaultKind::EchoToken)));
         assert_eq!(s.rate(FaultKind::Slow), 0.0);
         assert!("500".parse::<FaultSpec>().is_err());
         assert!("404=0.1".parse::<FaultSpec>().is_err());
