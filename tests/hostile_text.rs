@@ -23,7 +23,7 @@ spectrogram_format = "mat"
 
 [[range]]
 start = "2024-04-01T12:00:00Z"
-end   = "2024-04-01T13:00:00Z"
+end   = "2024-04-01T12:30:00Z"
 spectrograms_per_batch = 2
 download_audio = true
 "#;
