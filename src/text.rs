@@ -176,14 +176,11 @@ fn match_at(text: &str, mut i: usize, want: &[char]) -> Option<usize> {
 fn next_unit(text: &str, i: usize) -> Option<(char, usize)> {
     let rest = text.get(i..)?;
     let c = rest.chars().next()?;
-    if c == '%' {
-        if let Some(hex) = rest.get(1..3) {
-            if let Ok(b) = u8::from_str_radix(hex, 16) {
-                if b.is_ascii() {
-                    return Some((char::from(b), 3));
-                }
-            }
-        }
+    if c == '%'
+        && let Some(b) = rest.get(1..3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        && b.is_ascii()
+    {
+        return Some((char::from(b), 3));
     }
     Some((c, c.len_utf8()))
 }
@@ -205,10 +202,15 @@ mod tests {
         // Case changed, percent-encoded, inside a URL, split by invisible characters.
         let upper = TOK.to_ascii_uppercase();
         let encoded: String = TOK.bytes().map(|b| format!("%{b:02X}")).collect();
-        let split = TOK.replacen('-', "\u{1b}-", 1).replacen('t', "\u{200b}t", 1);
+        let split = TOK
+            .replacen('-', "\u{1b}-", 1)
+            .replacen('t', "\u{200b}t", 1);
         for variant in [upper, encoded, split, format!("x?token={TOK}&a=1")] {
             let c = clean_server_text(&format!("[{variant}]"), TOK);
-            assert!(!c.contains("aaaa") && !c.contains("AAAA"), "{variant:?} → {c}");
+            assert!(
+                !c.contains("aaaa") && !c.contains("AAAA"),
+                "{variant:?} → {c}"
+            );
             assert!(c.contains("***"), "{c}");
         }
         // A part of the token alone is left (it identifies nothing), and nothing else moves.

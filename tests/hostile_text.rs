@@ -23,8 +23,8 @@ spectrogram_format = "mat"
 
 [[range]]
 start = "2024-04-01T12:00:00Z"
-end   = "2024-04-01T12:30:00Z"
-spectrograms_per_batch = 2
+end   = "2024-04-01T12:15:00Z"
+spectrograms_per_batch = 1
 download_audio = true
 "#;
 
@@ -58,8 +58,14 @@ fn all_files(dir: &Path) -> Vec<PathBuf> {
 fn assert_clean(secret: &str, out: &str, err: &str, dir: &Path) {
     for form in forms(secret) {
         let shown = String::from_utf8_lossy(&form).into_owned();
-        assert!(!contains(out.as_bytes(), &form), "{shown} on stdout:\n{out}");
-        assert!(!contains(err.as_bytes(), &form), "{shown} on stderr:\n{err}");
+        assert!(
+            !contains(out.as_bytes(), &form),
+            "{shown} on stdout:\n{out}"
+        );
+        assert!(
+            !contains(err.as_bytes(), &form),
+            "{shown} on stderr:\n{err}"
+        );
         for f in all_files(dir) {
             let bytes = std::fs::read(&f).unwrap();
             assert!(!contains(&bytes, &form), "{shown} in {}", f.display());
@@ -108,7 +114,12 @@ fn a_server_echoing_the_token_leaks_it_nowhere() {
     serde_json::from_str::<serde_json::Value>(&out2).expect("--json summary");
 
     assert!(common::lock_of(&manifest).exists(), "{err}\n{err2}");
-    assert_clean(TOKEN, &format!("{out}{out2}"), &format!("{err}{err2}"), dir.path());
+    assert_clean(
+        TOKEN,
+        &format!("{out}{out2}"),
+        &format!("{err}{err2}"),
+        dir.path(),
+    );
 }
 
 #[test]
@@ -151,11 +162,7 @@ fn a_csv_with_100000_unknown_columns_prints_a_bounded_report() {
     let (code, out, err) = output(c);
     assert_eq!(code, 2, "{out}");
     let lines = err.lines().count();
-    assert!(
-        lines <= 60,
-        "{lines} lines, {} bytes on stderr",
-        err.len()
-    );
+    assert!(lines <= 60, "{lines} lines, {} bytes on stderr", err.len());
     assert!(err.contains("has 100000 errors"), "{err}");
     assert!(err.contains("… and 99950 more errors"), "{err}");
     assert!(err.contains("extra_column_0"), "{err}");

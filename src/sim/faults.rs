@@ -224,7 +224,10 @@ mod tests {
             .unwrap();
         assert!((s.rate(FaultKind::Status429) - 0.1).abs() < 1e-12);
         assert!((s.rate(FaultKind::EchoToken) - 0.2).abs() < 1e-12);
-        assert_eq!(s.to_string(), "500=0.05,429=0.1,reset=0.02,run_error=0.5,echo_token=0.2");
+        assert_eq!(
+            s.to_string(),
+            "500=0.05,429=0.1,reset=0.02,run_error=0.5,echo_token=0.2"
+        );
         let all: FaultSpec = "echo_token=1".parse().unwrap();
         assert!((0..50).all(|n| all.draw(3, n) == Some(FaultKind::EchoToken)));
         assert_eq!(s.rate(FaultKind::Slow), 0.0);
