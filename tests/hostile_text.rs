@@ -147,6 +147,25 @@ fn a_bad_token_echoed_back_by_the_server_is_never_shown() {
 }
 
 #[test]
+fn many_failed_items_print_a_bounded_report() {
+    // Every answer is hostile: 60 spectrogram and 60 audio items all fail at once.
+    let sim = Sim::start(&["--faults", "echo_token=1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("range.toml");
+    let text = RANGE.replace("T12:15:00Z", "T17:00:00Z");
+    std::fs::write(&manifest, text).unwrap();
+    let mut c = hf(&sim);
+    c.arg("run").arg(&manifest).args(FAST);
+    let (code, out, err) = output(c);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("120 items"), "{err}");
+    let failed = err.lines().filter(|l| l.contains("failed")).count();
+    assert!(failed <= 2 * 50 + 4, "{failed} failure lines:\n{err}");
+    assert!(err.contains("more failed items"), "{err}");
+    assert_clean(TOKEN, &out, &err, dir.path());
+}
+
+#[test]
 fn a_csv_with_100000_unknown_columns_prints_a_bounded_report() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("wide.csv");
