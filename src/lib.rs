@@ -29,5 +29,6 @@ pub mod manifest;
 pub mod onc;
 pub mod plan;
 pub mod sim;
+pub mod text;
 pub mod time;
 pub mod watch;

@@ -1,10 +1,12 @@
 //! `hydrofetch plan`: show what a run would fetch, for people or as JSON.
 //!
-//! Manifest errors are all printed (one per line, with file, line/column or row, field and
-//! what was expected) and the command exits 2.
+//! Manifest errors are printed one per line (with file, line/column or row, field and what
+//! was expected), at most [`MAX_PRINTED`] per manifest and then a count of the rest, and the
+//! command exits 2. Plan errors are bounded the same way.
 
 use super::Outcome;
 use crate::lock::Lockfile;
+use crate::manifest::error::MAX_PRINTED;
 use crate::manifest::{self, Manifest, ManifestError};
 use crate::plan::{Item, ItemId, Plan, PlanLimits, render};
 use std::collections::HashSet;
@@ -73,12 +75,15 @@ pub(crate) fn build_within(manifests: &[Manifest], limits: LimitArgs) -> Option<
     match Plan::build_with(manifests, &limits.limits()) {
         Ok(p) => Some(p),
         Err(errors) => {
-            print_lines(
-                &errors
-                    .iter()
-                    .map(|e| format!("error: {e}"))
-                    .collect::<Vec<_>>(),
-            );
+            let mut lines: Vec<String> = errors
+                .iter()
+                .take(MAX_PRINTED)
+                .map(|e| format!("error: {e}"))
+                .collect();
+            if let Some(more) = errors.len().checked_sub(MAX_PRINTED).filter(|n| *n > 0) {
+                lines.push(format!("… and {more} more error{}", plural(more)));
+            }
+            print_lines(&lines);
             None
         }
     }
@@ -132,13 +137,21 @@ pub(crate) fn print_plan(
 /// Prints every problem of a manifest error to stderr.
 pub(crate) fn print_manifest_error(e: &ManifestError) {
     let mut lines = vec![format!("error: {e}")];
-    lines.extend(e.diagnostics().iter().map(|d| format!("  {d}")));
+    let diags = e.diagnostics();
+    lines.extend(diags.iter().take(MAX_PRINTED).map(|d| format!("  {d}")));
+    if let Some(more) = diags.len().checked_sub(MAX_PRINTED).filter(|n| *n > 0) {
+        lines.push(format!("  … and {more} more error{}", plural(more)));
+    }
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         lines.push(format!("  caused by: {s}"));
         source = s.source();
     }
     print_lines(&lines);
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 fn print_lines(lines: &[String]) {

@@ -1,11 +1,19 @@
 //! Rendering executor events: progress bars on a terminal, one plain line per event
 //! otherwise (or with `--verbose`), nothing but errors with `--quiet`.
+//!
+//! Every line goes out with its control characters escaped: the events' server text is
+//! already cleaned where it entered (token redacted, length capped), and this is the last
+//! guard before the terminal. At most [`MAX_FAILURE_LINES`] failed items are printed one by
+//! one; the rest are counted at the end.
 
 use crate::exec::{ExecEvent, Reporter};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// Failed items printed one line each; later ones are only counted.
+pub(crate) const MAX_FAILURE_LINES: usize = 50;
 
 /// How much to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +28,7 @@ pub(crate) struct CliReporter {
     verbosity: Verbosity,
     bars: Option<Bars>,
     bytes: AtomicU64,
+    failures: AtomicUsize,
     lines: Mutex<()>,
     notices: bool,
 }
@@ -54,6 +63,7 @@ impl CliReporter {
             verbosity,
             bars,
             bytes: AtomicU64::new(0),
+            failures: AtomicUsize::new(0),
             lines: Mutex::new(()),
             notices: verbosity != Verbosity::Quiet,
         }
@@ -68,6 +78,8 @@ impl CliReporter {
 
     #[expect(clippy::print_stderr, reason = "the CLI renders progress")]
     fn line(&self, text: &str) {
+        let text = crate::text::escape_controls(text);
+        let text = text.as_ref();
         let _guard = self.lines.lock();
         match &self.bars {
             Some(b) => b.items.println(text),
@@ -76,6 +88,13 @@ impl CliReporter {
     }
 
     pub(crate) fn finish(&self) {
+        let hidden = self
+            .failures
+            .swap(0, Ordering::Relaxed)
+            .saturating_sub(MAX_FAILURE_LINES);
+        if hidden > 0 && self.verbosity != Verbosity::Quiet {
+            self.line(&format!("… and {hidden} more failed items"));
+        }
         if let Some(b) = &self.bars {
             b.requests.finish_and_clear();
             b.items.finish_and_clear();
@@ -163,7 +182,8 @@ impl Reporter for CliReporter {
                 if let Some(b) = &self.bars {
                     b.items.inc(1);
                 }
-                if self.verbosity != Verbosity::Quiet {
+                let n = self.failures.fetch_add(1, Ordering::Relaxed);
+                if self.verbosity != Verbosity::Quiet && n < MAX_FAILURE_LINES {
                     self.line(&format!(
                         "failed: item {}: {error}",
                         &id[..id.len().min(12)]

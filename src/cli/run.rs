@@ -406,8 +406,15 @@ fn print_summary(s: &Summary<'_>, out: OutputArgs) {
         indicatif::HumanBytes(s.bytes),
         s.wall_seconds
     );
-    for f in s.failures {
+    let shown = super::progress::MAX_FAILURE_LINES;
+    for f in s.failures.iter().take(shown) {
         eprintln!("  failed {}: {}", &f.item[..f.item.len().min(12)], f.error);
+    }
+    if s.failures.len() > shown {
+        eprintln!(
+            "  … and {} more failed items (--json lists them all)",
+            s.failures.len() - shown
+        );
     }
     if s.interrupted {
         eprintln!(

@@ -1,6 +1,10 @@
 //! What the executor reports while it works. The executor never prints: it sends
 //! [`ExecEvent`]s to a [`Reporter`], and the command line renders them (progress bars on a
 //! terminal, plain lines otherwise, JSON at the end).
+//!
+//! Text in events that came from ONC (statuses, error messages, file names in messages) is
+//! already cleaned by the client where it entered ([`crate::text::clean_server_text`]: token
+//! redacted, control characters escaped, length capped), so a reporter may show it as is.
 
 use std::path::PathBuf;
 
@@ -32,7 +36,7 @@ pub enum ExecEvent {
     Progress {
         /// ONC's request id.
         dp_request_id: i64,
-        /// ONC's status text.
+        /// ONC's status text (cleaned).
         status: String,
         /// Position in ONC's queue.
         queue_position: Option<i64>,
@@ -62,7 +66,7 @@ pub enum ExecEvent {
     ItemFailed {
         /// Item id.
         id: String,
-        /// Why.
+        /// Why (server text in it cleaned).
         error: String,
     },
     /// Something is being tried again.

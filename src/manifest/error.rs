@@ -5,10 +5,29 @@
 //!   for CSV with the header as row 1), the field (a path such as `requests[1].pad_seconds`
 //!   or a CSV column), and a message that says what was found and what was expected.
 //! - Validation never stops at the first problem: loaders collect every diagnostic of a file
-//!   and return them together in [`ManifestError::Invalid`].
+//!   and return them together in [`ManifestError::Invalid`]; the command line prints the
+//!   first [`MAX_PRINTED`] of them and counts the rest.
+//! - Output stays bounded whatever the file holds: a field is shown with at most
+//!   [`MAX_FIELD_CHARS`] characters and a message with at most [`MAX_MESSAGE_CHARS`], control
+//!   characters escaped; a "did you mean" search only runs for keys of at most
+//!   [`MAX_SUGGEST_CHARS`] characters (a longer key is no typo, and the search is quadratic).
 
 use std::fmt;
 use std::path::PathBuf;
+
+use crate::text::shorten;
+
+/// Diagnostics printed per manifest; the rest are counted.
+pub const MAX_PRINTED: usize = 50;
+
+/// Characters of a field path shown in a diagnostic.
+pub const MAX_FIELD_CHARS: usize = 120;
+
+/// Characters of a message or hint shown in a diagnostic.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+/// Longest key for which a close known name is looked for.
+pub const MAX_SUGGEST_CHARS: usize = 64;
 
 /// Where in a file a diagnostic points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -121,8 +140,8 @@ impl Sink {
         self.diags.push(Diagnostic {
             file: self.file.clone(),
             loc,
-            field: field.to_owned(),
-            message: message.into(),
+            field: shorten(field, MAX_FIELD_CHARS),
+            message: shorten(&message.into(), MAX_MESSAGE_CHARS),
             help: None,
         });
     }
@@ -132,15 +151,15 @@ impl Sink {
         self.diags.push(Diagnostic {
             file: self.file.clone(),
             loc,
-            field: field.to_owned(),
-            message,
-            help: Some(help),
+            field: shorten(field, MAX_FIELD_CHARS),
+            message: shorten(&message, MAX_MESSAGE_CHARS),
+            help: Some(shorten(&help, MAX_MESSAGE_CHARS)),
         });
     }
 
     /// Records an unknown field, suggesting the closest known one.
     pub(crate) fn unknown_field(&mut self, loc: Loc, path: &str, key: &str, known: &[&str]) {
-        let message = format!("unknown field `{key}`");
+        let message = format!("unknown field `{}`", shorten(key, MAX_FIELD_CHARS));
         match closest(key, known) {
             Some(best) => self.push_help(loc, path, message, format!("did you mean `{best}`?")),
             None => {
@@ -155,8 +174,12 @@ impl Sink {
     }
 }
 
-/// The known name closest to `key`, if any is close enough to be a likely typo.
+/// The known name closest to `key`, if any is close enough to be a likely typo (never for a
+/// key longer than [`MAX_SUGGEST_CHARS`]).
 pub(crate) fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+    if key.len() > MAX_SUGGEST_CHARS * 4 || key.chars().count() > MAX_SUGGEST_CHARS {
+        return None;
+    }
     let lower = key.to_ascii_lowercase();
     known
         .iter()
@@ -176,5 +199,20 @@ mod tests {
         assert_eq!(closest("pad_secs", &known), Some("pad_seconds"));
         assert_eq!(closest("padseconds", &known), Some("pad_seconds"));
         assert_eq!(closest("zzz", &known), None);
+        // A long key gets no suggestion, however close.
+        let long = format!("pad_seconds{}", "s".repeat(MAX_SUGGEST_CHARS));
+        assert_eq!(closest(&long, &known), None);
+    }
+
+    #[test]
+    fn diagnostics_stay_short_whatever_the_key() {
+        let mut sink = Sink::new(PathBuf::from("m.yaml"));
+        let key = "k".repeat(1_000_000);
+        sink.unknown_field(Loc::Unknown, &format!("defaults.{key}"), &key, &["device"]);
+        sink.push(Loc::Row(2), "col\u{1b}", "bad \u{1b}[2J value");
+        let d = &sink.diags[0];
+        assert!(d.to_string().len() < 2_000, "{}", d.to_string().len());
+        assert!(d.field.contains("more characters"), "{}", d.field);
+        assert!(!sink.diags[1].to_string().contains('\u{1b}'));
     }
 }

@@ -266,10 +266,13 @@ impl Client {
         let params = [("dpRequestId".to_owned(), dp_request_id.to_string())];
         let (_, runs): (_, Vec<RunState>) =
             self.get_json("dataProductDelivery/run", &params).await?;
-        runs.into_iter().next().ok_or_else(|| OncError::Decode {
+        let mut run = runs.into_iter().next().ok_or_else(|| OncError::Decode {
             endpoint: "dataProductDelivery/run".into(),
             message: "empty run list".into(),
-        })
+        })?;
+        // The status is shown (progress, errors): it is server text.
+        run.status = self.clean(&run.status);
+        Ok(run)
     }
 
     /// `dataProductDelivery/cancel`, one attempt bounded by `within`: it is sent while
@@ -348,8 +351,7 @@ impl Client {
                     let message = v
                         .get("message")
                         .and_then(|m| m.as_str())
-                        .unwrap_or("generating")
-                        .to_owned();
+                        .map_or_else(|| "generating".to_owned(), |m| self.clean(m));
                     Ok(IndexOutcome::NotReady { message })
                 }
                 StatusCode::NO_CONTENT => Ok(IndexOutcome::NoData),
@@ -471,9 +473,10 @@ impl Client {
                     .bytes()
                     .await
                     .map_err(|e| self.transport(endpoint, &e))?;
+                // serde's message may quote the body: server text.
                 let v = serde_json::from_slice(&bytes).map_err(|e| OncError::Decode {
                     endpoint: endpoint.into(),
-                    message: e.to_string(),
+                    message: self.clean(&e.to_string()),
                 })?;
                 Ok((status.as_u16(), v))
             } else {
@@ -535,8 +538,14 @@ impl Client {
         }
         OncError::Transport {
             endpoint: endpoint.into(),
-            message,
+            message: self.clean(&message),
         }
+    }
+
+    /// Server text made fit to show: token redacted, control characters escaped, length
+    /// capped ([`crate::text::clean_server_text`]).
+    fn clean(&self, text: &str) -> String {
+        crate::text::clean_server_text(text, self.token.expose())
     }
 
     async fn status_error(&self, endpoint: &str, resp: reqwest::Response) -> OncError {
@@ -554,10 +563,19 @@ impl Client {
             .map(Duration::from_secs);
         match status {
             400 => {
-                let body = resp.bytes().await.unwrap_or_default();
+                let body = read_at_most(resp, MAX_ERROR_BODY).await;
+                // The document is server text: cleaned here, before anyone can show it.
                 let errors = serde_json::from_slice::<Doc>(&body)
                     .map(|d| d.errors)
-                    .unwrap_or_default();
+                    .unwrap_or_default()
+                    .into_iter()
+                    .take(MAX_ERROR_ITEMS)
+                    .map(|e| ApiErrorItem {
+                        error_code: e.error_code,
+                        error_message: self.clean(&e.error_message),
+                        parameter: self.clean(&e.parameter),
+                    })
+                    .collect();
                 OncError::Rejected {
                     endpoint: endpoint.into(),
                     errors,
@@ -675,6 +693,25 @@ pub fn parse_processing_time(s: &str) -> Option<Duration> {
         _ => return None,
     };
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// Bytes of an error document read; the rest is not worth reading.
+const MAX_ERROR_BODY: usize = 256 * 1024;
+
+/// Entries of an error document kept.
+const MAX_ERROR_ITEMS: usize = 20;
+
+/// The first `max` bytes of a body (fewer if it ends or breaks first).
+async fn read_at_most(mut resp: reqwest::Response, max: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= max {
+            body.truncate(max);
+            break;
+        }
+    }
+    body
 }
 
 /// The base name ONC gives in `Content-Disposition`, made safe to join to a folder: only

@@ -4,8 +4,11 @@
 //! of `500`, `503`, `429` (answered at once, `429` with `Retry-After: 1`), `reset` (the
 //! connection drops after half the body), `truncate` (half the body is sent under the full
 //! `Content-Length`), `slow` (the body trickles at about 1 MB/s), `short_body` (half the body
-//! is sent WITHOUT `Content-Length` and ends cleanly: to HTTP it looks whole), `run_error` (a
-//! data-product run ends in `error`). Example: `500=0.05,503=0.05,429=0.05,reset=0.02`.
+//! is sent WITHOUT `Content-Length` and ends cleanly: to HTTP it looks whole), `echo_token` (a
+//! hostile server: the answer is an error document that repeats the request's token among
+//! terminal escape sequences; drawn on `dataProductDelivery/run`, the run's status text does
+//! instead), `run_error` (a data-product run ends in `error`). Example:
+//! `500=0.05,503=0.05,429=0.05,reset=0.02`.
 //! An empty spec injects nothing. The sum of the request-level rates must not exceed 1.
 //!
 //! Decisions recorded here:
@@ -14,6 +17,7 @@
 //!   in the order above, so a seed and a request sequence give the same faults every time.
 //! - `reset`, `truncate`, `slow` and `short_body` only act on file bodies (`archivefile/download`,
 //!   `dataProductDelivery/download` answering 200); drawn elsewhere they do nothing.
+//! - With any `echo_token` rate, every 401 answer (a bad token) echoes the token too.
 //! - `run_error` is drawn per (seed, run id, attempt), independently of request draws.
 //! - `sim/*` endpoints never get faults.
 
@@ -37,6 +41,8 @@ pub enum FaultKind {
     Slow,
     /// Half the body, without `Content-Length`, ended cleanly.
     ShortBody,
+    /// An answer that echoes the token with escape sequences.
+    EchoToken,
     /// A run ends in `error`.
     RunError,
 }
@@ -53,11 +59,12 @@ impl FaultKind {
             Self::Truncate => "truncate",
             Self::Slow => "slow",
             Self::ShortBody => "short_body",
+            Self::EchoToken => "echo_token",
             Self::RunError => "run_error",
         }
     }
 
-    const REQUEST_KINDS: [Self; 7] = [
+    const REQUEST_KINDS: [Self; 8] = [
         Self::Status500,
         Self::Status503,
         Self::Status429,
@@ -65,6 +72,7 @@ impl FaultKind {
         Self::Truncate,
         Self::Slow,
         Self::ShortBody,
+        Self::EchoToken,
     ];
 }
 
@@ -85,7 +93,7 @@ pub enum FaultSpecError {
     },
     /// Unknown kind.
     #[error(
-        "unknown fault kind `{kind}` (expected 500, 503, 429, reset, truncate, slow, short_body, run_error)"
+        "unknown fault kind `{kind}` (expected 500, 503, 429, reset, truncate, slow, short_body, echo_token, run_error)"
     )]
     Kind {
         /// The kind.
@@ -216,13 +224,20 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        let s: FaultSpec = "500=0.05,429=0.1, reset=0.02,run_error=0.5"
+        let s: FaultSpec = "500=0.05,429=0.1, reset=0.02,run_error=0.5,echo_token=0.2"
             .parse()
             .unwrap();
         assert!((s.rate(FaultKind::Status429) - 0.1).abs() < 1e-12);
         let short: FaultSpec = "short_body=0.5".parse().unwrap();
         assert!((short.rate(FaultKind::ShortBody) - 0.5).abs() < 1e-12);
         assert_eq!(short.to_string(), "short_body=0.5");
+        assert!((s.rate(FaultKind::EchoToken) - 0.2).abs() < 1e-12);
+        assert_eq!(
+            s.to_string(),
+            "500=0.05,429=0.1,reset=0.02,run_error=0.5,echo_token=0.2"
+        );
+        let all: FaultSpec = "echo_token=1".parse().unwrap();
+        assert!((0..50).all(|n| all.draw(3, n) == Some(FaultKind::EchoToken)));
         assert_eq!(s.rate(FaultKind::Slow), 0.0);
         assert!("500".parse::<FaultSpec>().is_err());
         assert!("404=0.1".parse::<FaultSpec>().is_err());

@@ -19,6 +19,7 @@ pub mod delivery;
 pub mod discovery;
 pub mod extras;
 pub mod faults;
+pub mod hostile;
 pub mod jobs;
 pub mod options;
 pub mod server;

@@ -34,7 +34,7 @@ use crate::sim::catalogue::Catalogue;
 use crate::sim::data::Cache;
 use crate::sim::faults::{FaultKind, FaultSpec};
 use crate::sim::jobs::Jobs;
-use crate::sim::{archive, delivery, discovery, extras};
+use crate::sim::{archive, delivery, discovery, extras, hostile};
 use crate::time::UtcInstant;
 
 /// Token accepted when none is configured.
@@ -261,11 +261,13 @@ async fn log_and_faults(State(st): State<Arc<SimState>>, req: Request, next: Nex
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
     let mut revoked = false;
+    let mut token = String::new();
     let params: Vec<(String, String)> =
         url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
             .map(|(k, v)| {
                 let v = if k == "token" {
                     revoked |= st.is_revoked(&v);
+                    token = v.clone().into_owned();
                     "REDACTED".to_owned()
                 } else {
                     v.into_owned()
@@ -299,6 +301,11 @@ async fn log_and_faults(State(st): State<Arc<SimState>>, req: Request, next: Nex
     let is_file =
         path == "/api/archivefile/download" || path == "/api/dataProductDelivery/download";
     let (resp, applied) = match fault {
+        Some(FaultKind::EchoToken) if path == "/api/dataProductDelivery/run" => {
+            let r = next.run(req).await;
+            (hostile::echo_run_status(r, &token).await, fault)
+        }
+        Some(FaultKind::EchoToken) => (hostile::echo_error(StatusCode::BAD_REQUEST, &token), fault),
         Some(FaultKind::Status500) => (StatusCode::INTERNAL_SERVER_ERROR.into_response(), fault),
         Some(FaultKind::Status503) => (StatusCode::SERVICE_UNAVAILABLE.into_response(), fault),
         Some(FaultKind::Status429) => {
@@ -318,6 +325,13 @@ async fn log_and_faults(State(st): State<Arc<SimState>>, req: Request, next: Nex
             }
         }
         _ => (next.run(req).await, None),
+    };
+    let resp = if resp.status() == StatusCode::UNAUTHORIZED
+        && st.cfg.faults.rate(FaultKind::EchoToken) > 0.0
+    {
+        hostile::echo_error(StatusCode::UNAUTHORIZED, &token)
+    } else {
+        resp
     };
     st.record(LogRecord {
         seq,
