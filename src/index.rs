@@ -305,4 +305,76 @@ mod tests {
         let header = std::fs::read_to_string(dir.path().join("index.csv")).unwrap();
         assert!(header.starts_with("path,kind,device"), "{header}");
     }
+
+    fn clip_lock(requests: &[(&str, u64, &str)], file: &str) -> crate::lock::Lockfile {
+        use crate::lock::{ItemKind, LockEntry, LockRequest, LockedFile, Lockfile, Status};
+        let mut lock = Lockfile::default();
+        lock.insert(LockEntry {
+            id: "a".repeat(64),
+            kind: ItemKind::Clip,
+            device: "ICLISTENHF6324".into(),
+            product: "audio/flac".into(),
+            start: "2024-04-01T12:34:35.000Z".into(),
+            end: "2024-04-01T12:35:05.000Z".into(),
+            status: Status::Done,
+            label: requests.first().map(|r| r.2.to_owned()).unwrap_or_default(),
+            requests: requests
+                .iter()
+                .map(|(f, row, label)| LockRequest {
+                    file: (*f).into(),
+                    row: *row,
+                    label: (*label).into(),
+                    ..LockRequest::default()
+                })
+                .collect(),
+            files: vec![LockedFile {
+                path: file.into(),
+                size: 3,
+                sha256: "00".into(),
+                ..LockedFile::default()
+            }],
+            ..LockEntry::default()
+        });
+        lock
+    }
+
+    #[test]
+    fn a_shared_clip_has_one_row_per_request_across_lockfiles() {
+        let a = clip_lock(
+            &[("b.csv", 4, "orca"), ("b.csv", 2, "whale")],
+            "clips/x.flac",
+        );
+        let b = clip_lock(
+            &[("a.json", 3, "call"), ("b.csv", 2, "whale")],
+            "clips/x.flac",
+        );
+        let rows = union([&a, &b]);
+        let got: Vec<(&str, &str, u64)> = rows
+            .iter()
+            .map(|r| (r.label.as_str(), r.request_file.as_str(), r.request_row))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("call", "a.json", 3),
+                ("whale", "b.csv", 2),
+                ("orca", "b.csv", 4)
+            ]
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r.path == "clips/x.flac" && r.kind == "clip")
+        );
+        // A lockfile from before `requests`: one row with its label.
+        let mut old = clip_lock(&[], "clips/y.flac");
+        if let Some(e) = old.get_mut(&"a".repeat(64)) {
+            e.label = "old".into();
+        }
+        let old_rows = super::rows(&old);
+        assert_eq!(old_rows.len(), 1);
+        assert_eq!(
+            (old_rows[0].label.as_str(), old_rows[0].request_row),
+            ("old", 0)
+        );
+    }
 }

@@ -187,7 +187,10 @@ pub struct LockRequest {
     pub description: String,
 }
 
-#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde passes a reference")]
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
 const fn is_zero(n: &u64) -> bool {
     *n == 0
 }

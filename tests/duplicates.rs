@@ -204,7 +204,12 @@ fn different_labels_share_one_file_and_the_index_keeps_each_request() {
             mine,
             vec![
                 &(path.clone(), "humpback".into(), "events.csv".into(), 2),
-                &(path.clone(), "humpback whale".into(), "events.csv".into(), 4),
+                &(
+                    path.clone(),
+                    "humpback whale".into(),
+                    "events.csv".into(),
+                    4
+                ),
             ]
         );
         let hashes: Vec<&Value> = rows
@@ -216,7 +221,11 @@ fn different_labels_share_one_file_and_the_index_keeps_each_request() {
     }
     let csv_index = std::fs::read_to_string(data.join("index.csv")).unwrap();
     assert!(
-        csv_index.lines().next().unwrap().contains("label,description,request_file,request_row"),
+        csv_index
+            .lines()
+            .next()
+            .unwrap()
+            .contains("label,description,request_file,request_row"),
         "{csv_index}"
     );
 
@@ -283,6 +292,9 @@ fn a_real_conflict_is_still_refused_naming_both_rows() {
     assert_eq!(errors.len(), 1, "{err}");
     let e = errors[0];
     assert!(e.contains("two clips would write clips/call.mat"), "{e}");
-    assert!(e.contains("big.csv: row 4") && e.contains("big.csv: row 5"), "{e}");
+    assert!(
+        e.contains("big.csv: row 4") && e.contains("big.csv: row 5"),
+        "{e}"
+    );
     assert!(e.contains("`output_name` or `output_tag`"), "{e}");
 }

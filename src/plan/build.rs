@@ -264,7 +264,8 @@ impl Builder {
                 };
                 if self.clips[first as usize].id == later.id {
                     merges.push((second, first));
-                } else if let Some(same) = same_path.find(|&f| self.clips[f as usize].id == later.id)
+                } else if let Some(same) =
+                    same_path.find(|&f| self.clips[f as usize].id == later.id)
                 {
                     merges.push((second, same));
                 } else {
