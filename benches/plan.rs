@@ -1,6 +1,7 @@
 //! Planning a 1,000,000-row request CSV: load + validate, then plan. Prints wall times and peak
 //! memory (VmHWM). Run with `cargo bench --bench plan` (release). Target: < 5 s, < 1 GiB.
-//! `HYDROFETCH_BENCH_ROWS` changes the row count.
+//! `HYDROFETCH_BENCH_ROWS` changes the row count. One row in 500 (0.2 %) repeats the row
+//! before it with another label (a second annotator): a clip that two requests share.
 
 #![expect(
     clippy::print_stdout,
@@ -52,8 +53,10 @@ fn main() {
     );
     let base = 1_711_929_600_i64; // 2024-04-01T00:00:00Z
     for i in 0..rows {
-        let t = chrono::DateTime::from_timestamp(base + (i as i64) * 37, 0).unwrap();
-        let opts = if i % 10 == 0 {
+        // The request this row asks for: its own, or the previous row's (a duplicate).
+        let k = if i % 500 == 499 { i - 1 } else { i };
+        let t = chrono::DateTime::from_timestamp(base + (k as i64) * 37, 0).unwrap();
+        let opts = if k % 10 == 0 {
             "\"{\"\"dpo_spectralDataDownsample\"\": 2}\""
         } else {
             ""
@@ -61,10 +64,10 @@ fn main() {
         let _ = writeln!(
             text,
             "{},{},15,{},{},{},event {i}",
-            devices[i % devices.len()],
+            devices[k % devices.len()],
             t.format("%Y-%m-%dT%H:%M:%SZ"),
-            if i % 2 == 0 { "yes" } else { "no" },
-            if i % 4 == 0 { "true" } else { "false" },
+            if k % 2 == 0 { "yes" } else { "no" },
+            if k % 4 == 0 { "true" } else { "false" },
             opts
         );
     }
@@ -103,6 +106,12 @@ fn main() {
         plan.fetch_items().count(),
         plan.clip_items().count(),
         plan.requests.len()
+    );
+    let clip_requests = plan.clip_requests();
+    let clips = plan.clip_items().count();
+    println!(
+        "clip requests: {clip_requests} → {clips} clips ({} duplicates share a file)",
+        clip_requests - clips
     );
     if let Some(mib) = peak_loaded {
         println!("peak memory after load (VmHWM): {mib:.0} MiB");

@@ -4,7 +4,17 @@
 //! lockfile writing into the `data_dir` records ([`crate::dataset`] keeps that list), rewritten
 //! atomically after every run (no-op included), gc and repair.
 //!
-//! Rows are sorted by path, so the files diff cleanly between runs.
+//! # One row per request
+//! Identical requests share one clip file (see [`crate::plan::item`]), and the index keeps
+//! every one of them: a clip has one row per request that asked for it, each with that
+//! request's `label`, `description`, `request_file` (relative to the folder of the lockfile,
+//! which is the manifest's) and `request_row` (the CSV row, header = row 1, or the line where
+//! a JSON/TOML/YAML request starts). Rows of one clip share `path`, `sha256` and the rest:
+//! a training set reads one row per annotation, and grouping by `path` or `sha256` gives the
+//! distinct files. Several lockfiles that record one clip each add their own requests (a
+//! request is listed once). A source file has one row, with the request columns empty.
+//!
+//! Rows are sorted by path, then request file and row, so the files diff cleanly between runs.
 
 use crate::atomic::write_atomic;
 use serde::Serialize;
@@ -32,6 +42,11 @@ pub struct IndexRow {
     pub label: String,
     /// The request's description.
     pub description: String,
+    /// The request file, relative to the requesting lockfile's folder (clips; empty when not
+    /// recorded).
+    pub request_file: String,
+    /// The request's CSV row or starting line in `request_file` (clips; 0 when unknown).
+    pub request_row: u64,
     /// Source files (paths relative to `data_dir`), `;`-joined in the CSV.
     pub sources: Vec<String>,
     /// SHA-256, lowercase hex.
@@ -43,68 +58,98 @@ pub struct IndexRow {
 }
 
 /// The index rows of one lockfile: every file of its done items. A clip file carries its
-/// own span (a split clip's parts differ), the request's label and description, and the source
-/// files that overlap it; a source file carries its start from ONC's name.
+/// own span (a split clip's parts differ) and the source files that overlap it, once per
+/// request it serves (with that request's label, description, file and row); a source file
+/// carries its start from ONC's name.
 #[must_use]
 pub fn rows(lock: &crate::lock::Lockfile) -> Vec<IndexRow> {
-    let mut out = Vec::new();
-    add_rows(lock, &mut std::collections::BTreeMap::new(), &mut out);
-    out
+    union(std::iter::once(lock))
 }
 
-/// The index of several lockfiles writing into one `data_dir`: every recorded file once, sorted
-/// by path (a clip's row wins over a source row of the same path; otherwise the first lockfile
-/// given wins).
+/// The index of several lockfiles writing into one `data_dir`: every recorded source file once,
+/// every clip file once per distinct request (request file and row), sorted by path, request
+/// file and row. A clip's rows replace a source row of the same path; otherwise the first
+/// lockfile given wins.
 #[must_use]
 pub fn union<'a>(locks: impl IntoIterator<Item = &'a crate::lock::Lockfile>) -> Vec<IndexRow> {
-    let mut seen = std::collections::BTreeMap::new();
+    let mut seen = Seen::default();
     let mut out = Vec::new();
     for lock in locks {
         add_rows(lock, &mut seen, &mut out);
     }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.retain(|r| r.kind == "clip" || !seen.clip_paths.contains(&r.path));
+    out.sort_by(order);
     out
 }
 
-fn add_rows(
-    lock: &crate::lock::Lockfile,
-    seen: &mut std::collections::BTreeMap<String, usize>,
-    out: &mut Vec<IndexRow>,
-) {
-    use crate::lock::{ItemKind, Status};
+/// What [`union`] has listed so far.
+#[derive(Default)]
+struct Seen {
+    sources: std::collections::HashSet<String>,
+    clip_paths: std::collections::HashSet<String>,
+    /// (path, request file, row) of clip rows.
+    requests: std::collections::HashSet<(String, String, u64)>,
+}
+
+fn add_rows(lock: &crate::lock::Lockfile, seen: &mut Seen, out: &mut Vec<IndexRow>) {
+    use crate::lock::{ItemKind, LockRequest, Status};
     use crate::time::UtcInstant;
     for e in lock.entries().filter(|e| e.status == Status::Done) {
         let (product, format) = e
             .product
             .split_once('/')
             .unwrap_or((e.product.as_str(), ""));
+        // A lockfile from before `requests` knows one request: its label and description.
+        let only = [LockRequest {
+            label: e.label.clone(),
+            description: e.description.clone(),
+            ..LockRequest::default()
+        }];
+        let requests = if e.requests.is_empty() {
+            &only[..]
+        } else {
+            &e.requests[..]
+        };
         for file in &e.files {
-            let row = match e.kind {
-                ItemKind::Fetch => {
-                    let name = if file.source.is_empty() {
-                        file.path.rsplit('/').next().unwrap_or_default()
-                    } else {
-                        file.source.as_str()
-                    };
-                    IndexRow {
-                        path: file.path.clone(),
-                        kind: "source".into(),
-                        device: e.device.clone(),
-                        product: product.to_owned(),
-                        format: file.path.rsplit('.').next().unwrap_or_default().to_owned(),
-                        start: UtcInstant::from_file_name(name)
-                            .map(|s| s.to_onc_string())
-                            .unwrap_or_default(),
-                        end: String::new(),
-                        label: String::new(),
-                        description: String::new(),
-                        sources: vec![name.to_owned()],
-                        sha256: file.sha256.clone(),
-                        size: file.size,
-                        gaps: Vec::new(),
-                    }
+            if e.kind == ItemKind::Fetch {
+                if !seen.sources.insert(file.path.clone()) {
+                    continue;
                 }
-                ItemKind::Clip => IndexRow {
+                let name = if file.source.is_empty() {
+                    file.path.rsplit('/').next().unwrap_or_default()
+                } else {
+                    file.source.as_str()
+                };
+                out.push(IndexRow {
+                    path: file.path.clone(),
+                    kind: "source".into(),
+                    device: e.device.clone(),
+                    product: product.to_owned(),
+                    format: file.path.rsplit('.').next().unwrap_or_default().to_owned(),
+                    start: UtcInstant::from_file_name(name)
+                        .map(|s| s.to_onc_string())
+                        .unwrap_or_default(),
+                    end: String::new(),
+                    label: String::new(),
+                    description: String::new(),
+                    request_file: String::new(),
+                    request_row: 0,
+                    sources: vec![name.to_owned()],
+                    sha256: file.sha256.clone(),
+                    size: file.size,
+                    gaps: Vec::new(),
+                });
+                continue;
+            }
+            seen.clip_paths.insert(file.path.clone());
+            for r in requests {
+                if !seen
+                    .requests
+                    .insert((file.path.clone(), r.file.clone(), r.row))
+                {
+                    continue;
+                }
+                out.push(IndexRow {
                     path: file.path.clone(),
                     kind: "clip".into(),
                     device: e.device.clone(),
@@ -122,24 +167,23 @@ fn add_rows(
                         &file.end
                     }
                     .clone(),
-                    label: e.label.clone(),
-                    description: e.description.clone(),
+                    label: r.label.clone(),
+                    description: r.description.clone(),
+                    request_file: r.file.clone(),
+                    request_row: r.row,
                     sources: file.sources.clone(),
                     sha256: file.sha256.clone(),
                     size: file.size,
                     gaps: e.gaps.clone(),
-                },
-            };
-            match seen.get(&row.path) {
-                None => {
-                    seen.insert(row.path.clone(), out.len());
-                    out.push(row);
-                }
-                Some(&i) if row.kind == "clip" && out[i].kind != "clip" => out[i] = row,
-                Some(_) => {}
+                });
             }
         }
     }
+}
+
+/// Index order: path, then request file and row.
+fn order(a: &IndexRow, b: &IndexRow) -> std::cmp::Ordering {
+    (&a.path, &a.request_file, a.request_row).cmp(&(&b.path, &b.request_file, b.request_row))
 }
 
 /// The CSV shape of a row (lists joined).
@@ -154,18 +198,21 @@ struct CsvRow<'a> {
     end: &'a str,
     label: &'a str,
     description: &'a str,
+    request_file: &'a str,
+    request_row: u64,
     sources: String,
     sha256: &'a str,
     size: u64,
     gaps: String,
 }
 
-/// Writes `index.csv` and `index.json` into `data_dir`, atomically, rows sorted by path.
+/// Writes `index.csv` and `index.json` into `data_dir`, atomically, rows sorted by path,
+/// request file and row.
 ///
 /// # Errors
 /// I/O errors, naming the file.
 pub fn write_index(data_dir: &Path, rows: &mut [IndexRow]) -> io::Result<()> {
-    rows.sort_by(|a, b| a.path.cmp(&b.path));
+    rows.sort_by(order);
     let mut csv = csv::Writer::from_writer(Vec::new());
     for r in rows.iter() {
         csv.serialize(CsvRow {
@@ -178,6 +225,8 @@ pub fn write_index(data_dir: &Path, rows: &mut [IndexRow]) -> io::Result<()> {
             end: &r.end,
             label: &r.label,
             description: &r.description,
+            request_file: &r.request_file,
+            request_row: r.request_row,
             sources: r.sources.join(";"),
             sha256: &r.sha256,
             size: r.size,
@@ -196,6 +245,8 @@ pub fn write_index(data_dir: &Path, rows: &mut [IndexRow]) -> io::Result<()> {
             "end",
             "label",
             "description",
+            "request_file",
+            "request_row",
             "sources",
             "sha256",
             "size",
@@ -229,6 +280,8 @@ mod tests {
             end: "2024-04-01T12:35:05.000Z".into(),
             label: label.into(),
             description: String::new(),
+            request_file: "r.csv".into(),
+            request_row: 2,
             sources: vec!["a.flac".into(), "b.flac".into()],
             sha256: "00".into(),
             size: 3,
@@ -243,7 +296,7 @@ mod tests {
         let recs: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
         assert_eq!(&recs[0][0], "clips/a.flac");
         assert_eq!(&recs[1][7], "ship, \"loud\"");
-        assert_eq!(&recs[1][9], "a.flac;b.flac");
+        assert_eq!(&recs[1][11], "a.flac;b.flac");
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.path().join("index.json")).unwrap()).unwrap();
         assert_eq!(json[0]["label"], "whale");
@@ -251,5 +304,77 @@ mod tests {
         write_index(dir.path(), &mut []).unwrap();
         let header = std::fs::read_to_string(dir.path().join("index.csv")).unwrap();
         assert!(header.starts_with("path,kind,device"), "{header}");
+    }
+
+    fn clip_lock(requests: &[(&str, u64, &str)], file: &str) -> crate::lock::Lockfile {
+        use crate::lock::{ItemKind, LockEntry, LockRequest, LockedFile, Lockfile, Status};
+        let mut lock = Lockfile::default();
+        lock.insert(LockEntry {
+            id: "a".repeat(64),
+            kind: ItemKind::Clip,
+            device: "ICLISTENHF6324".into(),
+            product: "audio/flac".into(),
+            start: "2024-04-01T12:34:35.000Z".into(),
+            end: "2024-04-01T12:35:05.000Z".into(),
+            status: Status::Done,
+            label: requests.first().map(|r| r.2.to_owned()).unwrap_or_default(),
+            requests: requests
+                .iter()
+                .map(|(f, row, label)| LockRequest {
+                    file: (*f).into(),
+                    row: *row,
+                    label: (*label).into(),
+                    ..LockRequest::default()
+                })
+                .collect(),
+            files: vec![LockedFile {
+                path: file.into(),
+                size: 3,
+                sha256: "00".into(),
+                ..LockedFile::default()
+            }],
+            ..LockEntry::default()
+        });
+        lock
+    }
+
+    #[test]
+    fn a_shared_clip_has_one_row_per_request_across_lockfiles() {
+        let a = clip_lock(
+            &[("b.csv", 4, "orca"), ("b.csv", 2, "whale")],
+            "clips/x.flac",
+        );
+        let b = clip_lock(
+            &[("a.json", 3, "call"), ("b.csv", 2, "whale")],
+            "clips/x.flac",
+        );
+        let rows = union([&a, &b]);
+        let got: Vec<(&str, &str, u64)> = rows
+            .iter()
+            .map(|r| (r.label.as_str(), r.request_file.as_str(), r.request_row))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("call", "a.json", 3),
+                ("whale", "b.csv", 2),
+                ("orca", "b.csv", 4)
+            ]
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r.path == "clips/x.flac" && r.kind == "clip")
+        );
+        // A lockfile from before `requests`: one row with its label.
+        let mut old = clip_lock(&[], "clips/y.flac");
+        if let Some(e) = old.get_mut(&"a".repeat(64)) {
+            e.label = "old".into();
+        }
+        let old_rows = super::rows(&old);
+        assert_eq!(old_rows.len(), 1);
+        assert_eq!(
+            (old_rows[0].label.as_str(), old_rows[0].request_row),
+            ("old", 0)
+        );
     }
 }

@@ -40,7 +40,17 @@
 //! start = "2024-04-01T12:34:35.000Z"   # the clip's window
 //! end = "2024-04-01T12:35:05.000Z"
 //! status = "done"
+//! label = "humpback"                   # the first request's label and description
+//!
+//! [[item.requests]]                    # every request for this clip, in the order given
+//! file = "events.csv"                  # relative to the lockfile's folder
+//! row = 12                             # CSV row (header = 1), or the line the request starts
 //! label = "humpback"
+//!
+//! [[item.requests]]                    # an identical request (a second annotator)
+//! file = "events.csv"
+//! row = 40
+//! label = "humpback whale"
 //!
 //! [[item.files]]
 //! path = "clips/ICLISTENHF6324_20240401T123435.000Z_30s.flac"
@@ -58,6 +68,8 @@
 //! refused with [`LockError::UnsupportedVersion`], never guessed at.
 //!
 //! # Change history
+//! - 2 (later): clip `requests`, every request that a clip serves (identical requests share
+//!   one clip); `label`/`description` stay, the first request's, for readers that predate it.
 //! - 2: one lockfile per manifest (`NAME.lock`); `data_dir`; clip `start`/`end`, `label`,
 //!   `description`; per-file `start`/`end`/`sources`. Version 1 files are read (their missing
 //!   fields are empty and filled from the plan on the next run).
@@ -158,6 +170,31 @@ pub struct LockedFile {
     pub sources: Vec<String>,
 }
 
+/// One request a clip serves: where it was asked for and its metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockRequest {
+    /// The request file, relative to the lockfile's folder, `/`-separated.
+    pub file: String,
+    /// The CSV row (header = row 1), or the line where the request starts (JSON, TOML,
+    /// YAML); 0 when unknown.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub row: u64,
+    /// The request's label.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+    /// The request's description.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
+const fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// How an item ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -205,6 +242,11 @@ pub struct LockEntry {
     /// The requesting row's description (clips).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// Every request this clip serves, in the order given (clips; identical requests share
+    /// one clip). Empty in lockfiles written before it existed: then `label`/`description`
+    /// are the only request known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<LockRequest>,
     /// The files produced, sorted by path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<LockedFile>,

@@ -31,8 +31,8 @@ pub mod guard;
 pub mod registry;
 
 use crate::exec::{ExecConfig, ExecEvent, ExecOutcome, Job, Reporter, RunPaths};
-use crate::lock::{LEGACY_LOCK_FILE_NAME, LockError, Lockfile, Mismatch};
-use crate::manifest::Manifest;
+use crate::lock::{LEGACY_LOCK_FILE_NAME, LockError, LockRequest, Lockfile, Mismatch};
+use crate::manifest::{Loc, Manifest};
 use crate::onc::Client;
 use crate::plan::{Item, Plan};
 use guard::{Guard, GuardError, Wait};
@@ -171,7 +171,7 @@ pub fn open(
         migrate_legacy(&paths, plan, &mut lock, reporter)?;
     }
     sweep_leftovers(&paths, &data_dir, reporter);
-    annotate(&mut lock, plan);
+    annotate(&mut lock, plan, &paths.lock);
     if let Some(dir) = paths.lock.parent() {
         let base = if dir.as_os_str().is_empty() {
             Path::new(".")
@@ -227,16 +227,51 @@ fn migrate_legacy(
 }
 
 /// Fills each locked item's descriptive fields from the plan (labels may change without
-/// changing an item's identity).
-fn annotate(lock: &mut Lockfile, plan: &Plan) {
+/// changing an item's identity): a clip's window, and every request it serves (request file
+/// relative to the lockfile's folder, row or line, label, description); its `label` and
+/// `description` are the first request's.
+fn annotate(lock: &mut Lockfile, plan: &Plan, lock_path: &Path) {
+    let base = match lock_path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    // A plan names a handful of request files: resolve each once.
+    let mut files: std::collections::HashMap<&Path, String> = std::collections::HashMap::new();
     for c in plan.clip_items() {
-        if let Some(e) = lock.get_mut(c.id.hex().as_str()) {
-            e.label = c.label.clone().unwrap_or_default();
-            e.description = c.description.clone().unwrap_or_default();
-            e.start = c.start.to_onc_string();
-            e.end = c.end.to_onc_string();
-            e.window.clear();
-        }
+        let Some(e) = lock.get_mut(c.id.hex().as_str()) else {
+            continue;
+        };
+        let first = c.requests.first();
+        e.label = first.and_then(|r| r.label.clone()).unwrap_or_default();
+        e.description = first
+            .and_then(|r| r.description.clone())
+            .unwrap_or_default();
+        e.start = c.start.to_onc_string();
+        e.end = c.end.to_onc_string();
+        e.window.clear();
+        e.requests = c
+            .requests
+            .iter()
+            .map(|r| {
+                let file = files
+                    .entry(&r.origin.file)
+                    .or_insert_with(|| {
+                        registry::relative(&r.origin.file, base)
+                            .unwrap_or_else(|_| r.origin.file.display().to_string())
+                    })
+                    .clone();
+                LockRequest {
+                    file,
+                    row: match r.origin.loc {
+                        Loc::Row(n) => n,
+                        Loc::Pos { line, .. } => u64::from(line),
+                        Loc::Unknown => 0,
+                    },
+                    label: r.label.clone().unwrap_or_default(),
+                    description: r.description.clone().unwrap_or_default(),
+                }
+            })
+            .collect();
     }
 }
 
@@ -348,7 +383,7 @@ pub async fn execute(
             .load(std::sync::atomic::Ordering::Relaxed);
         report.bytes = stats.bytes.load(std::sync::atomic::Ordering::Relaxed);
     }
-    annotate(&mut session.lock, plan);
+    annotate(&mut session.lock, plan, &session.paths.lock);
     session.lock.save(&session.paths.lock)?;
     report.index_rows = refresh_index(&session.data_dir, &session.paths.lock, &session.lock)?;
     Ok(report)

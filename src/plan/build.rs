@@ -14,10 +14,16 @@
 //! - Two jobs needing the same (device, product, options, window) share one fetch item.
 //! - Clip outputs: `<output_tag or "clips">/<output_name or device_START_DURATIONs>.<format>`,
 //!   each part sanitised (separators, `..`, leading dots, control and reserved characters
-//!   become `_`). Two clips writing the same output are a plan error.
+//!   become `_`).
+//! - Requests that resolve to the same clip (same id: device, exact window, product, format,
+//!   options, gap policy and output) are one clip item: the first one asked for keeps its
+//!   place and every later one's label, description and origin are appended to its
+//!   [`ClipItem::requests`]. Two *different* clips writing the same output are a plan error
+//!   naming both requests.
 
 use super::item::{
-    ClipItem, ClipProduct, FetchProduct, ItemId, clip_canonical, fetch_id_from_prefix, fetch_prefix,
+    ClipItem, ClipProduct, ClipRequest, FetchProduct, ItemId, clip_canonical, fetch_id_from_prefix,
+    fetch_prefix,
 };
 use super::{PlanError, group::Contribution};
 use crate::manifest::{DeviceCode, Job, Origin, Products, Request, Sourced};
@@ -29,7 +35,7 @@ use std::hash::BuildHasher as _;
 
 /// Fetch items under construction, deduplicated.
 #[derive(Default)]
-pub(crate) struct Builder<'a> {
+pub(crate) struct Builder {
     pub(crate) devices: Vec<DeviceCode>,
     device_index: HashMap<DeviceCode, u32>,
     pub(crate) products: Vec<FetchProduct>,
@@ -45,13 +51,11 @@ pub(crate) struct Builder<'a> {
     /// of every clip alive at once.
     #[expect(clippy::vec_box, reason = "the plan's items hold them boxed")]
     pub(crate) clips: Vec<Box<ClipItem>>,
-    /// Where each clip was asked for, by index in `clips`.
-    clip_origins: Vec<&'a Origin>,
     pub(crate) batches: Contribution,
     pub(crate) errors: Vec<PlanError>,
 }
 
-impl<'a> Builder<'a> {
+impl Builder {
     fn device(&mut self, d: &DeviceCode) -> u32 {
         if let Some(i) = self.device_index.get(d) {
             return *i;
@@ -130,7 +134,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Adds one job.
-    pub(crate) fn add(&mut self, s: &'a Sourced) {
+    pub(crate) fn add(&mut self, s: &Sourced) {
         match &s.job {
             Job::Range {
                 span,
@@ -174,7 +178,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn request(&mut self, r: &Request, origin: &'a Origin) {
+    fn request(&mut self, r: &Request, origin: &Origin) {
         for p in Self::products_of(&r.products) {
             let ids = self.windows(
                 &r.span.device,
@@ -202,13 +206,15 @@ impl<'a> Builder<'a> {
                 sources: ids,
                 output,
                 gap: r.gap,
-                label: r.label.clone(),
-                description: r.description.clone(),
+                requests: vec![ClipRequest {
+                    origin: origin.clone(),
+                    label: r.label.clone(),
+                    description: r.description.clone(),
+                }],
             });
             clip_canonical(&clip, &mut self.buf);
             clip.id = ItemId::of(&self.buf);
             self.clips.push(clip);
-            self.clip_origins.push(origin);
         }
     }
 
@@ -221,10 +227,15 @@ impl<'a> Builder<'a> {
         self.buf = Vec::new();
     }
 
-    /// Reports clips that would write the same output, each against the first to claim it
-    /// (the plan then fails). Done once at the end by sorting hashes of the outputs, which is much
-    /// cheaper than keeping a map of a million output paths.
-    pub(crate) fn check_outputs(&mut self) {
+    /// Merges identical clips and reports different clips that would write the same output
+    /// (the plan then fails). Done once at the end by sorting hashes of the outputs, which is
+    /// much cheaper than keeping a map of a million output paths.
+    ///
+    /// Among the clips of one output, the earliest is kept and each later clip with the same id
+    /// (the same content, see [`super::item`]) gives it its requests and is dropped. A later
+    /// clip with another id is an error against the earliest clip of that output. Returns the
+    /// number of clips merged away.
+    pub(crate) fn merge_clips(&mut self) -> usize {
         let state = foldhash::fast::FixedState::default();
         let mut keys: Vec<(u64, u32)> = self
             .clips
@@ -237,21 +248,40 @@ impl<'a> Builder<'a> {
             .collect();
         keys.sort_unstable();
         let mut found: Vec<(u32, PlanError)> = Vec::new();
+        // (later clip, the earlier clip it merges into), both indices in `clips`.
+        let mut merges: Vec<(u32, u32)> = Vec::new();
         for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
             // Equal hashes: compare the paths themselves. The earliest clip with a path keeps
-            // it; each later one is an error.
+            // it; a later one is merged into the earliest with its id, or is an error.
             for (k, &(_, second)) in run.iter().enumerate().skip(1) {
-                let output = &self.clips[second as usize].output;
-                let first = run[..k]
+                let later = &self.clips[second as usize];
+                let mut same_path = run[..k]
                     .iter()
-                    .find(|(_, f)| self.clips[*f as usize].output == *output);
-                if let Some(&(_, first)) = first {
+                    .map(|&(_, f)| f)
+                    .filter(|&f| self.clips[f as usize].output == later.output);
+                let Some(first) = same_path.next() else {
+                    continue;
+                };
+                if self.clips[first as usize].id == later.id {
+                    merges.push((second, first));
+                } else if let Some(same) =
+                    same_path.find(|&f| self.clips[f as usize].id == later.id)
+                {
+                    merges.push((second, same));
+                } else {
+                    let origin = |i: u32| {
+                        self.clips[i as usize]
+                            .requests
+                            .first()
+                            .map(|r| r.origin.to_string())
+                            .unwrap_or_default()
+                    };
                     found.push((
                         second,
                         PlanError::OutputCollision {
-                            output: output.clone(),
-                            first: self.clip_origins[first as usize].to_string(),
-                            second: self.clip_origins[second as usize].to_string(),
+                            output: later.output.clone(),
+                            first: origin(first),
+                            second: origin(second),
                         },
                     ));
                 }
@@ -259,6 +289,25 @@ impl<'a> Builder<'a> {
         }
         found.sort_by_key(|(i, _)| *i);
         self.errors.extend(found.into_iter().map(|(_, e)| e));
+        if merges.is_empty() {
+            return 0;
+        }
+        // Each later clip merges into an earlier one that is itself never merged away (the
+        // earliest of its id), so requests are appended in the order they were given.
+        merges.sort_unstable();
+        let mut dropped = vec![false; self.clips.len()];
+        for &(later, into) in &merges {
+            let moved = std::mem::take(&mut self.clips[later as usize].requests);
+            self.clips[into as usize].requests.extend(moved);
+            dropped[later as usize] = true;
+        }
+        let mut i = 0;
+        self.clips.retain(|_| {
+            let keep = !dropped[i];
+            i += 1;
+            keep
+        });
+        merges.len()
     }
 }
 

@@ -14,9 +14,14 @@
 //!   and product is written once. Unit tests check the bytes against `serde_json` output
 //!   sorted by key, so ids stay what they were when `serde_json` wrote them.
 //! - Ids are held as 32 bytes and shown as 64 lowercase hex digits.
+//! - A clip's id is its content and where it is written: device, exact window, product,
+//!   format (hence options and extension preference, through its sources' ids), gap policy and
+//!   output path. Requests that resolve to the same id are one clip item, one file, one
+//!   lockfile entry; each of them is kept in [`ClipItem::requests`] (label, description, where
+//!   it was asked for) for the index.
 
 use crate::manifest::{
-    AudioExtension, DeviceCode, GapPolicy, SpectrogramFormat, SpectrogramProduct,
+    AudioExtension, DeviceCode, GapPolicy, Origin, SpectrogramFormat, SpectrogramProduct,
 };
 use crate::time::{UtcInstant, Window5m};
 use serde::{Serialize, Serializer};
@@ -205,6 +210,24 @@ pub struct ClipItem {
     pub output: String,
     /// What to do with archive gaps.
     pub gap: GapPolicy,
+    /// Every request that asked for this clip, in the order they were given (never empty for
+    /// a planned clip; identical requests share one clip).
+    pub requests: Vec<ClipRequest>,
+}
+
+impl ClipItem {
+    /// The first request's label.
+    #[must_use]
+    pub fn label(&self) -> Option<&str> {
+        self.requests.first().and_then(|r| r.label.as_deref())
+    }
+}
+
+/// One request for a clip: metadata for the index, not part of the clip's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClipRequest {
+    /// Where it was asked for (request file and row or line).
+    pub origin: Origin,
     /// Label for the index.
     pub label: Option<String>,
     /// Description for the index.
@@ -451,8 +474,15 @@ mod tests {
             sources: vec![src, ItemId::of(b"y")],
             output: "clips/wh\"ale\n é.wav".to_owned(),
             gap: GapPolicy::Pad,
-            label: Some("ignored".to_owned()),
-            description: None,
+            requests: vec![ClipRequest {
+                origin: Origin {
+                    file: Arc::from(std::path::Path::new("r.csv")),
+                    loc: crate::manifest::Loc::Row(2),
+                    what: Arc::from("requests[0]"),
+                },
+                label: Some("ignored".to_owned()),
+                description: None,
+            }],
         };
         let mut buf = Vec::new();
         clip_canonical(&c, &mut buf);

@@ -2,9 +2,13 @@
 //!
 //! The JSON shape is a contract (tests and tools rely on it):
 //! `{"plan_hash", "items": [{"id", "kind", "device", "product", "format", "window_start"?,
-//! "options"?, "start"?, "end"?, "sources"?, "output"?, "label"?}], "requests": [{"device",
-//! "product", "format", "date_from", "date_to", "items"}]}`, instants as
-//! `YYYY-MM-DDTHH:MM:SS.sssZ`.
+//! "options"?, "start"?, "end"?, "sources"?, "output"?, "label"?, "labels"?}], "requests":
+//! [{"device", "product", "format", "date_from", "date_to", "items"}]}`, instants as
+//! `YYYY-MM-DDTHH:MM:SS.sssZ`. A clip's `label` is its first request's; `labels` (only on a
+//! clip that several requests share) lists every request's label in order, `""` for none.
+//!
+//! The summary says how many clip requests were merged when identical requests share a clip
+//! ("3 clip requests → 2 clips; 1 duplicate shares a file").
 
 use super::item::{push_ids, push_json_str, push_str_map};
 use super::{ClipProduct, FetchProduct, Item, ItemId, Plan};
@@ -99,9 +103,19 @@ fn push_item(out: &mut Vec<u8>, item: &Item) {
             push_ids(out, &c.sources);
             out.extend_from_slice(b",\"output\":");
             push_json_str(out, &c.output);
-            if let Some(label) = &c.label {
+            if let Some(label) = c.label() {
                 out.extend_from_slice(b",\"label\":");
                 push_json_str(out, label);
+            }
+            if c.requests.len() > 1 {
+                out.extend_from_slice(b",\"labels\":[");
+                for (i, r) in c.requests.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    push_json_str(out, r.label.as_deref().unwrap_or_default());
+                }
+                out.push(b']');
             }
         }
     }
@@ -195,6 +209,18 @@ pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
         clip_total,
         clip_total - clip_done
     );
+    let requests = plan.clip_requests();
+    if requests > clip_total {
+        let dups = requests - clip_total;
+        let _ = writeln!(
+            out,
+            "{} → {}; {} {} a file.",
+            count(requests, "clip request"),
+            count(clip_total, "clip"),
+            count(dups, "duplicate"),
+            if dups == 1 { "shares" } else { "share" }
+        );
+    }
     let _ = writeln!(out, "Outputs under {}.", plan.context.data_dir.display());
     out
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlanError {
-    /// Two clips would write the same output file.
+    /// Two different clips would write the same output file (identical clips are one item).
     #[error(
         "two clips would write {output}: {first} and {second} (give one an `output_name` or `output_tag`)"
     )]
@@ -112,7 +112,7 @@ impl Plan {
             return Err(errors);
         }
         b.finish_lookups();
-        b.check_outputs();
+        b.merge_clips();
         errors.append(&mut b.errors);
         if !errors.is_empty() {
             return Err(errors);
@@ -168,5 +168,12 @@ impl Plan {
             Item::Clip(c) => Some(&**c),
             Item::Fetch(_) => None,
         })
+    }
+
+    /// The clip requests the plan serves: one per requesting row, duplicates included (each
+    /// clip item holds every request that resolved to it).
+    #[must_use]
+    pub fn clip_requests(&self) -> usize {
+        self.clip_items().map(|c| c.requests.len()).sum()
     }
 }
