@@ -120,7 +120,7 @@ pub fn shown(raw: &str) -> String {
     out.push('`');
     for (i, c) in raw.chars().enumerate() {
         if i == CAP {
-            out.push_str("…");
+            out.push('…');
             break;
         }
         out.extend(c.escape_debug());
