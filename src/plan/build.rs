@@ -14,7 +14,10 @@
 //! - Two jobs needing the same (device, product, options, window) share one fetch item.
 //! - Clip outputs: `<output_tag or "clips">/<output_name or device_START_DURATIONs>.<format>`,
 //!   each part sanitised (separators, `..`, leading dots, control and reserved characters
-//!   become `_`). Two clips writing the same output are a plan error.
+//!   become `_`). The manifest's `output_tag` and `output_name` were already checked as
+//!   [`SafeName`](crate::safe_name::SafeName)s when it was read (a bad one is a plan error
+//!   naming file and field), so this is a second fence. Two clips writing the same output are
+//!   a plan error.
 
 use super::item::{
     ClipItem, ClipProduct, FetchProduct, ItemId, clip_canonical, fetch_id_from_prefix, fetch_prefix,
