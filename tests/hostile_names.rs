@@ -296,3 +296,30 @@ fn a_root_or_system_data_dir_is_a_plan_error_unless_allowed() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_system_data_dir_on_the_command_line_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hydrofetch"))
+        .current_dir(dir.path())
+        .args([
+            "range",
+            "--device",
+            "X",
+            "--start",
+            "2024-04-01T00:00:00Z",
+            "--end",
+            "2024-04-01T01:00:00Z",
+            "--data-dir",
+            "/etc",
+            "--plan",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`--data-dir`") && err.contains("/etc"),
+        "{err}"
+    );
+}
