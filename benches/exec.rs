@@ -122,7 +122,11 @@ async fn main() {
             .expect("client");
         let t = Instant::now();
         let d = client
-            .download_archive("big.bin", &tmp.path().join("big.bin"), None)
+            .download_archive(
+                &hydrofetch::safe_name::SafeName::new("big.bin").expect("a safe name"),
+                &tmp.path().join("big.bin"),
+                None,
+            )
             .await
             .expect("download");
         println!(

@@ -15,6 +15,7 @@
 //! - [`clip`]: cutting audio, MAT and PNG outputs to a window.
 //! - [`formats`]: WAV, FLAC, MAT v5 and PNG readers and writers.
 //! - [`sim`]: the offline ONC simulator.
+//! - [`safe_name`]: the one gate a name from outside passes before it becomes a path.
 //! - [`cli`]: the command-line front end (the only place that reads the environment).
 
 pub mod atomic;
@@ -28,6 +29,7 @@ pub mod lock;
 pub mod manifest;
 pub mod onc;
 pub mod plan;
+pub mod safe_name;
 pub mod sim;
 pub mod text;
 pub mod time;

@@ -289,13 +289,10 @@ fn clashing_outputs_are_a_plan_error() {
     let p = write(
         dir.path(),
         "clash.csv",
-        "deviceCode,timestamp,clip,output_name\nX,2024-04-01T12:00:00Z,yes,a/../b\nX,2024-04-01T13:00:00Z,yes,a/../b\nX,2024-04-01T14:00:00Z,yes,ok\n",
+        "deviceCode,timestamp,clip,output_name\nX,2024-04-01T12:00:00Z,yes,a b\nX,2024-04-01T13:00:00Z,yes,a b\nX,2024-04-01T14:00:00Z,yes,ok\n",
     );
     let err = plan_err(&p);
-    assert!(
-        err.contains("two clips would write clips/a___b.mat"),
-        "{err}"
-    );
+    assert!(err.contains("two clips would write clips/a b.mat"), "{err}");
     assert!(err.contains("row 2") && err.contains("row 3"), "{err}");
 }
 

@@ -9,11 +9,15 @@
 //! are on disk (a slot without files right after the listing): an interrupt keeps it. On
 //! cancellation the listing and the transfers in flight are dropped at once (a partial
 //! download's temporary file goes with it).
+//!
+//! A listing name that is not a [`SafeName`] fails the slots that file serves, naming the
+//! listing field; nothing is fetched or written under it, and the other files go on.
 
 use super::job::{AudioGroup, NOMINAL_FILE_MILLIS, WantedItem};
 use super::layout::audio_path;
 use super::runner::{Ctx, error_text};
 use crate::onc::{ArchiveFile, Downloaded, OncError};
+use crate::safe_name::{self, SafeName};
 use crate::time::Window5m;
 use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
@@ -94,22 +98,8 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
             let ctx = ctx.clone();
             let device = group.device.clone();
             async move {
-                let path = ctx.data_dir.join(audio_path(&device, &f.filename));
-                let r = match ctx.downloads.acquire().await {
-                    Ok(_permit) => {
-                        ctx.client
-                            .download_archive(&f.filename, &path, f.size)
-                            .await
-                    }
-                    Err(_) => Err(OncError::Transport {
-                        endpoint: "archivefile/download".into(),
-                        message: "the transfer limit was closed".into(),
-                    }),
-                };
-                if let Ok(d) = &r {
-                    ctx.downloaded(d);
-                }
-                (slots, f.filename, r)
+                let r = fetch(&ctx, &device, &f.filename, f.size).await;
+                (slots, r)
             }
         })
         .buffer_unordered(ctx.config.max_downloads.max(1));
@@ -118,7 +108,7 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
         let Some(arrived) = ctx.cancel.run_until_cancelled(downloads.next()).await else {
             return;
         };
-        let Some((windows, name, r)) = arrived else {
+        let Some((windows, r)) = arrived else {
             break;
         };
         match r {
@@ -129,16 +119,76 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
                 }
             }
             Err(e) => {
-                let error = format!("{name}: {}", error_text(&e));
+                let error = e.message();
                 for item in slots.file_failed(&windows) {
                     ctx.item_failed(&item.id, &error).await;
                 }
                 // A full disk stops the run: other files would fail the same way.
-                if ctx.stop_if_disk_full(&e) {
+                if let FetchFailure::Download { error: e, .. } = &e
+                    && ctx.stop_if_disk_full(e)
+                {
                     return;
                 }
             }
         }
+    }
+}
+
+/// Why a listed file was not fetched.
+enum FetchFailure {
+    /// Its name (or the device code) failed the [`SafeName`] gate: nothing was asked for.
+    Refused(String),
+    /// The download failed.
+    Download {
+        /// The file.
+        name: SafeName,
+        /// Why.
+        error: OncError,
+    },
+}
+
+impl FetchFailure {
+    /// The message for the file's slots.
+    fn message(&self) -> String {
+        match self {
+            Self::Refused(m) => m.clone(),
+            Self::Download { name, error } => format!("{name}: {}", error_text(error)),
+        }
+    }
+}
+
+/// Downloads one listed file to `data_dir/<device>/audio/<name>`, once its name and the
+/// device code pass the [`SafeName`] gate; `size` is the listing's, checked when the body
+/// comes without `Content-Length`.
+async fn fetch(
+    ctx: &Ctx,
+    device: &str,
+    filename: &str,
+    size: Option<u64>,
+) -> Result<Downloaded, FetchFailure> {
+    let name = SafeName::new(filename).map_err(|why| {
+        FetchFailure::Refused(safe_name::refused(
+            "archivefile listing: filename",
+            filename,
+            why,
+        ))
+    })?;
+    let dev = SafeName::new(device)
+        .map_err(|why| FetchFailure::Refused(safe_name::refused("device code", device, why)))?;
+    let path = ctx.data_dir.join(audio_path(&dev, &name));
+    let r = match ctx.downloads.acquire().await {
+        Ok(_permit) => ctx.client.download_archive(&name, &path, size).await,
+        Err(_) => Err(OncError::Transport {
+            endpoint: "archivefile/download".into(),
+            message: "the transfer limit was closed".into(),
+        }),
+    };
+    match r {
+        Ok(d) => {
+            ctx.downloaded(&d);
+            Ok(d)
+        }
+        Err(error) => Err(FetchFailure::Download { name, error }),
     }
 }
 

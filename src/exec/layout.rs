@@ -3,25 +3,15 @@
 //! `data_dir/<device>/spectrograms/<ONC name>` for spectrograms with ONC's default options,
 //! `data_dir/<device>/spectrograms/<options tag>/<ONC name>` otherwise (ONC names a product
 //! after its source file whatever the options, so two option sets for one slot would collide),
-//! and `data_dir/<device>/audio/<ONC name>`. Every part is checked: no separators, no `..`.
+//! and `data_dir/<device>/audio/<ONC name>`. The device and the ONC name are [`SafeName`]s
+//! (checked once, at the edge where they arrive); the options tag is built here from safe
+//! characters only.
 
+use crate::safe_name::SafeName;
 use std::collections::BTreeMap;
 
 /// Options that do not change which files a spectrogram request produces, left out of tags.
 const NEUTRAL: &[(&str, &str)] = &[("dpo_spectrogramConcatenation", "None")];
-
-/// Whether a path component is safe to join: non-empty, no separators, not `.`/`..`, no
-/// control characters, not hidden.
-#[must_use]
-pub fn is_safe_component(s: &str) -> bool {
-    !s.is_empty()
-        && s != "."
-        && s != ".."
-        && !s.starts_with('.')
-        && !s
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c == ':' || c.is_control())
-}
 
 /// The folder tag for a set of spectrogram options: empty for ONC's defaults.
 #[must_use]
@@ -56,7 +46,11 @@ pub fn options_tag(options: &BTreeMap<String, String>) -> String {
 
 /// Relative path (`/`-separated) of a spectrogram file.
 #[must_use]
-pub fn spectrogram_path(device: &str, options: &BTreeMap<String, String>, name: &str) -> String {
+pub fn spectrogram_path(
+    device: &SafeName,
+    options: &BTreeMap<String, String>,
+    name: &SafeName,
+) -> String {
     let tag = options_tag(options);
     if tag.is_empty() {
         format!("{device}/spectrograms/{name}")
@@ -67,7 +61,7 @@ pub fn spectrogram_path(device: &str, options: &BTreeMap<String, String>, name: 
 
 /// Relative path (`/`-separated) of an audio file.
 #[must_use]
-pub fn audio_path(device: &str, name: &str) -> String {
+pub fn audio_path(device: &SafeName, name: &SafeName) -> String {
     format!("{device}/audio/{name}")
 }
 
@@ -79,10 +73,11 @@ mod tests {
     fn paths_and_tags() {
         let mut o = BTreeMap::new();
         o.insert("dpo_spectrogramConcatenation".to_owned(), "None".to_owned());
-        assert_eq!(spectrogram_path("D", &o, "a.mat"), "D/spectrograms/a.mat");
+        let (d, a) = (SafeName::new("D").unwrap(), SafeName::new("a.mat").unwrap());
+        assert_eq!(spectrogram_path(&d, &o, &a), "D/spectrograms/a.mat");
         o.insert("dpo_spectralDataDownsample".to_owned(), "2".to_owned());
         assert_eq!(
-            spectrogram_path("D", &o, "a.mat"),
+            spectrogram_path(&d, &o, &a),
             "D/spectrograms/spectralDataDownsample-2/a.mat"
         );
         o.insert("dpo_x".to_owned(), "../../".to_owned());
@@ -91,10 +86,6 @@ mod tests {
             .map(|i| (format!("dpo_option{i}"), "value".to_owned()))
             .collect();
         assert!(options_tag(&long).starts_with("options-"));
-        assert!(
-            is_safe_component("ICLISTENHF6324")
-                && !is_safe_component("..")
-                && !is_safe_component("a/b")
-        );
+        assert_eq!(audio_path(&d, &a), "D/audio/a.mat");
     }
 }

@@ -20,6 +20,8 @@
 //!   gives up keeps its ONC job in the resume journal, so the next run re-attaches to it.
 //! - On cancellation every call in flight is dropped at once (a partial download's temporary
 //!   file goes with it) and the ONC job is cancelled with one call bounded in time.
+//! - A run file whose `Content-Disposition` name is not a [`SafeName`] fails the run's open
+//!   slots (which slot it belongs to cannot be trusted from that name); nothing is written.
 
 use super::events::ExecEvent;
 use super::job::{NOMINAL_FILE_MILLIS, SpectrogramGroup, WantedItem};
@@ -28,6 +30,7 @@ use super::layout::spectrogram_path;
 use super::runner::{Ctx, Msg, error_text, is_disk_full, poll_delay};
 use crate::lock::LockedFile;
 use crate::onc::{Downloaded, FailureStreak, IndexOutcome, OncError, ProductRequest, RunState};
+use crate::safe_name::{self, SafeName};
 use crate::time::{UtcInstant, Window5m};
 use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
@@ -319,12 +322,18 @@ async fn download_all(
         .iter()
         .filter(|i| !recorded.contains(&i.window))
         .collect();
-    let dest = |name: &str| -> Option<PathBuf> {
-        let start = UtcInstant::from_file_name(name)?;
+    let device = match SafeName::new(&group.device) {
+        Ok(d) => d,
+        Err(why) => {
+            return RunEnd::Failed(safe_name::refused("device code", &group.device, why));
+        }
+    };
+    let dest = |name: &SafeName| -> Option<PathBuf> {
+        let start = UtcInstant::from_file_name(name.as_str())?;
         let end = start.add_millis(NOMINAL_FILE_MILLIS);
         open.iter().any(|i| i.takes(start, end)).then(|| {
             ctx.data_dir
-                .join(spectrogram_path(&group.device, &group.options, name))
+                .join(spectrogram_path(&device, &group.options, name))
         })
     };
     let dest = &dest;
@@ -354,6 +363,11 @@ async fn download_all(
                 start
             }
             Ok(IndexOutcome::Skipped { name }) => UtcInstant::from_file_name(&name),
+            // The run names a file unsafely: its slot cannot be told, so the run's open slots
+            // fail (the job stays in the journal like any failed run).
+            Ok(IndexOutcome::Unsafe { message }) => {
+                return RunEnd::Failed(format!("file {index} of ONC run {run_id}: {message}"));
+            }
             Ok(_) => None,
             Err(e @ OncError::Gone { .. }) => return RunEnd::Resubmit(e.to_string()),
             Err(e) => {
@@ -428,7 +442,7 @@ async fn download_index(
     ctx: &Ctx,
     run_id: i64,
     index: u32,
-    dest: &(dyn Fn(&str) -> Option<PathBuf> + Sync),
+    dest: &(dyn Fn(&SafeName) -> Option<PathBuf> + Sync),
 ) -> Result<IndexOutcome, OncError> {
     let mut waits = 0;
     let mut streak = FailureStreak::new(ctx.config.max_failures);

@@ -79,6 +79,119 @@ pub(crate) fn string(node: &Node, sink: &mut Sink, path: &str) -> Option<String>
     text(node, sink, path).map(|s| s.trim().to_owned())
 }
 
+/// A single file name (a manifest's `output_tag`, `output_name`): a [`SafeName`] with
+/// `room` bytes left for what the plan appends.
+///
+/// [`SafeName`]: crate::safe_name::SafeName
+pub(crate) fn file_name(node: &Node, sink: &mut Sink, path: &str, room: usize) -> Option<String> {
+    use crate::safe_name::{MAX_NAME_BYTES, check, shown};
+    let s = string(node, sink, path)?;
+    let limit = MAX_NAME_BYTES - room;
+    let why = match check(&s) {
+        Err(why) => why.to_string(),
+        Ok(()) if s.len() > limit => format!("it is {} bytes long", s.len()),
+        Ok(()) => return Some(s),
+    };
+    sink.push(
+        node.loc,
+        path,
+        format!(
+            "found {}, expected a single file name of at most {limit} bytes \
+             (no `/`, `\\`, `:`, control characters, leading `.`): {why}",
+            shown(&s)
+        ),
+    );
+    None
+}
+
+/// Folders a `data_dir` may not be without `allow_system_data_dir`: the root, the system's
+/// own folders and the folders that hold home folders.
+const SYSTEM_DIRS: &[&str] = &[
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/media",
+    "/mnt",
+    "/opt",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/snap",
+    "/srv",
+    "/sys",
+    "/usr",
+    "/usr/bin",
+    "/usr/lib",
+    "/usr/local",
+    "/usr/sbin",
+    "/usr/share",
+    "/var",
+    "/var/lib",
+    "/var/log",
+    "/Users",
+    "/System",
+    "/Library",
+    "/Applications",
+    "/private",
+];
+
+/// Checks a manifest's `data_dir` (relative to `dir`): no NUL byte, and, unless `allow`,
+/// not `/`, a system folder, inside `/proc`, `/sys` or `/dev`, nor a home folder itself
+/// (`/home/NAME`, `/Users/NAME`). The path is resolved lexically (no file system access).
+///
+/// # Errors
+/// The message for the diagnostic.
+pub(crate) fn check_data_dir(d: &str, dir: &std::path::Path, allow: bool) -> Result<(), String> {
+    use crate::safe_name::shown;
+    use std::path::{Component, PathBuf};
+    if d.contains('\0') {
+        return Err(format!(
+            "found {}, expected a folder path without NUL bytes",
+            shown(d)
+        ));
+    }
+    if d.is_empty() {
+        return Err("found an empty string, expected a folder path".to_owned());
+    }
+    if allow {
+        return Ok(());
+    }
+    let joined = dir.join(d);
+    let joined = std::path::absolute(&joined).unwrap_or(joined);
+    let mut norm = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::ParentDir => {
+                norm.pop();
+            }
+            Component::CurDir => {}
+            other => norm.push(other.as_os_str()),
+        }
+    }
+    let text = norm.to_string_lossy();
+    let parts: Vec<&str> = text.split('/').filter(|p| !p.is_empty()).collect();
+    let system = SYSTEM_DIRS.contains(&text.as_ref())
+        || matches!(parts.first(), Some(&("proc" | "sys" | "dev")))
+        || (parts.len() == 2 && matches!(parts.first(), Some(&("home" | "Users"))));
+    if system {
+        return Err(format!(
+            "found {}, which is {} (the root, a system folder or a home folder itself); \
+             expected a folder of the dataset's own (or set `allow_system_data_dir = true`)",
+            shown(d),
+            shown(&text)
+        ));
+    }
+    Ok(())
+}
+
 /// A boolean.
 pub(crate) fn boolean(node: &Node, sink: &mut Sink, path: &str) -> Option<bool> {
     match &node.value {

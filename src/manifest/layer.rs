@@ -221,8 +221,9 @@ pub(crate) fn read(entries: &[&Entry], sink: &mut Sink, path: &str) -> Layer {
             "clip" => l.clip = fields::boolean(n, s, &p),
             "spectrogram_format" => l.spectrogram_format = fields::spectrogram_format(n, s, &p),
             "audio_extension" => l.audio_extension = fields::audio_extension(n, s, &p),
-            "output_tag" => l.output_tag = fields::string(n, s, &p),
-            "output_name" => l.output_name = fields::string(n, s, &p),
+            "output_tag" => l.output_tag = fields::file_name(n, s, &p, 0),
+            // Room for the `.flac`/`.mat`/`.png`/`.wav` the plan appends.
+            "output_name" => l.output_name = fields::file_name(n, s, &p, 8),
             "label" => l.label = fields::string(n, s, &p),
             "description" => l.description = fields::string(n, s, &p),
             "data_product_options" => l.options = fields::options(n, s, &p),

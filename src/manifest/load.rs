@@ -286,7 +286,8 @@ impl Mode {
 }
 
 /// Builds a manifest from command-line values: one table of `mode` with the given fields
-/// (named as in a manifest), and `data_dir` relative to the current folder.
+/// (named as in a manifest), and `data_dir` relative to the current folder (checked like a
+/// manifest's `data_dir`, with no way to allow a system folder).
 ///
 /// # Errors
 /// [`ManifestError`] with every problem found, the file shown as `<command line>`.
@@ -312,6 +313,13 @@ pub fn from_command_line(
         jobs: Vec::new(),
     };
     manifest_from_tree(&root, &mut sink, &file, Path::new("."), &mut manifest);
+    // The same checks as a manifest's `data_dir`; a system folder needs a manifest with
+    // `allow_system_data_dir = true`.
+    if let Err(message) =
+        super::fields::check_data_dir(&data_dir.to_string_lossy(), Path::new("."), false)
+    {
+        sink.push(Loc::Unknown, "--data-dir", message);
+    }
     if sink.diags.is_empty() {
         Ok(manifest)
     } else {

@@ -36,7 +36,9 @@ impl DeviceCode {
     /// # Errors
     /// A message saying what was expected when `s` is empty or has other characters.
     pub fn new(s: &str) -> Result<Self, String> {
+        // Bounded so that a clip's default name (`DEVICE_STAMP_SECONDSs.ext`) is a safe name.
         let ok = !s.is_empty()
+            && s.len() <= 100
             && !s.starts_with('.')
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
@@ -45,7 +47,7 @@ impl DeviceCode {
         } else {
             Err(format!(
                 "found {s:?}, expected a device code such as \"ICLISTENHF6324\" \
-                 (letters, digits, `-`, `_`, `.`)"
+                 (letters, digits, `-`, `_`, `.`; at most 100)"
             ))
         }
     }

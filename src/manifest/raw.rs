@@ -325,8 +325,12 @@ pub struct RawManifest {
     /// Format version: 1.
     #[schemars(range(min = 1, max = 1))]
     pub version: Option<u32>,
-    /// Output folder, relative to the manifest (default `data`).
+    /// Output folder, relative to the manifest (default `data`). `/` and system folders
+    /// (`/etc`, `/usr`, `/var`, a home folder itself, ...) are refused unless
+    /// `allow_system_data_dir` is true.
     pub data_dir: Option<String>,
+    /// Allow a `data_dir` that is `/` or a system folder (default false).
+    pub allow_system_data_dir: Option<bool>,
     /// Defaults for the mode tables (and below request files' own defaults).
     pub defaults: Option<RawManifestDefaults>,
     /// Every window in a range.

@@ -21,7 +21,15 @@ use std::sync::Arc;
 
 /// Top-level keys of a manifest.
 pub(crate) const TOP_FIELDS: &[&str] = &[
-    "version", "data_dir", "defaults", "range", "sample", "events", "audio", "requests",
+    "version",
+    "data_dir",
+    "allow_system_data_dir",
+    "defaults",
+    "range",
+    "sample",
+    "events",
+    "audio",
+    "requests",
 ];
 
 /// A request file named by a manifest, with its call-level overrides.
@@ -62,6 +70,8 @@ pub(crate) fn manifest(root: &Node, sink: &mut Sink, file: &Path, dir: &Path) ->
     let Some(top) = fields::table(root, sink, "", TOP_FIELDS) else {
         return p;
     };
+    let mut data_dir_loc = Loc::Unknown;
+    let mut allow_system = false;
     // Defaults first: the mode tables below depend on them.
     for e in &top {
         match e.key.as_str() {
@@ -72,7 +82,14 @@ pub(crate) fn manifest(root: &Node, sink: &mut Sink, file: &Path, dir: &Path) ->
                     format!("found {}, expected 1", e.node.describe()),
                 );
             }
-            "data_dir" => p.data_dir = fields::string(&e.node, sink, "data_dir"),
+            "data_dir" => {
+                p.data_dir = fields::string(&e.node, sink, "data_dir");
+                data_dir_loc = e.node.loc;
+            }
+            "allow_system_data_dir" => {
+                allow_system =
+                    fields::boolean(&e.node, sink, "allow_system_data_dir").unwrap_or(false);
+            }
             "defaults" => {
                 if let Some(d) =
                     fields::table(&e.node, sink, "defaults", layer::MANIFEST_DEFAULT_FIELDS)
@@ -82,6 +99,12 @@ pub(crate) fn manifest(root: &Node, sink: &mut Sink, file: &Path, dir: &Path) ->
             }
             _ => {}
         }
+    }
+    if let Some(d) = &p.data_dir
+        && let Err(message) = fields::check_data_dir(d, dir, allow_system)
+    {
+        sink.push(data_dir_loc, "data_dir", message);
+        p.data_dir = None;
     }
     let file_arc: Arc<Path> = Arc::from(file);
     for e in &top {

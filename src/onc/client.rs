@@ -19,6 +19,7 @@ use super::error::{ApiErrorItem, OncError, RetryPolicy};
 use super::token::{Token, redact};
 use crate::atomic::AtomicFile;
 use crate::formats::{FormatError, check_complete};
+use crate::safe_name::{self, SafeName};
 use crate::time::UtcInstant;
 use futures::StreamExt;
 use reqwest::{Method, StatusCode};
@@ -127,6 +128,12 @@ pub enum IndexOutcome {
     Skipped {
         /// ONC's file name.
         name: String,
+    },
+    /// ONC named the file with a name that is not a [`SafeName`]; nothing was written. Not
+    /// retried: the server would name it the same way again.
+    Unsafe {
+        /// What is wrong, naming the header, with the name escaped.
+        message: String,
     },
 }
 
@@ -314,8 +321,9 @@ impl Client {
         Ok(())
     }
 
-    /// `dataProductDelivery/download` of one index. `dest` maps ONC's file name (already
-    /// sanitised to a plain base name) to the path to write, or `None` to skip the file.
+    /// `dataProductDelivery/download` of one index. `dest` maps ONC's file name (the
+    /// `Content-Disposition` name, which must be a [`SafeName`]) to the path to write, or
+    /// `None` to skip the file.
     ///
     /// # Errors
     /// [`OncError`]; [`OncError::Gone`] for 410.
@@ -323,7 +331,7 @@ impl Client {
         &self,
         dp_run_id: i64,
         index: u32,
-        dest: &(dyn Fn(&str) -> Option<PathBuf> + Sync),
+        dest: &(dyn Fn(&SafeName) -> Option<PathBuf> + Sync),
     ) -> Result<IndexOutcome, OncError> {
         let endpoint = "dataProductDelivery/download";
         let params = [
@@ -334,16 +342,30 @@ impl Client {
             let resp = self.send(endpoint, &params).await?;
             match resp.status() {
                 StatusCode::OK => {
-                    let name = content_disposition_name(&resp).ok_or_else(|| OncError::Decode {
+                    let raw = content_disposition_name(&resp).ok_or_else(|| OncError::Decode {
                         endpoint: endpoint.into(),
-                        message: "file without a usable Content-Disposition name".into(),
+                        message: "file without a Content-Disposition file name".into(),
                     })?;
+                    let name = match SafeName::new(&raw) {
+                        Ok(n) => n,
+                        Err(why) => {
+                            return Ok(IndexOutcome::Unsafe {
+                                message: safe_name::refused(
+                                    "Content-Disposition filename",
+                                    &raw,
+                                    why,
+                                ),
+                            });
+                        }
+                    };
                     match dest(&name) {
                         Some(path) => self
-                            .stream_to(endpoint, resp, name, path, None)
+                            .stream_to(endpoint, resp, name.as_str().to_owned(), path, None)
                             .await
                             .map(IndexOutcome::File),
-                        None => Ok(IndexOutcome::Skipped { name }),
+                        None => Ok(IndexOutcome::Skipped {
+                            name: name.as_str().to_owned(),
+                        }),
                     }
                 }
                 StatusCode::ACCEPTED => {
@@ -415,18 +437,20 @@ impl Client {
         })
     }
 
-    /// `archivefile/download` of one file to `path`; `size` is the file's size from the
-    /// listing, checked when the body comes without `Content-Length`.
+    /// `archivefile/download` of one file to `path`. The name is a [`SafeName`]: a listing
+    /// name is checked before anything is fetched or written under it. `size` is the file's
+    /// size from the listing, checked when the body comes without `Content-Length`.
     ///
     /// # Errors
     /// [`OncError`].
     pub async fn download_archive(
         &self,
-        filename: &str,
+        filename: &SafeName,
         path: &Path,
         size: Option<u64>,
     ) -> Result<Downloaded, OncError> {
         let endpoint = "archivefile/download";
+        let filename = filename.as_str();
         let params = [("filename".to_owned(), filename.to_owned())];
         self.retrying(endpoint, || async {
             let resp = self.send(endpoint, &params).await?;
@@ -714,8 +738,8 @@ async fn read_at_most(mut resp: reqwest::Response, max: usize) -> Vec<u8> {
     body
 }
 
-/// The base name ONC gives in `Content-Disposition`, made safe to join to a folder: only
-/// what follows `filename=`, quotes stripped, no folder parts, no `..`, no control characters.
+/// The file name ONC gives in `Content-Disposition`: what follows `filename=`, quotes
+/// stripped. Not yet checked: the caller passes it through [`SafeName::new`].
 fn content_disposition_name(resp: &reqwest::Response) -> Option<String> {
     let header = resp
         .headers()
@@ -723,19 +747,7 @@ fn content_disposition_name(resp: &reqwest::Response) -> Option<String> {
         .to_str()
         .ok()?;
     let raw = header.split_once("filename=")?.1;
-    let raw = raw.split(';').next()?.trim().trim_matches('"');
-    sanitize_file_name(raw)
-}
-
-/// Reduces a server-given name to a safe base name, or `None` if nothing safe is left.
-#[must_use]
-pub fn sanitize_file_name(raw: &str) -> Option<String> {
-    let base = raw.rsplit(['/', '\\']).next()?.trim();
-    let clean: String = base.chars().filter(|c| !c.is_control()).collect();
-    if clean.is_empty() || clean == "." || clean == ".." || clean.starts_with('.') {
-        return None;
-    }
-    Some(clean)
+    Some(raw.split(';').next()?.trim().trim_matches('"').to_owned())
 }
 
 fn archive_file(v: &serde_json::Value) -> Option<ArchiveFile> {
@@ -789,19 +801,6 @@ mod tests {
             Some(Duration::from_millis(500))
         );
         assert_eq!(parse_processing_time("soon"), None);
-    }
-
-    #[test]
-    fn file_names_are_sanitised() {
-        assert_eq!(sanitize_file_name("a.mat").as_deref(), Some("a.mat"));
-        assert_eq!(
-            sanitize_file_name("../../etc/passwd").as_deref(),
-            Some("passwd")
-        );
-        assert_eq!(sanitize_file_name("C:\\x\\y.png").as_deref(), Some("y.png"));
-        assert_eq!(sanitize_file_name(".."), None);
-        assert_eq!(sanitize_file_name(".hidden"), None);
-        assert_eq!(sanitize_file_name("dir/"), None);
     }
 
     #[test]

@@ -14,7 +14,9 @@
 //! - Two jobs needing the same (device, product, options, window) share one fetch item.
 //! - Clip outputs: `<output_tag or "clips">/<output_name or device_START_DURATIONs>.<format>`,
 //!   each part sanitised (separators, `..`, leading dots, control and reserved characters
-//!   become `_`).
+//!   become `_`). The manifest's `output_tag` and `output_name` were already checked as
+//!   [`SafeName`](crate::safe_name::SafeName)s when it was read (a bad one is a plan error
+//!   naming file and field), so this is a second fence.
 //! - Requests that resolve to the same clip (same id: device, exact window, product, format,
 //!   options, gap policy and output) are one clip item: the first one asked for keeps its
 //!   place and every later one's label, description and origin are appended to its

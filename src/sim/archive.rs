@@ -13,6 +13,8 @@
 //! - `returnOptions=all`: `uncompressedFileSize` is an estimate for products not yet generated
 //!   (exact for files already in the cache is not attempted: the value is stable instead).
 //! - `download` answers 200 with explicit `Content-Length` and `Content-Disposition`.
+//! - With the `evil_name` fault, listings carry hostile names for some files (see
+//!   [`crate::sim::faults`]); `download` accepts them and serves the real file.
 
 use std::sync::Arc;
 
@@ -140,6 +142,17 @@ fn listing(
                 continue;
             }
             let filename = kind.file_name(src);
+            let filename = st
+                .cfg
+                .faults
+                .evil_name(
+                    st.cfg.seed,
+                    src.device,
+                    src.start.unix_millis(),
+                    &filename,
+                    false,
+                )
+                .unwrap_or(filename);
             rows.push(if all {
                 ArchiveFileEntry::Info(ArchiveFileInfo {
                     filename,
@@ -162,7 +175,6 @@ fn listing(
             parameters: params,
         }
     });
-    let _ = st;
     Ok(ArchiveFileList {
         files: rows,
         next,
@@ -306,7 +318,8 @@ pub(crate) async fn download(
     Query(p): Query<Params>,
 ) -> ApiResult<Response> {
     api::check(&p, &st.tokens, &["filename"], &["filename"])?;
-    let name = &p["filename"];
+    // A hostile listing's name (`evil_name`) still names its file.
+    let name = crate::sim::faults::real_name(&p["filename"]);
     let (src, kind) = resolve(&st, name)
         .ok_or_else(|| ApiError::code(96, "No file could be found.", "filename"))?;
     let body = product_bytes(&st, &src, &kind).await?;

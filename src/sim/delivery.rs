@@ -382,7 +382,19 @@ pub(crate) async fn download(
             .get(i - 1)
             .ok_or(ApiError::Status(StatusCode::NOT_FOUND))?;
         let body = product_bytes(&st, src, &kind).await?;
-        file_response(&kind.file_name(src), body, "application/octet-stream")
+        let real = kind.file_name(src);
+        let name = st
+            .cfg
+            .faults
+            .evil_name(
+                st.cfg.seed,
+                src.device,
+                src.start.unix_millis(),
+                &real,
+                true,
+            )
+            .unwrap_or(real);
+        file_response(&name, body, "application/octet-stream")
     };
     if method == Method::GET
         && let Ok(mut jobs) = st.jobs.lock()

@@ -7,7 +7,9 @@
 //! is sent WITHOUT `Content-Length` and ends cleanly: to HTTP it looks whole), `echo_token` (a
 //! hostile server: the answer is an error document that repeats the request's token among
 //! terminal escape sequences; drawn on `dataProductDelivery/run`, the run's status text does
-//! instead), `run_error` (a data-product run ends in `error`). Example:
+//! instead), `run_error` (a data-product run ends in `error`), `evil_name` (a hostile server: a
+//! source file's names in archive listings and in product runs' `Content-Disposition` carry
+//! traversal, separators, control bytes or an over-long name). Example:
 //! `500=0.05,503=0.05,429=0.05,reset=0.02`.
 //! An empty spec injects nothing. The sum of the request-level rates must not exceed 1.
 //!
@@ -19,6 +21,11 @@
 //!   `dataProductDelivery/download` answering 200); drawn elsewhere they do nothing.
 //! - With any `echo_token` rate, every 401 answer (a bad token) echoes the token too.
 //! - `run_error` is drawn per (seed, run id, attempt), independently of request draws.
+//! - `evil_name` is drawn per (seed, device, file start), so a file has the same hostile
+//!   name in every listing and run; [`evil_name`] prefixes the real name with one of
+//!   [`EVIL_PREFIXES`] (chosen by the same hash), and [`real_name`] strips it again so the
+//!   download endpoints still serve the file. A header cannot carry most control bytes, so a
+//!   `Content-Disposition` name uses the tab variant ([`EVIL_HEADER_CONTROL`]) instead.
 //! - `sim/*` endpoints never get faults.
 
 use std::fmt;
@@ -45,6 +52,8 @@ pub enum FaultKind {
     EchoToken,
     /// A run ends in `error`.
     RunError,
+    /// Hostile file names.
+    EvilName,
 }
 
 impl FaultKind {
@@ -61,6 +70,7 @@ impl FaultKind {
             Self::ShortBody => "short_body",
             Self::EchoToken => "echo_token",
             Self::RunError => "run_error",
+            Self::EvilName => "evil_name",
         }
     }
 
@@ -93,7 +103,7 @@ pub enum FaultSpecError {
     },
     /// Unknown kind.
     #[error(
-        "unknown fault kind `{kind}` (expected 500, 503, 429, reset, truncate, slow, short_body, echo_token, run_error)"
+        "unknown fault kind `{kind}` (expected 500, 503, 429, reset, truncate, slow, short_body, echo_token, run_error, evil_name)"
     )]
     Kind {
         /// The kind.
@@ -124,7 +134,7 @@ impl FromStr for FaultSpec {
             let (k, r) = item.split_once('=').ok_or_else(|| FaultSpecError::Item {
                 item: item.to_owned(),
             })?;
-            let kind = [FaultKind::RunError]
+            let kind = [FaultKind::RunError, FaultKind::EvilName]
                 .into_iter()
                 .chain(FaultKind::REQUEST_KINDS)
                 .find(|x| x.word() == k.trim())
@@ -218,6 +228,69 @@ impl FaultSpec {
     }
 }
 
+/// The prefixes a hostile name puts before the real one: traversal, a folder, Windows
+/// traversal, terminal escapes and control bytes, and length (with the real name, more than
+/// 255 bytes).
+pub const EVIL_PREFIXES: [&str; 5] = [
+    "../../../../",
+    "nested/",
+    "..\\..\\",
+    "\u{1b}]0;owned\u{7}\u{1b}[2J\n",
+    "ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp_",
+];
+
+/// The control-byte prefix used in a `Content-Disposition` header (a header can carry a tab,
+/// not an escape).
+pub const EVIL_HEADER_CONTROL: &str = "ctl\t";
+
+impl FaultSpec {
+    /// The hostile name of a file of `device` starting at `start_ms` whose real name is
+    /// `real`, or `None` when this file keeps its name. `header`: the name goes into a
+    /// `Content-Disposition` header.
+    #[must_use]
+    pub fn evil_name(
+        &self,
+        seed: u64,
+        device: &str,
+        start_ms: i64,
+        real: &str,
+        header: bool,
+    ) -> Option<String> {
+        let r = self.rate(FaultKind::EvilName);
+        if r <= 0.0 {
+            return None;
+        }
+        let dev = device.bytes().fold(0xCBF2_9CE4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3)
+        });
+        #[expect(clippy::cast_sign_loss, reason = "a hash input")]
+        let h = mix(mix(seed ^ 0x00E7_11AE) ^ dev ^ (start_ms as u64));
+        if unit(h) >= r {
+            return None;
+        }
+        #[expect(clippy::cast_possible_truncation, reason = "a small index")]
+        let k = (mix(h) % EVIL_PREFIXES.len() as u64) as usize;
+        let prefix = match EVIL_PREFIXES.get(k) {
+            Some(p) if header && p.chars().any(|c| c.is_control() && c != '\t') => {
+                EVIL_HEADER_CONTROL
+            }
+            Some(p) => p,
+            None => return None,
+        };
+        Some(format!("{prefix}{real}"))
+    }
+}
+
+/// The real name behind a hostile one (the name itself when it has no hostile prefix).
+#[must_use]
+pub fn real_name(name: &str) -> &str {
+    EVIL_PREFIXES
+        .iter()
+        .chain(std::iter::once(&EVIL_HEADER_CONTROL))
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +317,41 @@ mod tests {
         assert!("500=1.5".parse::<FaultSpec>().is_err());
         assert!("500=0.6,503=0.6".parse::<FaultSpec>().is_err());
         assert!("".parse::<FaultSpec>().unwrap().is_empty());
+        let e: FaultSpec = "evil_name=0.5".parse().unwrap();
+        assert!((e.rate(FaultKind::EvilName) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn evil_names_are_deterministic_and_reversible() {
+        let s: FaultSpec = "evil_name=0.5".parse().unwrap();
+        let real = "ICLISTENHF6324_20240401T120000.000Z.flac";
+        let names: Vec<Option<String>> = (0..200)
+            .map(|k| s.evil_name(7, "ICLISTENHF6324", k * 300_000, real, false))
+            .collect();
+        let again: Vec<Option<String>> = (0..200)
+            .map(|k| s.evil_name(7, "ICLISTENHF6324", k * 300_000, real, false))
+            .collect();
+        assert_eq!(names, again);
+        let evil: Vec<&String> = names.iter().flatten().collect();
+        assert!((60..140).contains(&evil.len()), "{}", evil.len());
+        for p in EVIL_PREFIXES {
+            assert!(evil.iter().any(|n| n.starts_with(p)), "{p:?} never drawn");
+        }
+        for n in &evil {
+            assert_eq!(real_name(n), real);
+        }
+        assert!(EVIL_PREFIXES[4].len() + real.len() > 255);
+        for k in 0..200 {
+            if let Some(h) = s.evil_name(7, "ICLISTENHF6324", k * 300_000, real, true) {
+                assert!(
+                    h.bytes().all(|b| b == b'\t' || (32..127).contains(&b)),
+                    "{h:?}"
+                );
+                assert_eq!(real_name(&h), real);
+            }
+        }
+        let none: FaultSpec = "500=0.1".parse().unwrap();
+        assert_eq!(none.evil_name(7, "X", 0, real, false), None);
     }
 
     #[test]
