@@ -237,9 +237,18 @@ fn check_rerun(dir: &Path, manifest: &Path, left: &Left, summary: &serde_json::V
 
 #[test]
 fn sigint_mid_download_keeps_finished_items_and_the_rerun_continues() {
-    let sim = Sim::start(&["--time-scale", "0.002"]);
+    // Each ONC request takes a while on the server, so the signal lands while the run is
+    // mid-way, however fast the (cached) downloads are.
+    // (Downsample 2 is generated on demand: ONC-like processing time, scaled.)
+    let sim = Sim::start(&["--time-scale", "0.01"]);
     let dir = tempfile::tempdir().unwrap();
-    let manifest = write_manifest(dir.path(), HOUR);
+    let manifest = write_manifest(
+        dir.path(),
+        &HOUR.replace(
+            "dpo_spectralDataDownsample = 1",
+            "dpo_spectralDataDownsample = 2",
+        ),
+    );
     let data = dir.path().join("data");
     let mut child = hf(&sim)
         .arg("run")

@@ -19,7 +19,7 @@ use super::runner::{Ctx, error_text};
 use crate::onc::{ArchiveFile, Downloaded, OncError};
 use crate::safe_name::{self, SafeName};
 use crate::time::Window5m;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
@@ -103,14 +103,30 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
             }
         })
         .buffer_unordered(ctx.config.max_downloads.max(1));
+    let mut cancelled = false;
     loop {
-        // Dropping the stream on cancel drops every transfer in flight.
-        let Some(arrived) = ctx.cancel.run_until_cancelled(downloads.next()).await else {
-            return;
+        let arrived = if cancelled {
+            // Transfers that finished before the cancel still count (their files are on
+            // disk): take what is ready now; dropping the stream drops the rest in flight.
+            match downloads.next().now_or_never() {
+                Some(a) => a,
+                None => return,
+            }
+        } else {
+            match ctx.cancel.run_until_cancelled(downloads.next()).await {
+                Some(a) => a,
+                None => {
+                    cancelled = true;
+                    continue;
+                }
+            }
         };
         let Some((windows, r)) = arrived else {
             break;
         };
+        if cancelled && r.is_err() {
+            return;
+        }
         match r {
             Ok(d) => {
                 for (item, files) in slots.file_done(&windows, &d) {

@@ -32,7 +32,7 @@ use crate::lock::LockedFile;
 use crate::onc::{Downloaded, FailureStreak, IndexOutcome, OncError, ProductRequest, RunState};
 use crate::safe_name::{self, SafeName};
 use crate::time::{UtcInstant, Window5m};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -346,14 +346,37 @@ async fn download_all(
     // This run's files for the open slots, with their starts.
     let mut files: Vec<(UtcInstant, Downloaded)> = Vec::new();
     let mut next = 0;
+    let mut cancelled = false;
+    let mut ended = false;
     loop {
-        // Dropping the stream on cancel drops every transfer in flight.
-        let Some(arrived) = ctx.cancel.run_until_cancelled(downloads.next()).await else {
-            return RunEnd::Cancelled;
+        let arrived = if cancelled {
+            // Transfers that finished before the cancel still count (their files are on
+            // disk): take what is ready now, wait for nothing in flight.
+            match downloads.next().now_or_never() {
+                Some(a) => a,
+                None => break,
+            }
+        } else {
+            match ctx.cancel.run_until_cancelled(downloads.next()).await {
+                Some(a) => a,
+                None => {
+                    cancelled = true;
+                    continue;
+                }
+            }
         };
         let Some((index, result)) = arrived else {
+            ended = true;
             break;
         };
+        if cancelled
+            && !matches!(
+                result,
+                Ok(IndexOutcome::File(_) | IndexOutcome::Skipped { .. })
+            )
+        {
+            break;
+        }
         let start = match result {
             Ok(IndexOutcome::File(d)) => {
                 let start = UtcInstant::from_file_name(&d.name);
@@ -392,6 +415,10 @@ async fn download_all(
             recorded.insert(item.window);
             next += 1;
         }
+    }
+    if cancelled && !ended {
+        // Dropping the stream drops every transfer still in flight (and its temporary file).
+        return RunEnd::Cancelled;
     }
     // Every index is in: every slot is complete.
     for item in open.iter().skip(next) {

@@ -688,11 +688,10 @@ impl Client {
                 }
             }
         }
-        // Writing to disk is blocking; the file is flushed in a blocking task.
-        let committed = tokio::task::spawn_blocking(move || file.commit())
-            .await
-            .map_err(|e| io_err(std::io::Error::other(e.to_string())))?;
-        committed.map_err(io_err)?;
+        // fsync and rename inline, not in a blocking task: a download whose future is dropped
+        // (Ctrl-C) then never lands on disk afterwards, so every file on disk was reported to
+        // the executor before it stopped and can be locked.
+        file.commit().map_err(io_err)?;
         self.stats.bytes.fetch_add(size, Ordering::Relaxed);
         Ok(Downloaded {
             name,
