@@ -303,11 +303,28 @@ fn sigterm_stops_an_idle_watch_with_130() {
 
 #[test]
 fn sigterm_during_a_run_cancels_it_and_stops_the_watch_with_130() {
-    // Slow jobs, so that the run is still going when the signal comes.
+    // Slow jobs, so that the run is still going when the signal comes: options that the
+    // simulator (like ONC) generates on demand take scaled processing time on the server.
     let sim = Sim::start(&["--time-scale", "0.05"]);
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("events.csv");
-    std::fs::write(&csv, format!("{HEADER}{ROW1}{ROW2}{ROW3}{ROW4}")).unwrap();
+    let with_options = |row: &str| {
+        format!(
+            "{},\"{{\"\"dpo_spectralDataDownsample\"\": 2}}\"\n",
+            row.trim_end()
+        )
+    };
+    std::fs::write(
+        &csv,
+        format!(
+            "deviceCode,timestamp,label,data_product_options\n{}{}{}{}",
+            with_options(ROW1),
+            with_options(ROW2),
+            with_options(ROW3),
+            with_options(ROW4)
+        ),
+    )
+    .unwrap();
     let mut w = Watch::spawn(&sim, [&csv], false);
     w.until("requested");
     let code = terminate(&mut w, Duration::from_secs(30));
