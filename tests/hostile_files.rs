@@ -24,7 +24,7 @@ data_product_options = { dpo_spectralDataDownsample = 2 }
 
 [[range]]
 start = "2024-04-01T12:00:00Z"
-end   = "2024-04-01T12:30:00Z"
+end   = "2024-04-01T13:00:00Z"
 spectrograms_per_batch = 6
 download_audio = true
 "#;
@@ -72,23 +72,20 @@ fn short_bodies_without_content_length_are_retried_never_locked() {
     let (code, out, err) = run(&hostile, &mb, &[]);
     assert_eq!(code, 0, "{out}\n{err}");
 
-    // The hostile server did cut bodies of both kinds of download.
-    assert!(
-        applied(&hostile, "short_body", "archivefile/download") > 0,
-        "no short audio body was served"
-    );
-    assert!(
-        applied(&hostile, "short_body", "dataProductDelivery/download") > 0,
-        "no short spectrogram body was served"
-    );
+    // The hostile server did cut bodies. Which downloads get the cut depends on the order in
+    // which concurrent requests arrive, so only the total is certain: with 24 file bodies at
+    // 30 %, none cut has a chance of 0.7^24 ≈ 0.02 %.
+    let cut = applied(&hostile, "short_body", "archivefile/download")
+        + applied(&hostile, "short_body", "dataProductDelivery/download");
+    assert!(cut > 0, "no short body was served");
 
     // Every locked file is whole: byte for byte what the clean server served.
     let data_a = a.path().join("data");
     let data_b = b.path().join("data");
-    assert_eq!(check_lock(&lock_of(&mb), &data_b), 12);
+    assert_eq!(check_lock(&lock_of(&mb), &data_b), 24);
     let mut files = files_with(&data_b, "mat");
     files.extend(files_with(&data_b, "flac"));
-    assert_eq!(files.len(), 12, "{files:?}");
+    assert_eq!(files.len(), 24, "{files:?}");
     for f in &files {
         let rel = f.strip_prefix(&data_b).unwrap();
         assert_eq!(sha256(f), sha256(&data_a.join(rel)), "{}", rel.display());
@@ -108,7 +105,10 @@ fn short_bodies_without_content_length_are_retried_never_locked() {
 fn a_local_write_failure_shows_the_os_cause_and_resubmits_nothing() {
     let sim = Sim::start(&["--time-scale", "0.001"]);
     let dir = tempfile::tempdir().unwrap();
-    let text = RANGE.replace("download_audio = true", "download_audio = false");
+    // One ONC request of six slots.
+    let text = RANGE
+        .replace("13:00:00Z", "12:30:00Z")
+        .replace("download_audio = true", "download_audio = false");
     let manifest = write_manifest(dir.path(), &text);
     // A regular file where the device's folder must be created.
     std::fs::create_dir_all(dir.path().join("data")).unwrap();
@@ -138,7 +138,6 @@ fn a_full_disk_stops_the_run_early_with_the_cause_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     // Four ONC requests of three slots, one at a time.
     let text = RANGE
-        .replace("12:30:00Z", "13:00:00Z")
         .replace("spectrograms_per_batch = 6", "spectrograms_per_batch = 3")
         .replace("download_audio = true", "download_audio = false");
     let manifest = write_manifest(dir.path(), &text);

@@ -414,12 +414,7 @@ pub fn refresh_index(
     own: &Lockfile,
 ) -> Result<usize, DatasetError> {
     std::fs::create_dir_all(data_dir).map_err(io_err("create", data_dir))?;
-    let _held = guard::acquire(
-        &registry::guard_path(data_dir),
-        &data_dir.display().to_string(),
-        Wait::Block,
-        |_| {},
-    )?;
+    let _held = data_dir_guard(data_dir)?;
     let mut reg = Registry::load(data_dir);
     let own_rel = registry::relative(own_path, data_dir).map_err(io_err("resolve", own_path))?;
     reg.lockfiles.insert(own_rel.clone());
@@ -463,14 +458,19 @@ fn other_lockfiles(data_dir: &Path, reg: &mut Registry, own_rel: &str) -> Vec<(S
     out
 }
 
-/// The files the other lockfiles writing into `data_dir` record (never removed by `gc`).
-fn files_of_others(data_dir: &Path, own_path: &Path) -> Result<HashSet<String>, DatasetError> {
-    let _held = guard::acquire(
+/// Takes the `data_dir`'s guard (held briefly: registry and index updates).
+fn data_dir_guard(data_dir: &Path) -> Result<Guard, DatasetError> {
+    Ok(guard::acquire(
         &registry::guard_path(data_dir),
         &data_dir.display().to_string(),
         Wait::Block,
         |_| {},
-    )?;
+    )?)
+}
+
+/// The files the other lockfiles writing into `data_dir` record (never removed by `gc`).
+fn files_of_others(data_dir: &Path, own_path: &Path) -> Result<HashSet<String>, DatasetError> {
+    let _held = data_dir_guard(data_dir)?;
     let mut reg = Registry::load(data_dir);
     let own_rel = registry::relative(own_path, data_dir).map_err(io_err("resolve", own_path))?;
     Ok(other_lockfiles(data_dir, &mut reg, &own_rel)

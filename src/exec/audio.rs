@@ -15,11 +15,11 @@
 
 use super::job::{AudioGroup, NOMINAL_FILE_MILLIS, WantedItem};
 use super::layout::audio_path;
-use super::runner::{Ctx, error_text};
+use super::runner::{Ctx, error_text, next_unless_cancelled};
 use crate::onc::{ArchiveFile, Downloaded, OncError};
 use crate::safe_name::{self, SafeName};
 use crate::time::Window5m;
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
@@ -105,21 +105,11 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
         .buffer_unordered(ctx.config.max_downloads.max(1));
     let mut cancelled = false;
     loop {
-        let arrived = if cancelled {
-            // Transfers that finished before the cancel still count (their files are on
-            // disk): take what is ready now; dropping the stream drops the rest in flight.
-            match downloads.next().now_or_never() {
-                Some(a) => a,
-                None => return,
-            }
-        } else {
-            match ctx.cancel.run_until_cancelled(downloads.next()).await {
-                Some(a) => a,
-                None => {
-                    cancelled = true;
-                    continue;
-                }
-            }
+        // Transfers that finished before a cancel still count; the rest are dropped.
+        let Some(arrived) =
+            next_unless_cancelled(&ctx.cancel, &mut downloads, &mut cancelled).await
+        else {
+            return;
         };
         let Some((windows, r)) = arrived else {
             break;

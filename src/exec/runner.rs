@@ -502,6 +502,25 @@ fn spawn_clip(
     });
 }
 
+/// The next item of a stream of transfers, honouring cancellation: before the cancel, waits
+/// for it; once `cancel` fires (recorded in `cancelled`), takes only what is ready, so that
+/// transfers that finished before the cancel still count and dropping the stream drops only
+/// what is still in flight. `Some(None)`: the stream ended; `None`: stop now.
+pub(crate) async fn next_unless_cancelled<S: futures::Stream + Unpin>(
+    cancel: &CancellationToken,
+    stream: &mut S,
+    cancelled: &mut bool,
+) -> Option<Option<S::Item>> {
+    use futures::FutureExt as _;
+    if !*cancelled {
+        match cancel.run_until_cancelled(stream.next()).await {
+            Some(item) => return Some(item),
+            None => *cancelled = true,
+        }
+    }
+    stream.next().now_or_never()
+}
+
 /// The wait before the next poll of a request: first the ONC estimate (bounded), then a tenth
 /// of it, growing by half each time, always within `[poll_min, poll_max]`, with ±20 % jitter so
 /// that many requests do not poll in step.

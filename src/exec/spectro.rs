@@ -27,12 +27,12 @@ use super::events::ExecEvent;
 use super::job::{NOMINAL_FILE_MILLIS, SpectrogramGroup, WantedItem};
 use super::journal::InFlight;
 use super::layout::spectrogram_path;
-use super::runner::{Ctx, Msg, error_text, is_disk_full, poll_delay};
+use super::runner::{Ctx, Msg, error_text, is_disk_full, next_unless_cancelled, poll_delay};
 use crate::lock::LockedFile;
 use crate::onc::{Downloaded, FailureStreak, IndexOutcome, OncError, ProductRequest, RunState};
 use crate::safe_name::{self, SafeName};
 use crate::time::{UtcInstant, Window5m};
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -349,21 +349,11 @@ async fn download_all(
     let mut cancelled = false;
     let mut ended = false;
     loop {
-        let arrived = if cancelled {
-            // Transfers that finished before the cancel still count (their files are on
-            // disk): take what is ready now, wait for nothing in flight.
-            match downloads.next().now_or_never() {
-                Some(a) => a,
-                None => break,
-            }
-        } else {
-            match ctx.cancel.run_until_cancelled(downloads.next()).await {
-                Some(a) => a,
-                None => {
-                    cancelled = true;
-                    continue;
-                }
-            }
+        // Transfers that finished before a cancel still count (their files are on disk).
+        let Some(arrived) =
+            next_unless_cancelled(&ctx.cancel, &mut downloads, &mut cancelled).await
+        else {
+            break;
         };
         let Some((index, result)) = arrived else {
             ended = true;
