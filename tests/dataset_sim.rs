@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::{FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, sha256, wait_for};
+use common::{
+    FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, run_json, sha256, wait_for,
+};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,13 +35,6 @@ fn run_cmd(sim: &Sim, manifest: &Path) -> Command {
     let mut c = hf(sim);
     c.arg("run").arg(manifest).arg("--json").args(FAST);
     c
-}
-
-fn run_json(sim: &Sim, manifest: &Path) -> (i32, serde_json::Value, String) {
-    let (code, out, err) = output(run_cmd(sim, manifest));
-    let v = serde_json::from_str(&out)
-        .unwrap_or_else(|e| panic!("--json output ({e}): {out}\nstderr: {err}"));
-    (code, v, err)
 }
 
 fn index_paths(data: &Path) -> Vec<String> {
@@ -148,7 +143,7 @@ fn manifests_sharing_a_folder_and_a_data_dir_keep_their_own_lockfiles() {
     // A no-op run rewrites a missing index, with both manifests' rows.
     std::fs::remove_file(data.join("index.json")).unwrap();
     std::fs::remove_file(data.join("index.csv")).unwrap();
-    let (code, summary, err) = run_json(&sim, &a);
+    let (code, summary, err) = run_json(&sim, &a, &[]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(summary["http_requests"], 0, "{summary}");
     assert_eq!(index_paths(&data), union);
@@ -286,7 +281,7 @@ fn clips_are_made_again_without_the_network_when_their_sources_are_done() {
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path().join("events.json");
     std::fs::write(&m, CLIP_DOC).unwrap();
-    let (code, summary, err) = run_json(&sim, &m);
+    let (code, summary, err) = run_json(&sim, &m, &[]);
     assert_eq!(code, 0, "{summary}\n{err}");
     let data = dir.path().join("data");
     let clips = files_with(&data.join("clips"), "wav");
@@ -352,7 +347,7 @@ fn verify_repair_fetches_a_same_size_corruption_again() {
         "2024-04-01T12:00:00Z",
         "2024-04-01T12:10:00Z",
     );
-    let (code, _, err) = run_json(&sim, &m);
+    let (code, _, err) = run_json(&sim, &m, &[]);
     assert_eq!(code, 0, "{err}");
     let data = dir.path().join("data");
     let mats = files_with(&data, "mat");
@@ -363,7 +358,7 @@ fn verify_repair_fetches_a_same_size_corruption_again() {
     std::fs::write(&mats[1], bytes).unwrap();
 
     // The fast check (size) passes; verify sees it; --repair fetches it again.
-    let (_, summary, _) = run_json(&sim, &m);
+    let (_, summary, _) = run_json(&sim, &m, &[]);
     assert_eq!(summary["items"]["fetched"], 0, "{summary}");
     let mut c = hf(&sim);
     c.arg("verify").arg(&m);
@@ -390,7 +385,7 @@ fn a_version_1_shared_lockfile_is_migrated_and_leftovers_are_swept() {
         "2024-04-01T12:00:00Z",
         "2024-04-01T12:10:00Z",
     );
-    let (code, _, err) = run_json(&sim, &m);
+    let (code, _, err) = run_json(&sim, &m, &[]);
     assert_eq!(code, 0, "{err}");
     // What hydrofetch wrote before version 2: one hydrofetch.lock for the folder.
     let own = dir.path().join("m.toml.lock");
@@ -409,7 +404,7 @@ fn a_version_1_shared_lockfile_is_migrated_and_leftovers_are_swept() {
     std::fs::write(&stale, vec![0_u8; 1000]).unwrap();
 
     let before = sim.api_requests();
-    let (code, summary, err) = run_json(&sim, &m);
+    let (code, summary, err) = run_json(&sim, &m, &[]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(summary["http_requests"], 0, "{summary}\n{err}");
     assert_eq!(sim.api_requests(), before);
@@ -421,7 +416,7 @@ fn a_version_1_shared_lockfile_is_migrated_and_leftovers_are_swept() {
         text,
         "the same lockfile"
     );
-    let (_, _, err) = run_json(&sim, &m);
+    let (_, _, err) = run_json(&sim, &m, &[]);
     assert!(!err.contains("migrated"), "said once: {err}");
 }
 

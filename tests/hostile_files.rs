@@ -9,8 +9,10 @@
 
 mod common;
 
-use common::{FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, sha256};
-use std::path::{Path, PathBuf};
+use common::{
+    FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, sha256, write_manifest,
+};
+use std::path::Path;
 use std::process::Command;
 
 const RANGE: &str = r#"
@@ -28,12 +30,6 @@ end   = "2024-04-01T13:00:00Z"
 spectrograms_per_batch = 6
 download_audio = true
 "#;
-
-fn write_manifest(dir: &Path, text: &str) -> PathBuf {
-    let p = dir.join("manifest.toml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 fn run(sim: &Sim, manifest: &Path, extra: &[&str]) -> (i32, String, String) {
     let mut c = hf(sim);

@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::{FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, sha256, wait_for};
+use common::{
+    FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, sha256, wait_for, write_manifest,
+};
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -48,12 +50,6 @@ end   = "2024-04-01T12:15:00Z"
 spectrograms_per_batch = 3
 download_audio = false
 "#;
-
-fn write_manifest(dir: &Path, text: &str) -> PathBuf {
-    let p = dir.join("range.toml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 /// Temporary download files (`.NAME.PID.N.tmp`) under `dir`.
 fn temp_files(dir: &Path) -> Vec<PathBuf> {

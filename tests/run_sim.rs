@@ -5,8 +5,10 @@
 
 mod common;
 
-use common::{FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, sha256, wait_for};
-use std::path::Path;
+use common::{
+    FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, run_json, sha256, wait_for,
+    write_manifest,
+};
 use std::time::Duration;
 
 const RANGE: &str = r#"
@@ -24,25 +26,6 @@ end   = "2024-04-01T14:00:00Z"
 spectrograms_per_batch = 6
 download_audio = true
 "#;
-
-fn write_manifest(dir: &Path, text: &str) -> std::path::PathBuf {
-    let p = dir.join("manifest.toml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn run_json(sim: &Sim, manifest: &Path, extra: &[&str]) -> (i32, serde_json::Value, String) {
-    let mut c = hf(sim);
-    c.arg("run")
-        .arg(manifest)
-        .arg("--json")
-        .args(FAST)
-        .args(extra);
-    let (code, out, err) = output(c);
-    let v = serde_json::from_str(&out)
-        .unwrap_or_else(|e| panic!("--json output ({e}): {out}\nstderr: {err}"));
-    (code, v, err)
-}
 
 #[test]
 fn range_example_fetches_everything_once_and_reruns_with_zero_requests() {

@@ -243,3 +243,25 @@ pub fn lock_of(manifest: &Path) -> PathBuf {
     let shared = manifest.with_file_name("hydrofetch.lock");
     if shared.exists() { shared } else { own }
 }
+
+/// Writes `text` as `manifest.toml` in `dir` and returns its path.
+pub fn write_manifest(dir: &Path, text: &str) -> PathBuf {
+    let p = dir.join("manifest.toml");
+    std::fs::write(&p, text).expect("write the manifest");
+    p
+}
+
+/// `hydrofetch run MANIFEST --json` with fast polling and `extra` flags: (exit code, the JSON
+/// summary, stderr).
+pub fn run_json(sim: &Sim, manifest: &Path, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut c = hf(sim);
+    c.arg("run")
+        .arg(manifest)
+        .arg("--json")
+        .args(FAST)
+        .args(extra);
+    let (code, out, err) = output(c);
+    let v = serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("--json output ({e}): {out}\nstderr: {err}"));
+    (code, v, err)
+}
