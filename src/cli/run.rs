@@ -9,8 +9,8 @@
 use super::Outcome;
 use super::error::UsageError;
 use super::progress::{CliReporter, Verbosity};
-use crate::dataset::OpenOptions;
 use crate::dataset::guard::Wait;
+use crate::dataset::{OpenOptions, StatePaths};
 use crate::exec::{ExecConfig, ExecEvent, Reporter};
 use crate::manifest::Manifest;
 use crate::onc::{Client, Token};
@@ -235,19 +235,21 @@ impl RunCtx {
         let options = self.state.open_options();
         // Waiting for another process's guard blocks: do it off the runtime, and give up on
         // Ctrl-C.
-        let opened = {
-            let manifest = manifest.clone();
-            let plan = plan.clone();
+        let paths = StatePaths::for_manifest(manifest, options.lockfile.as_deref());
+        let held = {
+            let paths = paths.clone();
             let reporter = Arc::clone(&reporter);
+            let wait = options.wait;
             let task = tokio::task::spawn_blocking(move || {
-                crate::dataset::open(&manifest, &plan, &options, reporter.as_ref())
+                crate::dataset::take_guard(&paths, wait, reporter.as_ref())
             });
             tokio::select! {
-                r = task => r?,
+                r = task => r??,
                 () = cancel.cancelled() => return Ok(Outcome::Interrupted),
             }
         };
-        let mut session = opened?;
+        let mut session =
+            crate::dataset::open_held(paths, held, &plan, &options, reporter.as_ref())?;
         let pending = crate::dataset::pending(&session, &plan);
         let client = if crate::dataset::needs_network(&pending.job) {
             Some(self.client().await?)

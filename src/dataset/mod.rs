@@ -157,14 +157,42 @@ pub fn open(
     reporter: &dyn Reporter,
 ) -> Result<Session, DatasetError> {
     let paths = StatePaths::for_manifest(manifest, options.lockfile.as_deref());
-    let data_dir = plan.context.data_dir.clone();
+    let held = take_guard(&paths, options.wait, reporter)?;
+    open_held(paths, held, plan, options, reporter)
+}
+
+/// Takes the guard of a manifest's state: waits (with a notice) while another process holds
+/// it, or fails with [`Wait::NoWait`]. The only step of [`open`] that may block for long, so
+/// that an async caller can run it on a blocking thread alone.
+///
+/// # Errors
+/// [`DatasetError::Guard`].
+pub fn take_guard(
+    paths: &StatePaths,
+    wait: Wait,
+    reporter: &dyn Reporter,
+) -> Result<Guard, DatasetError> {
     let what = paths.lock.display().to_string();
-    let held = guard::acquire(&paths.guard, &what, options.wait, |holder| {
+    Ok(guard::acquire(&paths.guard, &what, wait, |holder| {
         notice(
             reporter,
             format!("waiting for process {holder}, which is working on {what}"),
         );
-    })?;
+    })?)
+}
+
+/// [`open`] once its guard is held.
+///
+/// # Errors
+/// [`DatasetError`].
+pub fn open_held(
+    paths: StatePaths,
+    held: Guard,
+    plan: &Plan,
+    options: &OpenOptions,
+    reporter: &dyn Reporter,
+) -> Result<Session, DatasetError> {
+    let data_dir = plan.context.data_dir.clone();
     let mut lock = Lockfile::load(&paths.lock)?;
     let existed = paths.lock.exists();
     if !existed && options.lockfile.is_none() {
@@ -413,18 +441,57 @@ pub fn refresh_index(
     own_path: &Path,
     own: &Lockfile,
 ) -> Result<usize, DatasetError> {
-    std::fs::create_dir_all(data_dir).map_err(io_err("create", data_dir))?;
-    let _held = data_dir_guard(data_dir)?;
-    let mut reg = Registry::load(data_dir);
-    let own_rel = registry::relative(own_path, data_dir).map_err(io_err("resolve", own_path))?;
-    reg.lockfiles.insert(own_rel.clone());
-    let others = other_lockfiles(data_dir, &mut reg, &own_rel);
-    let mut rows = crate::index::union(std::iter::once(own).chain(others.iter().map(|(_, l)| l)));
-    crate::index::write_index(data_dir, &mut rows)
-        .map_err(io_err("write the index in", data_dir))?;
-    reg.save(data_dir)
-        .map_err(io_err("write the registry in", data_dir))?;
-    Ok(rows.len())
+    DataDirView::take(data_dir, own_path)?.write(data_dir, own)
+}
+
+/// A `data_dir`'s registry and the other lockfiles writing into it, read under its guard,
+/// which is held until the view is dropped (so that what gc decides from it still holds when
+/// the index is written).
+struct DataDirView {
+    _held: Guard,
+    reg: Registry,
+    others: Vec<(String, Lockfile)>,
+}
+
+impl DataDirView {
+    /// Takes the guard, registers `own_path` and reads the other registered lockfiles.
+    fn take(data_dir: &Path, own_path: &Path) -> Result<Self, DatasetError> {
+        std::fs::create_dir_all(data_dir).map_err(io_err("create", data_dir))?;
+        let held = data_dir_guard(data_dir)?;
+        let mut reg = Registry::load(data_dir);
+        let own_rel =
+            registry::relative(own_path, data_dir).map_err(io_err("resolve", own_path))?;
+        reg.lockfiles.insert(own_rel.clone());
+        let others = other_lockfiles(data_dir, &mut reg, &own_rel);
+        Ok(Self {
+            _held: held,
+            reg,
+            others,
+        })
+    }
+
+    /// Every file the other lockfiles record.
+    fn others_files(&self) -> HashSet<String> {
+        self.others
+            .iter()
+            .flat_map(|(_, l)| {
+                l.entries()
+                    .flat_map(|e| e.files.iter().map(|f| f.path.clone()))
+            })
+            .collect()
+    }
+
+    /// Writes the index (`own` and the others) and the registry; returns the index's rows.
+    fn write(self, data_dir: &Path, own: &Lockfile) -> Result<usize, DatasetError> {
+        let mut rows =
+            crate::index::union(std::iter::once(own).chain(self.others.iter().map(|(_, l)| l)));
+        crate::index::write_index(data_dir, &mut rows)
+            .map_err(io_err("write the index in", data_dir))?;
+        self.reg
+            .save(data_dir)
+            .map_err(io_err("write the registry in", data_dir))?;
+        Ok(rows.len())
+    }
 }
 
 /// The other lockfiles registered in `data_dir` that still write into it; entries whose
@@ -468,20 +535,6 @@ fn data_dir_guard(data_dir: &Path) -> Result<Guard, DatasetError> {
     )?)
 }
 
-/// The files the other lockfiles writing into `data_dir` record (never removed by `gc`).
-fn files_of_others(data_dir: &Path, own_path: &Path) -> Result<HashSet<String>, DatasetError> {
-    let _held = data_dir_guard(data_dir)?;
-    let mut reg = Registry::load(data_dir);
-    let own_rel = registry::relative(own_path, data_dir).map_err(io_err("resolve", own_path))?;
-    Ok(other_lockfiles(data_dir, &mut reg, &own_rel)
-        .iter()
-        .flat_map(|(_, l)| {
-            l.entries()
-                .flat_map(|e| e.files.iter().map(|f| f.path.clone()))
-        })
-        .collect())
-}
-
 /// What `gc` removed (or, dry, would remove).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[must_use]
@@ -514,7 +567,10 @@ pub fn gc(session: &mut Session, plan: &Plan, dry_run: bool) -> Result<GcReport,
         .filter(|e| wanted.contains(e.id.as_str()))
         .flat_map(|e| e.files.iter().map(|f| f.path.clone()))
         .collect();
-    let others = files_of_others(&session.data_dir, &session.paths.lock)?;
+    // The data_dir's guard is held from here to the index rewrite: no other manifest can
+    // record a file between the decision and the removal.
+    let view = DataDirView::take(&session.data_dir, &session.paths.lock)?;
+    let others = view.others_files();
     let mut report = GcReport {
         orphans: orphans.len(),
         ..GcReport::default()
@@ -547,7 +603,7 @@ pub fn gc(session: &mut Session, plan: &Plan, dry_run: bool) -> Result<GcReport,
             let _ = session.lock.remove(id);
         }
         session.lock.save(&session.paths.lock)?;
-        refresh_index(&session.data_dir, &session.paths.lock, &session.lock)?;
+        view.write(&session.data_dir, &session.lock)?;
     }
     report.removed = doomed.into_iter().collect();
     Ok(report)
