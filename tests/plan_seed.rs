@@ -287,3 +287,42 @@ fn human_summary_snapshot() {
     Outputs under ./data.
     ");
 }
+
+/// The item ids of every example, pinned: ids are the lockfile's keys, so a refactor that
+/// changes one orphans every dataset built before it. Taken before the #14 restructuring.
+#[test]
+fn example_item_ids_are_pinned() {
+    let copy = examples_copy();
+    let mut text = String::new();
+    for name in EXAMPLES {
+        let path = copy.path().join(name);
+        let plan = plan_json(&[path.to_str().unwrap()]);
+        let mut lines: Vec<String> = plan["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {} {} {}",
+                    i["id"].as_str().unwrap(),
+                    i["kind"].as_str().unwrap(),
+                    i["product"].as_str().unwrap(),
+                    i["window_start"]
+                        .as_str()
+                        .or_else(|| i["start"].as_str())
+                        .unwrap_or("-"),
+                )
+            })
+            .collect();
+        lines.sort();
+        text.push_str(&format!(
+            "# {name} plan_hash {}\n",
+            plan["plan_hash"].as_str().unwrap()
+        ));
+        for l in lines {
+            text.push_str(&l);
+            text.push('\n');
+        }
+    }
+    insta::assert_snapshot!("example_item_ids", text);
+}
