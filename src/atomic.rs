@@ -142,6 +142,24 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     f.commit()
 }
 
+/// Like [`write_atomic`], but `fill` streams the content into the temporary file (whose path it
+/// is given, for its own error messages), and errors are the caller's type: `io` turns an I/O
+/// error on `dest` or the temporary file into one. If `fill` fails, nothing is left behind.
+///
+/// # Errors
+/// `fill`'s error, or `io` of the error creating, syncing or renaming the file.
+pub fn write_atomic_with<E>(
+    dest: &Path,
+    fill: impl FnOnce(&mut File, &Path) -> Result<(), E>,
+    io: impl Fn(&Path, io::Error) -> E,
+) -> Result<(), E> {
+    let mut out = AtomicFile::create(dest).map_err(|e| io(dest, e))?;
+    let tmp = out.temp_path().to_owned();
+    let file = out.file_mut().map_err(|e| io(&tmp, e))?;
+    fill(file, &tmp)?;
+    out.commit().map_err(|e| io(dest, e))
+}
+
 /// Removes the temporary files ([`AtomicFile`] names them `.NAME.PID.N.tmp`) that processes
 /// which are no longer running left in `dir` (and its subfolders with `recursive`; symlinks are
 /// not followed). Files of this process and of running ones are kept. Returns how many were
@@ -217,6 +235,17 @@ pub fn with_path(e: io::Error, path: &Path) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_fill_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.bin");
+        let err = write_atomic_with(&p, |_, _| Err("boom"), |_, _| "io").unwrap_err();
+        assert_eq!(err, "boom");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        write_atomic_with(&p, |f, _| f.write_all(b"x"), |_, e| e).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"x");
+    }
 
     #[test]
     fn commit_replaces_and_drop_cleans_up() {

@@ -6,6 +6,8 @@
 //!
 //! Module map, in pipeline order:
 //! - [`time`]: UTC instants, time zones, 5-minute windows.
+//! - [`domain`]: leaf types every stage shares (device codes, products, formats, gap policy,
+//!   item ids).
 //! - [`manifest`]: manifest model and loaders (TOML, YAML, JSON, CSV).
 //! - [`plan`]: fetch and clip items, their content ids, ONC request batching.
 //! - [`onc`]: the ONC Oceans 3.0 API client.
@@ -22,6 +24,7 @@ pub mod atomic;
 pub mod cli;
 pub mod clip;
 pub mod dataset;
+pub mod domain;
 pub mod exec;
 pub mod formats;
 pub mod index;

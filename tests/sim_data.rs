@@ -2,8 +2,9 @@
 //! PNG products decoded from real files on disk.
 
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
+use hydrofetch::atomic::write_atomic;
 use hydrofetch::formats::Samples;
-use hydrofetch::formats::{MatValue, find_var, read_flac, read_mat, read_png, write_atomic};
+use hydrofetch::formats::{MatValue, find_var, read_flac, read_mat, read_png};
 use hydrofetch::sim::events::{EventKind, SynthEvent, event_template, events};
 use hydrofetch::sim::products::{AudioExt, MatMeta, audio_file, frames_between, hsd_mat, hsd_png};
 use hydrofetch::sim::render::{self, RenderOptions, column_span, palette};

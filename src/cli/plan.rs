@@ -5,10 +5,11 @@
 //! command exits 2. Plan errors are bounded the same way.
 
 use super::Outcome;
+use crate::domain::ItemId;
 use crate::lock::Lockfile;
 use crate::manifest::error::MAX_PRINTED;
 use crate::manifest::{self, Manifest, ManifestError};
-use crate::plan::{Item, ItemId, Plan, PlanLimits, render};
+use crate::plan::{Item, Plan, PlanLimits, render};
 use std::collections::HashSet;
 use std::io::Write as _;
 

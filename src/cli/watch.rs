@@ -12,8 +12,9 @@
 
 use super::Outcome;
 use super::run::{NetArgs, OutputArgs, RunCtx, StateArgs};
+use crate::domain::ItemId;
 use crate::manifest::Manifest;
-use crate::plan::{ItemId, Plan};
+use crate::plan::Plan;
 use crate::watch::{Change, ChangeKind, FileWatcher, WatchSet};
 use futures::FutureExt;
 use std::collections::{BTreeSet, HashSet};

@@ -18,7 +18,7 @@ use crate::time::UtcInstant;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use crate::manifest::GapPolicy;
+pub use crate::domain::GapPolicy;
 
 /// A part of a clip window that no source covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

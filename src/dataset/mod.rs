@@ -648,7 +648,7 @@ pub fn forget_mismatched(
 
 /// The ids of a plan's items that the session has done (files present with their sizes).
 #[must_use]
-pub fn done_items(session: &Session, plan: &Plan) -> HashSet<crate::plan::ItemId> {
+pub fn done_items(session: &Session, plan: &Plan) -> HashSet<crate::domain::ItemId> {
     plan.items
         .iter()
         .map(Item::id)

@@ -6,10 +6,11 @@
 
 use super::job::{AudioGroup, ClipJob, ClipKind, Job, SpectrogramGroup, WantedItem};
 use crate::clip::audio::AudioFormat;
+use crate::domain::ItemId;
+use crate::domain::{AudioExtension, SpectrogramFormat};
 use crate::lock::Lockfile;
-use crate::manifest::{AudioExtension, SpectrogramFormat};
 use crate::plan::ClipProduct;
-use crate::plan::{FetchProduct, ItemId, Plan};
+use crate::plan::{FetchProduct, Plan};
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -13,9 +13,9 @@
 //!   never by the file. Full reads verify the STREAMINFO MD5 when the file has one.
 //! - Only integer PCM of 8..=32 bits is accepted (16 and 24 bits in practice).
 
-use super::atomic::write_atomic_with;
 use super::audio::{Audio, AudioInfo, AudioSpec, SampleFormat, Samples, check_span};
 use super::error::{FormatError, FormatKind};
+use crate::atomic::write_atomic_with;
 use flac_codec::encode::{FlacSampleWriter, Options};
 use std::io::{BufWriter, Cursor, Read, Seek, Write};
 use std::path::Path;
@@ -123,11 +123,15 @@ pub fn encode_flac_with(audio: &Audio, options: Options) -> Result<Vec<u8>, Form
 /// Writes integer PCM audio as a FLAC file, atomically.
 pub fn write_flac(path: &Path, audio: &Audio) -> Result<(), FormatError> {
     check_encodable(audio)?;
-    write_atomic_with(path, |file, tmp| {
-        let mut buf = BufWriter::new(file);
-        encode_to(&mut buf, audio, encoder_options()?)?;
-        buf.flush().map_err(|e| FormatError::io(tmp, e))
-    })
+    write_atomic_with(
+        path,
+        |file, tmp| {
+            let mut buf = BufWriter::new(file);
+            encode_to(&mut buf, audio, encoder_options()?)?;
+            buf.flush().map_err(|e| FormatError::io(tmp, e))
+        },
+        |p, e| FormatError::io(p, e),
+    )
 }
 
 fn sym_err(e: symphonia::core::errors::Error) -> FormatError {

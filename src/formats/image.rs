@@ -7,8 +7,8 @@
 //! expands more than ~1032:1), so a lying IHDR cannot force a huge allocation. Writing uses the
 //! png crate's `Balanced` compression.
 
-use super::atomic::write_atomic;
 use super::error::{FormatError, FormatKind};
+use crate::atomic::write_atomic;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -219,7 +219,7 @@ pub fn encode_png(img: &Image) -> Result<Vec<u8>, FormatError> {
 
 /// Writes an image as a PNG file, atomically.
 pub fn write_png(path: &Path, img: &Image) -> Result<(), FormatError> {
-    write_atomic(path, &encode_png(img)?)
+    write_atomic(path, &encode_png(img)?).map_err(|e| FormatError::io(path, e))
 }
 
 /// Decodes a PNG held in memory into 8-bit RGB or RGBA.

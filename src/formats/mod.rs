@@ -11,7 +11,6 @@
 //! - [`complete`]: is a downloaded file whole (structural checks of each format).
 //! - [`inspect`] and [`sample`]: support for the hidden `hydrofetch debug` commands.
 
-pub mod atomic;
 pub mod audio;
 pub mod complete;
 pub mod error;
@@ -23,7 +22,6 @@ pub mod mat;
 pub mod sample;
 pub mod wav;
 
-pub use atomic::{write_atomic, write_atomic_with};
 pub use audio::{
     Audio, AudioContainer, AudioInfo, AudioSpec, SampleFormat, Samples, probe_audio, sniff_audio,
 };

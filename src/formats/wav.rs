@@ -6,9 +6,9 @@
 //! what the file's real size can hold, so a lying `data` chunk length cannot force a huge
 //! allocation; span reads seek with hound and decode only the requested frames.
 
-use super::atomic::write_atomic_with;
 use super::audio::{Audio, AudioInfo, AudioSpec, SampleFormat, Samples, check_span};
 use super::error::{FormatError, FormatKind};
+use crate::atomic::write_atomic_with;
 use std::io::{BufReader, BufWriter, Cursor, Read, Seek, Write};
 use std::path::Path;
 
@@ -74,7 +74,11 @@ pub fn encode_wav(audio: &Audio) -> Result<Vec<u8>, FormatError> {
 /// Writes audio as a WAV file, atomically.
 pub fn write_wav(path: &Path, audio: &Audio) -> Result<(), FormatError> {
     audio.validate(KIND)?;
-    write_atomic_with(path, |file, _| write_to(BufWriter::new(file), audio))
+    write_atomic_with(
+        path,
+        |file, _| write_to(BufWriter::new(file), audio),
+        |p, e| FormatError::io(p, e),
+    )
 }
 
 type FileReader = hound::WavReader<BufReader<std::fs::File>>;

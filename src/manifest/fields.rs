@@ -16,8 +16,8 @@
 //!   `start` and `end` (or `duration_seconds`), whose size the plan's item limit bounds.
 
 use super::error::Sink;
-use super::model::{AudioExtension, DeviceCode, GapPolicy, SpectrogramFormat};
 use super::node::{Entry, Node, Value};
+use crate::domain::{AudioExtension, DeviceCode, GapPolicy, SpectrogramFormat};
 use crate::time::Zone;
 use std::collections::BTreeMap;
 

@@ -12,8 +12,8 @@
 
 use super::error::{Loc, Sink};
 use super::fields;
-use super::model::{AudioExtension, DeviceCode, GapPolicy, SpectrogramFormat};
 use super::node::{Entry, Node};
+use crate::domain::{AudioExtension, DeviceCode, GapPolicy, SpectrogramFormat};
 use crate::time::{UtcInstant, Zone};
 use std::collections::BTreeMap;
 

@@ -18,7 +18,4 @@ mod tables;
 
 pub use error::{Diagnostic, Loc, ManifestError};
 pub use load::{CliValue, Mode, from_command_line, load, load_with};
-pub use model::{
-    AudioExtension, DeviceCode, DeviceSpan, GapPolicy, Job, Manifest, Origin, Products, Request,
-    Sourced, SpanField, SpectrogramFormat, SpectrogramProduct,
-};
+pub use model::{DeviceSpan, Job, Manifest, Origin, Request, Sourced, SpanField};

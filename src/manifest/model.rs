@@ -2,22 +2,18 @@
 //!
 //! Decisions recorded here:
 //! - Every value in memory is valid: loaders build these types only after validation.
-//! - Spectrogram options are kept canonical (a sorted map of `dpo_*` name to text, with the
-//!   executor's default `dpo_spectrogramConcatenation=None` filled in) so that ids do not depend
-//!   on how the user wrote them; see [`SpectrogramProduct::new`].
+//! - The leaf types a manifest is made of (device codes, products, formats, the gap policy)
+//!   live in [`crate::domain`], which every stage may use.
 //! - Products are shared (`Arc`) between jobs: a million request rows with the same options
 //!   hold one copy.
 
 use super::error::Loc;
+use crate::domain::{DeviceCode, GapPolicy, Products};
 use crate::time::UtcInstant;
-use std::collections::BTreeMap;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// The option the executor sends when the user does not set it; filled in so that ids are the
-/// same whether or not the user writes the default.
-pub const DEFAULT_CONCATENATION: (&str, &str) = ("dpo_spectrogramConcatenation", "None");
 
 /// The most padding one side of an instant or span may have, in seconds (one hour): padding
 /// gives context; a longer stretch is written as a span (`start` and `end`).
@@ -25,157 +21,6 @@ pub const MAX_PAD_SECONDS: i64 = 3600;
 
 /// Windows per ONC request when nothing else is said.
 pub const DEFAULT_BATCH: u32 = 6;
-
-/// A hydrophone device code (ASCII letters, digits, `-`, `_`, `.`; not starting with `.`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DeviceCode(Arc<str>);
-
-impl DeviceCode {
-    /// Validates a device code.
-    ///
-    /// # Errors
-    /// A message saying what was expected when `s` is empty or has other characters.
-    pub fn new(s: &str) -> Result<Self, String> {
-        // Bounded so that a clip's default name (`DEVICE_STAMP_SECONDSs.ext`) is a safe name.
-        let ok = !s.is_empty()
-            && s.len() <= 100
-            && !s.starts_with('.')
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if ok {
-            Ok(Self(Arc::from(s)))
-        } else {
-            Err(format!(
-                "found {s:?}, expected a device code such as \"ICLISTENHF6324\" \
-                 (letters, digits, `-`, `_`, `.`; at most 100)"
-            ))
-        }
-    }
-
-    /// The code.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DeviceCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The spectrogram file format ONC delivers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SpectrogramFormat {
-    /// MATLAB v5 files.
-    Mat,
-    /// PNG plots.
-    Png,
-}
-
-impl SpectrogramFormat {
-    /// `mat` or `png`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Mat => "mat",
-            Self::Png => "png",
-        }
-    }
-}
-
-/// An audio file extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AudioExtension {
-    /// FLAC.
-    Flac,
-    /// WAV.
-    Wav,
-}
-
-impl AudioExtension {
-    /// `flac` or `wav`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Flac => "flac",
-            Self::Wav => "wav",
-        }
-    }
-
-    /// The preference list with `self` first and the other as the fallback.
-    #[must_use]
-    pub fn preference(self) -> Vec<Self> {
-        match self {
-            Self::Flac => vec![Self::Flac, Self::Wav],
-            Self::Wav => vec![Self::Wav, Self::Flac],
-        }
-    }
-}
-
-/// What a clip does when its sources leave a gap in the archive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum GapPolicy {
-    /// Write one output per continuous part.
-    Split,
-    /// Fill the gap (silence, empty columns) and report it.
-    Pad,
-    /// Fail the clip item and report the gap.
-    #[default]
-    Fail,
-}
-
-impl GapPolicy {
-    /// `split`, `pad` or `fail`.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Split => "split",
-            Self::Pad => "pad",
-            Self::Fail => "fail",
-        }
-    }
-}
-
-/// A spectrogram product: format and canonical `dpo_*` options.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SpectrogramProduct {
-    format: SpectrogramFormat,
-    options: BTreeMap<String, String>,
-}
-
-impl SpectrogramProduct {
-    /// Builds a product, filling in [`DEFAULT_CONCATENATION`] unless set.
-    #[must_use]
-    pub fn new(format: SpectrogramFormat, mut options: BTreeMap<String, String>) -> Self {
-        options
-            .entry(DEFAULT_CONCATENATION.0.to_owned())
-            .or_insert_with(|| DEFAULT_CONCATENATION.1.to_owned());
-        Self { format, options }
-    }
-
-    /// The file format.
-    #[must_use]
-    pub const fn format(&self) -> SpectrogramFormat {
-        self.format
-    }
-
-    /// The canonical options (sorted; values as text).
-    #[must_use]
-    pub const fn options(&self) -> &BTreeMap<String, String> {
-        &self.options
-    }
-}
-
-/// What a job fetches: spectrograms, audio, or both.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Products {
-    /// Spectrograms, if wanted.
-    pub spectrogram: Option<Arc<SpectrogramProduct>>,
-    /// Audio with its extension preference (first preferred), if wanted.
-    pub audio: Option<AudioExtension>,
-}
 
 /// Where a job came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,9 +12,10 @@
 use super::error::{Loc, Sink};
 use super::fields;
 use super::layer::{self, Layer, REQUEST_DEFAULT_FIELDS, REQUEST_FIELDS};
-use super::model::{DeviceCode, Job, Origin, Request, Sourced, SpectrogramProduct};
+use super::model::{Job, Origin, Request, Sourced};
 use super::node::{Entry, Node, Value};
 use super::resolve;
+use crate::domain::{DeviceCode, SpectrogramProduct};
 use foldhash::HashSet;
 use std::path::Path;
 use std::sync::Arc;

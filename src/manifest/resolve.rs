@@ -13,10 +13,8 @@
 
 use super::error::{Loc, Sink};
 use super::layer::{Layer, TimeText, first, padding};
-use super::model::{
-    AudioExtension, DEFAULT_BATCH, DeviceCode, DeviceSpan, Job, Products, Request, SpanField,
-    SpectrogramFormat, SpectrogramProduct,
-};
+use super::model::{DEFAULT_BATCH, DeviceSpan, Job, Request, SpanField};
+use crate::domain::{AudioExtension, DeviceCode, Products, SpectrogramFormat, SpectrogramProduct};
 use crate::time::{UtcInstant, Zone};
 use std::sync::Arc;
 

@@ -174,10 +174,10 @@ fn range(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Job
 fn audio(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Job> {
     let span = resolve::span(layers, sink, loc, path)?;
     let ext =
-        layer::first(layers, |l| l.audio_extension).unwrap_or(super::model::AudioExtension::Flac);
+        layer::first(layers, |l| l.audio_extension).unwrap_or(crate::domain::AudioExtension::Flac);
     Some(Job::Range {
         span,
-        products: super::model::Products {
+        products: crate::domain::Products {
             spectrogram: None,
             audio: Some(ext),
         },

@@ -24,11 +24,13 @@
 //!   naming both requests.
 
 use super::item::{
-    ClipItem, ClipProduct, ClipRequest, FetchProduct, ItemId, clip_canonical, fetch_id_from_prefix,
+    ClipItem, ClipProduct, ClipRequest, FetchProduct, clip_canonical, fetch_id_from_prefix,
     fetch_prefix,
 };
 use super::{PlanError, group::Contribution};
-use crate::manifest::{DeviceCode, Job, Origin, Products, Request, Sourced};
+use crate::domain::ItemId;
+use crate::domain::{DeviceCode, Products};
+use crate::manifest::{Job, Origin, Request, Sourced};
 use crate::time::{UtcInstant, Window5m};
 use foldhash::HashMap;
 use std::borrow::Cow;

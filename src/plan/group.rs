@@ -6,8 +6,9 @@
 //!   job that wants small requests (e.g. on-demand MAT resolutions) is never overridden.
 //! - Grouping is an execution choice: it is part of the plan, never of an id.
 
-use super::item::{FetchProduct, ItemId};
-use crate::manifest::DeviceCode;
+use super::item::FetchProduct;
+use crate::domain::DeviceCode;
+use crate::domain::ItemId;
 use crate::time::Window5m;
 use std::collections::HashMap;
 

@@ -20,105 +20,12 @@
 //!   lockfile entry; each of them is kept in [`ClipItem::requests`] (label, description, where
 //!   it was asked for) for the index.
 
-use crate::manifest::{
-    AudioExtension, DeviceCode, GapPolicy, Origin, SpectrogramFormat, SpectrogramProduct,
+use crate::domain::{
+    AudioExtension, DeviceCode, GapPolicy, ItemId, SpectrogramFormat, SpectrogramProduct,
 };
+use crate::manifest::Origin;
 use crate::time::{UtcInstant, Window5m};
-use serde::{Serialize, Serializer};
-use sha2::{Digest, Sha256};
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
-
-/// A content id: the SHA-256 of an item's canonical JSON, shown as lowercase hex.
-/// Ordered by its bytes (as its hex text is).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ItemId([u8; 32]);
-
-impl Ord for ItemId {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.halves().cmp(&other.halves())
-    }
-}
-
-impl PartialOrd for ItemId {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl ItemId {
-    /// The id of some canonical bytes.
-    #[must_use]
-    pub fn of(canonical: &[u8]) -> Self {
-        Self(Sha256::digest(canonical).into())
-    }
-
-    /// The digest.
-    #[must_use]
-    pub const fn bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// The lowercase hex text, without allocating.
-    #[must_use]
-    pub fn hex(&self) -> HexId {
-        let mut out = [0_u8; 64];
-        // 32 bytes always fit 64 digits.
-        let _ = hex::encode_to_slice(self.0, &mut out);
-        HexId(out)
-    }
-
-    /// The digest as two big-endian integers: comparing them compares the bytes, without a
-    /// call to `memcmp` (plans sort millions of ids).
-    fn halves(&self) -> (u128, u128) {
-        let mut hi = [0_u8; 16];
-        let mut lo = [0_u8; 16];
-        hi.copy_from_slice(&self.0[..16]);
-        lo.copy_from_slice(&self.0[16..]);
-        (u128::from_be_bytes(hi), u128::from_be_bytes(lo))
-    }
-}
-
-/// The hex text of an [`ItemId`], on the stack.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct HexId([u8; 64]);
-
-impl HexId {
-    /// The 64 hex digits.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        // Only ASCII hex digits are ever written.
-        std::str::from_utf8(&self.0).unwrap_or_default()
-    }
-}
-
-impl fmt::Display for ItemId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.hex().as_str())
-    }
-}
-
-impl Serialize for ItemId {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.hex().as_str())
-    }
-}
-
-/// Text that is not 64 hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not an item id (expected 64 hex digits)")]
-pub struct BadItemId(String);
-
-impl FromStr for ItemId {
-    type Err = BadItemId;
-    fn from_str(s: &str) -> Result<Self, BadItemId> {
-        let bad = || BadItemId(s.to_owned());
-        let mut out = [0_u8; 32];
-        hex::decode_to_slice(s, &mut out).map_err(|_| bad())?;
-        Ok(Self(out))
-    }
-}
 
 /// What a fetch item fetches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -288,7 +195,7 @@ pub(crate) fn push_ids(out: &mut Vec<u8>, ids: &[ItemId]) {
             out.push(b',');
         }
         out.push(b'"');
-        out.extend_from_slice(&id.hex().0);
+        out.extend_from_slice(id.hex().as_str().as_bytes());
         out.push(b'"');
     }
     out.push(b']');
@@ -520,7 +427,7 @@ mod tests {
                 let mut b = [0_u8; 32];
                 b[(i % 32) as usize] = i;
                 b[31] = 255 - i;
-                ItemId(b)
+                hex::encode(b).parse::<ItemId>().unwrap()
             })
             .chain((0_u32..200).map(|i| ItemId::of(&i.to_le_bytes())))
             .collect();

@@ -16,7 +16,8 @@
 //!   so planning never holds more than about twice the limit's items.
 
 use super::PlanError;
-use crate::manifest::{Diagnostic, Job, Loc, Origin, Products, Sourced};
+use crate::domain::Products;
+use crate::manifest::{Diagnostic, Job, Loc, Origin, Sourced};
 use crate::time::{UtcInstant, Window5m};
 
 /// Bounds on a plan, given to [`Plan::build_with`](super::Plan::build_with).

@@ -14,6 +14,6 @@ pub mod render;
 mod resolved;
 
 pub use group::OncRequestGroup;
-pub use item::{ClipItem, ClipProduct, ClipRequest, FetchItem, FetchProduct, Item, ItemId};
+pub use item::{ClipItem, ClipProduct, ClipRequest, FetchItem, FetchProduct, Item};
 pub use limits::PlanLimits;
 pub use resolved::{Plan, PlanContext, PlanError};

@@ -11,8 +11,9 @@
 //! ("3 clip requests → 2 clips; 1 duplicate shares a file").
 
 use super::item::{push_ids, push_json_str, push_str_map};
-use super::{ClipProduct, FetchProduct, Item, ItemId, Plan};
-use crate::manifest::DeviceCode;
+use super::{ClipProduct, FetchProduct, Item, Plan};
+use crate::domain::DeviceCode;
+use crate::domain::ItemId;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{self, Write};

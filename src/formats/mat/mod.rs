@@ -27,8 +27,8 @@ mod num;
 mod read;
 mod write;
 
-use super::atomic::write_atomic;
 use super::error::FormatError;
+use crate::atomic::write_atomic;
 use std::path::Path;
 
 pub use read::decode_mat;
@@ -215,7 +215,7 @@ pub fn write_mat(
     compress: bool,
 ) -> Result<(), FormatError> {
     let bytes = encode_mat(vars, compress)?;
-    write_atomic(path, &bytes)
+    write_atomic(path, &bytes).map_err(|e| FormatError::io(path, e))
 }
 
 /// Reads every variable of a MAT v5 file.
