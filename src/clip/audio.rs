@@ -3,11 +3,13 @@
 //! rate, channels and bit depth.
 //!
 //! Times come from each file's ONC name and its real frame count, never from an assumed 300 s
-//! grid. A part of the window that no file covers is a gap, handled by [`GapPolicy`]. Sources
+//! grid. Which frames of which files, which gaps (filled with silence under `pad`) and which
+//! output files is [`super::plan`]'s decision, the same for every format. Sources
 //! that disagree on rate, channels or sample format are an error: nothing is resampled.
 
-use super::segments::{Piece, Source, pieces, sample_time};
-use super::{ClipError, ClipOutput, Clipped, Gap, GapPolicy, push_source};
+use super::plan::{self, Axis, Extent, Step};
+use super::segments::sample_index;
+use super::{ClipError, Clipped, GapPolicy};
 use crate::formats::{self, Audio, AudioContainer, SampleFormat, Samples};
 use crate::time::UtcInstant;
 use std::path::{Path, PathBuf};
@@ -55,9 +57,7 @@ pub fn clip_audio(
     format: AudioFormat,
     gap: GapPolicy,
 ) -> Result<Clipped, ClipError> {
-    if end <= start {
-        return Err(ClipError::EmptyWindow { start, end });
-    }
+    plan::check_window(start, end)?;
     let mut infos = Vec::with_capacity(sources.len());
     for s in sources {
         infos.push(formats::probe_audio(&s.path).map_err(|e| ClipError::source(&s.path, e))?);
@@ -89,125 +89,64 @@ pub fn clip_audio(
         });
     }
     let rate = spec.sample_rate;
-    let spans: Vec<Source> = sources
+    let extents: Vec<Extent> = sources
         .iter()
         .zip(&infos)
-        .map(|(s, i)| Source {
-            start: s.start,
-            frames: i.total_frames,
-        })
-        .collect();
-    let parts = pieces(&spans, start, end, rate);
-    let gaps: Vec<Gap> = parts
-        .iter()
-        .filter_map(|p| match p {
-            Piece::Gap { frames, at } => Some(Gap {
-                start: sample_time(*at, rate),
-                end: sample_time(at + i64::try_from(*frames).unwrap_or(i64::MAX), rate),
-            }),
-            Piece::Source { .. } => None,
-        })
-        .collect();
-    if !gaps.is_empty() && gap == GapPolicy::Fail {
-        return Err(ClipError::Gaps { gaps });
-    }
-
-    // Runs of consecutive pieces that go into one output file.
-    let mut runs: Vec<Vec<Piece>> = vec![Vec::new()];
-    for p in parts {
-        match (p, gap) {
-            (Piece::Gap { .. }, GapPolicy::Split) => runs.push(Vec::new()),
-            (p, _) => {
-                if let Some(last) = runs.last_mut() {
-                    last.push(p);
-                }
+        .enumerate()
+        .map(|(source, (s, info))| {
+            let s0 = sample_index(s.start, rate);
+            Extent {
+                source,
+                start: s0,
+                end: s0.saturating_add(i64::try_from(info.total_frames).unwrap_or(i64::MAX)),
+                unit: 1,
             }
-        }
-    }
-    runs.retain(|r| !r.is_empty());
-    if runs.is_empty() {
-        return Err(ClipError::Gaps { gaps });
-    }
-    let split = runs.len() > 1;
+        })
+        .collect();
+    let plan = plan::plan(Axis::Samples(rate), &extents, start, end, out, gap)?;
     let channels = usize::from(spec.channels.max(1));
-    let mut outputs = Vec::with_capacity(runs.len());
-    let mut run_start = super::segments::sample_index(start, rate);
-    for (n, run) in runs.iter().enumerate() {
-        // With splitting, a run starts after the gap before it.
-        let first_at = match run.first() {
-            Some(Piece::Source { source, first, .. }) => {
-                super::segments::sample_index(spans[*source].start, rate)
-                    + i64::try_from(*first).unwrap_or(0)
-            }
-            Some(Piece::Gap { at, .. }) => *at,
-            None => run_start,
-        };
-        if split {
-            run_start = first_at;
-        }
-        let frames: u64 = run.iter().map(Piece::frames).sum();
-        let mut used = Vec::new();
-        for piece in run {
-            if let Piece::Source { source, .. } = piece {
-                push_source(&mut used, &sources[*source].path);
-            }
-        }
+    for part in &plan.parts {
+        let len = usize::try_from(part.end() - part.start()).unwrap_or(0) * channels;
         let mut samples = match spec.format {
-            SampleFormat::Int => Samples::Int(Vec::with_capacity(
-                usize::try_from(frames).unwrap_or(0) * channels,
-            )),
-            SampleFormat::Float => Samples::Float(Vec::with_capacity(
-                usize::try_from(frames).unwrap_or(0) * channels,
-            )),
+            SampleFormat::Int => Samples::Int(Vec::with_capacity(len)),
+            SampleFormat::Float => Samples::Float(Vec::with_capacity(len)),
         };
-        for piece in run {
-            append_piece(&mut samples, piece, sources, channels)?;
+        for step in &part.steps {
+            append_step(&mut samples, step, sources, &extents, channels)?;
         }
         let audio = Audio { spec, samples };
-        let path = if split {
-            part_path(out, n + 1)
-        } else {
-            out.to_owned()
-        };
         match format {
-            AudioFormat::Flac => formats::write_flac(&path, &audio),
-            AudioFormat::Wav => formats::write_wav(&path, &audio),
+            AudioFormat::Flac => formats::write_flac(&part.path, &audio),
+            AudioFormat::Wav => formats::write_wav(&part.path, &audio),
         }
         .map_err(|e| ClipError::Write {
-            path: path.clone(),
+            path: part.path.clone(),
             source: e,
         })?;
-        let end_at = run_start + i64::try_from(frames).unwrap_or(i64::MAX);
-        outputs.push(ClipOutput {
-            path,
-            start: sample_time(run_start, rate),
-            end: sample_time(end_at, rate),
-            sources: used,
-        });
-        run_start = end_at;
     }
-    Ok(Clipped { outputs, gaps })
+    Ok(plan.into_clipped(|i| sources[i].path.clone()))
 }
 
-fn append_piece(
+/// Appends a step: silence for a gap, the source's frames for data.
+fn append_step(
     samples: &mut Samples,
-    piece: &Piece,
+    step: &Step,
     sources: &[AudioSource],
+    extents: &[Extent],
     channels: usize,
 ) -> Result<(), ClipError> {
-    match *piece {
-        Piece::Gap { frames, .. } => {
+    let frames = step.len();
+    match *step {
+        Step::Gap { .. } => {
             let n = usize::try_from(frames).unwrap_or(0) * channels;
             match samples {
                 Samples::Int(v) => v.resize(v.len() + n, 0),
                 Samples::Float(v) => v.resize(v.len() + n, 0.0),
             }
         }
-        Piece::Source {
-            source,
-            first,
-            frames,
-        } => {
+        Step::Data { source, start, .. } => {
+            // One extent per audio source, at the source's index.
+            let first = (start - extents[source].start).unsigned_abs();
             let path = &sources[source].path;
             let read = match formats::sniff_audio(path).map_err(|e| ClipError::source(path, e))? {
                 AudioContainer::Flac => formats::read_flac_span(path, first, frames),
@@ -229,23 +168,10 @@ fn append_piece(
     Ok(())
 }
 
-/// `name.ext` → `name_partN.ext`.
-#[must_use]
-pub fn part_path(out: &Path, n: usize) -> PathBuf {
-    let stem = out
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = match out.extension() {
-        Some(ext) => format!("{stem}_part{n}.{}", ext.to_string_lossy()),
-        None => format!("{stem}_part{n}"),
-    };
-    out.with_file_name(name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use super::super::Gap;
     use crate::formats::AudioSpec;
 
     const RATE: u32 = 8000;
@@ -256,7 +182,7 @@ mod tests {
 
     /// A source whose sample at absolute index n is n mod 2^23 (so joins can be checked exactly).
     fn write_source(dir: &Path, start: UtcInstant, frames: u64, flac: bool) -> AudioSource {
-        let first = super::super::segments::sample_index(start, RATE);
+        let first = sample_index(start, RATE);
         let samples: Vec<i32> = (0..frames)
             .map(|i| ((first + i64::try_from(i).unwrap()) % 8_000_000) as i32)
             .collect();
@@ -290,7 +216,7 @@ mod tests {
         let Samples::Int(v) = a.samples else {
             panic!("int")
         };
-        let first = super::super::segments::sample_index(start, RATE);
+        let first = sample_index(start, RATE);
         for (i, s) in v.iter().enumerate() {
             assert_eq!(i64::from(*s), (first + i as i64) % 8_000_000, "sample {i}");
         }

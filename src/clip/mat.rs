@@ -12,7 +12,8 @@
 //! the output's own span (ONC's `yyyy-MM-ddTHH:mm:ss.SSSZ`, as ONC writes them for a file),
 //! plus `clipStart`, `clipEnd` (the same span) and `sourceFiles`.
 
-use super::{ClipError, ClipOutput, Clipped, Gap, GapPolicy};
+use super::plan::{self, Axis, Extent, Step};
+use super::{ClipError, Clipped, GapPolicy};
 use crate::formats::{self, MatValue};
 use crate::time::UtcInstant;
 use std::path::{Path, PathBuf};
@@ -112,10 +113,9 @@ fn step_millis(centres: &[i64]) -> i64 {
     d[d.len() / 2]
 }
 
-/// A column of a source file: its centre and the span `[lo, hi)` it stands for, in Unix ms.
+/// A column of a source file: the span `[lo, hi)` it stands for, in Unix ms.
 #[derive(Debug, Clone, Copy)]
 struct Col {
-    centre: i64,
     lo: i64,
     hi: i64,
     /// The file's column spacing.
@@ -139,7 +139,6 @@ fn columns(centres: &[i64], source: usize) -> Vec<Col> {
             _ => centre - step / 2,
         };
         out.push(Col {
-            centre,
             lo,
             hi: 2 * centre - lo,
             step,
@@ -162,9 +161,7 @@ pub fn clip_mat(
     out: &Path,
     gap: GapPolicy,
 ) -> Result<Clipped, ClipError> {
-    if end <= start {
-        return Err(ClipError::EmptyWindow { start, end });
-    }
+    plan::check_window(start, end)?;
     let mut spects = sources
         .iter()
         .map(|p| load(p))
@@ -193,98 +190,65 @@ pub fn clip_mat(
         }
     }
     // Work in integer milliseconds: datenums are too coarse to compare bin edges exactly.
-    let (w0, w1) = (start.unix_millis(), end.unix_millis());
-    let mut cols: Vec<Col> = Vec::new();
-    for (si, s) in spects.iter().enumerate() {
-        let centres: Vec<i64> = s
-            .times
-            .iter()
-            .map(|&d| datenum_to_instant(d).unix_millis())
-            .collect();
-        for col in columns(&centres, si) {
-            if col.hi > w0
-                && col.lo < w1
-                && cols
-                    .last()
-                    .is_none_or(|l| col.centre > l.centre + l.step / 4)
-            {
-                cols.push(col);
-            }
-        }
-    }
-    if cols.is_empty() {
-        return Err(ClipError::Gaps {
-            gaps: vec![Gap { start, end }],
-        });
-    }
-    // Gaps: at the edges, and where the next column starts more than half a step after the
-    // previous one ends.
+    let cols: Vec<Vec<Col>> = spects
+        .iter()
+        .enumerate()
+        .map(|(si, s)| {
+            let centres: Vec<i64> = s
+                .times
+                .iter()
+                .map(|&d| datenum_to_instant(d).unix_millis())
+                .collect();
+            columns(&centres, si)
+        })
+        .collect();
+    // Every column is an extent, so a hole inside a file is found like one between files.
+    let extents: Vec<Extent> = cols
+        .iter()
+        .flatten()
+        .map(|c| Extent {
+            source: c.source,
+            start: c.lo,
+            end: c.hi,
+            unit: c.step,
+        })
+        .collect();
+    let plan = plan::plan(Axis::Millis, &extents, start, end, out, gap)?;
     let ms = UtcInstant::from_unix_millis;
-    let mut gaps = Vec::new();
-    let mut runs: Vec<Vec<Col>> = vec![Vec::new()];
-    let c0 = cols[0];
-    if c0.lo > w0 + c0.step / 2 {
-        gaps.push(Gap {
-            start,
-            end: ms(c0.lo),
-        });
-    }
-    for (i, c) in cols.iter().enumerate() {
-        if i > 0 {
-            let p = cols[i - 1];
-            if 2 * (c.lo - p.hi) > p.step.max(c.step) {
-                gaps.push(Gap {
-                    start: ms(p.hi),
-                    end: ms(c.lo),
-                });
-                if gap == GapPolicy::Split {
-                    runs.push(Vec::new());
+    for part in &plan.parts {
+        let mut psd = Vec::new();
+        let mut times = Vec::new();
+        for (k, step) in part.steps.iter().enumerate() {
+            match *step {
+                Step::Data {
+                    source,
+                    start: a,
+                    end: b,
+                } => {
+                    // The columns whose bin overlaps the step.
+                    for col in cols[source].iter().filter(|c| c.hi > a && c.lo < b) {
+                        times.push(spects[source].times[col.index]);
+                        psd.extend_from_slice(
+                            &spects[source].psd[col.index * nf..(col.index + 1) * nf],
+                        );
+                    }
                 }
-            }
-        }
-        if let Some(r) = runs.last_mut() {
-            r.push(*c);
-        }
-    }
-    if let Some(cl) = cols.last()
-        && cl.hi < w1 - cl.step / 2
-    {
-        gaps.push(Gap {
-            start: ms(cl.hi),
-            end,
-        });
-    }
-    if !gaps.is_empty() && gap == GapPolicy::Fail {
-        return Err(ClipError::Gaps { gaps });
-    }
-
-    let split = runs.len() > 1;
-    let mut outputs = Vec::new();
-    for (n, run) in runs.iter().enumerate() {
-        let mut psd = Vec::with_capacity(run.len() * nf);
-        let mut times = Vec::with_capacity(run.len());
-        let mut used: Vec<usize> = Vec::new();
-        for (k, col) in run.iter().enumerate() {
-            let (c, si, ci) = (col.centre, col.source, col.index);
-            if gap == GapPolicy::Pad && k > 0 {
-                // Fill missing columns with NaN at the previous column's spacing.
-                let (pc, ps) = (run[k - 1].centre, run[k - 1].step);
-                let mut t = pc + ps;
-                while c - t > ps / 2 {
-                    times.push(instant_to_datenum(ms(t)));
-                    psd.extend(std::iter::repeat_n(f64::NAN, nf));
-                    t += ps;
+                Step::Gap { start: a, end: b } => {
+                    // NaN columns at the neighbouring data's column spacing.
+                    let step = part
+                        .neighbour(k)
+                        .and_then(|si| cols[si].first())
+                        .map_or(b - a, |c| c.step.max(1));
+                    let n = (b - a + step / 2) / step;
+                    for j in 0..n {
+                        times.push(instant_to_datenum(ms(a + step / 2 + j * step)));
+                        psd.extend(std::iter::repeat_n(f64::NAN, nf));
+                    }
                 }
-            }
-            times.push(spects[si].times[ci]);
-            psd.extend_from_slice(&spects[si].psd[ci * nf..(ci + 1) * nf]);
-            if used.last() != Some(&si) {
-                used.push(si);
             }
         }
         let ncols = times.len();
-        let run_start = run.first().map_or(start, |c| ms(c.lo).max(start));
-        let run_end = run.last().map_or(end, |c| ms(c.hi).min(end));
+        let (run_start, run_end) = (plan.axis.instant(part.start()), plan.axis.instant(part.end()));
         let mut fields = first.fields.clone();
         for (name, value) in &mut fields {
             match name.as_str() {
@@ -300,9 +264,10 @@ pub fn clip_mat(
                 _ => {}
             }
         }
-        let names: Vec<String> = used
-            .iter()
-            .filter_map(|&i| {
+        let names: Vec<String> = part
+            .sources()
+            .into_iter()
+            .filter_map(|i| {
                 spects[i]
                     .path
                     .file_name()
@@ -332,27 +297,17 @@ pub fn clip_mat(
             ("SpectData".to_owned(), MatValue::Struct(fields)),
             ("Meta".to_owned(), MatValue::Struct(meta)),
         ];
-        let path = if split {
-            super::audio::part_path(out, n + 1)
-        } else {
-            out.to_owned()
-        };
-        formats::write_mat(&path, &vars, true).map_err(|e| ClipError::Write {
-            path: path.clone(),
+        formats::write_mat(&part.path, &vars, true).map_err(|e| ClipError::Write {
+            path: part.path.clone(),
             source: e,
         })?;
-        outputs.push(ClipOutput {
-            path,
-            start: run_start,
-            end: run_end,
-            sources: used.iter().map(|&i| spects[i].path.clone()).collect(),
-        });
     }
-    Ok(Clipped { outputs, gaps })
+    Ok(plan.into_clipped(|i| spects[i].path.clone()))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::Gap;
     use super::*;
 
     fn t(s: &str) -> UtcInstant {

@@ -3,6 +3,10 @@
 //! column).
 //!
 //! Decisions recorded here:
+//! - One planner ([`plan`]) decides for every format which spans of which sources, which gaps
+//!   (one tolerance: longer than half a sample, column or pixel column), split/pad/fail and the
+//!   part names; the cutters ([`audio`], [`mat`], [`png`]) only measure their sources and cut
+//!   what the plan says.
 //! - Every clipper returns [`Clipped`]: one [`ClipOutput`] per file written (one per
 //!   continuous part with [`GapPolicy::Split`]), each with its own span (what the file holds,
 //!   not the requested window) and only the source files that overlap that span, so the index
@@ -10,6 +14,7 @@
 
 pub mod audio;
 pub mod mat;
+pub mod plan;
 pub mod png;
 pub mod segments;
 
@@ -58,13 +63,6 @@ pub struct Clipped {
     /// The gaps found inside the window (filled with [`GapPolicy::Pad`], split at with
     /// [`GapPolicy::Split`]).
     pub gaps: Vec<Gap>,
-}
-
-/// Pushes `path` unless it is already listed.
-pub(crate) fn push_source(sources: &mut Vec<PathBuf>, path: &Path) {
-    if !sources.iter().any(|p| p == path) {
-        sources.push(path.to_owned());
-    }
 }
 
 /// Errors making a clip.

@@ -6,11 +6,21 @@
 //! the file's own duration from the left frame to the right one. The frame is *found* in each
 //! image, never assumed: an image whose frame is not within a few pixels of the known layout
 //! is refused with [`ClipError::Mismatch`] rather than cropped wrongly.
+//!
+//! Which columns of which images, and which gaps, is [`super::plan`]'s decision, the same as
+//! for audio and MAT; a gap between two pixel columns' worth of a plot is a gap. Under `pad` a
+//! gap is drawn as blank columns of [`GAP_FILL`], as many as the gap lasts at the neighbouring
+//! image's milliseconds per column (the image before the gap, else the one after).
 
-use super::{ClipError, ClipOutput, Clipped, Gap, GapPolicy};
+use super::plan::{self, Axis, Extent, Step};
+use super::{ClipError, Clipped, GapPolicy};
 use crate::formats::{self, Image};
 use crate::time::UtcInstant;
 use std::path::{Path, PathBuf};
+
+/// The colour of a padded gap (`gap = "pad"`): opaque white, the page colour ONC's plots show
+/// where there is no data, so a gap reads as absent data and never as a quiet sea.
+pub const GAP_FILL: [u8; 4] = [255, 255, 255, 255];
 
 /// Expected left and right frame columns, and how far the found ones may be from them.
 const FRAME_X: (u32, u32) = (106, 1042);
@@ -130,16 +140,17 @@ pub fn clip_png(
     out: &Path,
     gap: GapPolicy,
 ) -> Result<Clipped, ClipError> {
-    if end <= start {
-        return Err(ClipError::EmptyWindow { start, end });
+    plan::check_window(start, end)?;
+    if sources.is_empty() {
+        return Err(ClipError::NoSources);
     }
-    let mut order: Vec<&PngSource> = sources.iter().collect();
-    order.sort_by_key(|s| s.start);
-    // Pieces: (image part, covered start, covered end, source file).
-    let mut pieces: Vec<(Image, UtcInstant, UtcInstant, &Path)> = Vec::new();
+    // The plot of each source that overlaps the window, with its time axis.
+    let mut plots: Vec<Option<Plot>> = vec![None; sources.len()];
+    let mut extents = Vec::new();
     let mut height = None;
-    for s in order {
-        let (fs, fe) = (s.start, s.start.add_millis(s.duration_ms));
+    for (i, s) in sources.iter().enumerate() {
+        let dur = s.duration_ms.max(1);
+        let (fs, fe) = (s.start, s.start.add_millis(dur));
         if fe <= start || fs >= end {
             continue;
         }
@@ -155,92 +166,87 @@ pub fn clip_png(
                 detail: "its plot area has a different height".into(),
             });
         }
-        let w = i64::from(area.x1 - area.x0);
-        let dur = s.duration_ms.max(1);
-        // Column i covers [fs + i·dur/w, fs + (i+1)·dur/w): keep those overlapping the window.
-        let first = ((start.millis_since(fs).max(0) * w) / dur).clamp(0, w);
-        let last = ((end.millis_since(fs) * w + dur - 1) / dur).clamp(0, w);
-        if last <= first {
-            continue;
-        }
-        let x = area.x0 + u32::try_from(first).unwrap_or(0);
-        let cols = u32::try_from(last - first).unwrap_or(0);
-        let part = img
-            .crop(x, area.y0, cols, h)
-            .map_err(|e| ClipError::source(&s.path, e))?;
-        let covered = (
-            fs.add_millis(first * dur / w).max(start),
-            fs.add_millis(last * dur / w).min(end),
-        );
-        if pieces.last().is_some_and(|p| p.2 > covered.0) {
-            continue; // Overlapping sources: keep the earlier one's columns.
-        }
-        pieces.push((part, covered.0, covered.1, &s.path));
-    }
-    if pieces.is_empty() {
-        return Err(ClipError::Gaps {
-            gaps: vec![Gap { start, end }],
+        let width = i64::from(area.x1 - area.x0).max(1);
+        extents.push(Extent {
+            source: i,
+            start: fs.unix_millis(),
+            end: fe.unix_millis(),
+            unit: (dur + width / 2) / width,
+        });
+        plots[i] = Some(Plot {
+            img,
+            area,
+            start: fs.unix_millis(),
+            dur,
+            width,
         });
     }
-    // A gap is any uncovered stretch longer than one pixel column (about 0.3 s).
-    let tol = 500;
-    let mut gaps = Vec::new();
-    let mut runs: Vec<Vec<usize>> = vec![Vec::new()];
-    let mut cursor = start;
-    for (i, p) in pieces.iter().enumerate() {
-        if p.1.millis_since(cursor) > tol {
-            gaps.push(Gap {
-                start: cursor,
-                end: p.1,
-            });
-            if gap == GapPolicy::Split && i > 0 {
-                runs.push(Vec::new());
+    let plan = plan::plan(Axis::Millis, &extents, start, end, out, gap)?;
+    for part in &plan.parts {
+        let mut pieces: Vec<Image> = Vec::with_capacity(part.steps.len());
+        for (k, step) in part.steps.iter().enumerate() {
+            let piece = match *step {
+                Step::Data { source, start, end } => {
+                    let Some(p) = &plots[source] else { continue };
+                    // Column i covers [fs + i·dur/w, fs + (i+1)·dur/w): keep those overlapping.
+                    let first = ((start - p.start) * p.width / p.dur).clamp(0, p.width);
+                    let last = ((end - p.start) * p.width + p.dur - 1) / p.dur;
+                    let last = last.clamp(first, p.width);
+                    let x = p.area.x0 + u32::try_from(first).unwrap_or(0);
+                    let cols = u32::try_from(last - first).unwrap_or(0);
+                    p.img
+                        .crop(x, p.area.y0, cols, p.area.y1 - p.area.y0)
+                        .map_err(|e| ClipError::source(&sources[source].path, e))?
+                }
+                Step::Gap { start, end } => {
+                    // As many blank columns as the gap lasts at the neighbouring plot's scale.
+                    let Some(p) = part.neighbour(k).and_then(|i| plots[i].as_ref()) else {
+                        continue;
+                    };
+                    let cols = ((end - start) * p.width + p.dur / 2) / p.dur;
+                    blank(
+                        u32::try_from(cols).unwrap_or(0),
+                        p.area.y1 - p.area.y0,
+                        p.img.channels,
+                    )
+                }
+            };
+            if piece.width > 0 {
+                pieces.push(piece);
             }
         }
-        if let Some(r) = runs.last_mut() {
-            r.push(i);
-        }
-        cursor = p.2;
-    }
-    if end.millis_since(cursor) > tol {
-        gaps.push(Gap { start: cursor, end });
-    }
-    if !gaps.is_empty() && gap == GapPolicy::Fail {
-        return Err(ClipError::Gaps { gaps });
-    }
-    let split = runs.len() > 1;
-    let mut outputs = Vec::new();
-    for (n, run) in runs.iter().enumerate() {
-        let parts: Vec<Image> = run.iter().map(|&i| pieces[i].0.clone()).collect();
-        let joined = Image::hconcat(&parts).map_err(|e| ClipError::Write {
-            path: out.to_owned(),
+        let joined = Image::hconcat(&pieces).map_err(|e| ClipError::Write {
+            path: part.path.clone(),
             source: e,
         })?;
-        let path = if split {
-            super::audio::part_path(out, n + 1)
-        } else {
-            out.to_owned()
-        };
-        formats::write_png(&path, &joined).map_err(|e| ClipError::Write {
-            path: path.clone(),
+        formats::write_png(&part.path, &joined).map_err(|e| ClipError::Write {
+            path: part.path.clone(),
             source: e,
         })?;
-        let (s, e) = (
-            run.first().map_or(start, |&i| pieces[i].1),
-            run.last().map_or(end, |&i| pieces[i].2),
-        );
-        let mut sources = Vec::new();
-        for &i in run {
-            super::push_source(&mut sources, pieces[i].3);
-        }
-        outputs.push(ClipOutput {
-            path,
-            start: s,
-            end: e,
-            sources,
-        });
     }
-    Ok(Clipped { outputs, gaps })
+    Ok(plan.into_clipped(|i| sources[i].path.clone()))
+}
+
+/// A source's decoded image, its plot area and its time axis in Unix milliseconds.
+#[derive(Debug, Clone)]
+struct Plot {
+    img: Image,
+    area: PlotArea,
+    start: i64,
+    dur: i64,
+    width: i64,
+}
+
+/// A `width` × `height` image of [`GAP_FILL`] with `channels` channels.
+fn blank(width: u32, height: u32, channels: u8) -> Image {
+    let ch = usize::from(channels);
+    let data = GAP_FILL[..ch.min(GAP_FILL.len())].repeat(width as usize * height as usize);
+    Image {
+        width,
+        height,
+        channels,
+        data,
+    }
 }
 
 #[cfg(test)]
