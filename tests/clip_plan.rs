@@ -277,7 +277,10 @@ fn the_same_gap_gives_the_same_parts_in_every_format() {
             other => panic!("{k:?}: {other:?}"),
         })
         .collect();
-    assert!(messages[0].contains("2024-04-01T12:05:00.000Z"), "{messages:?}");
+    assert!(
+        messages[0].contains("2024-04-01T12:05:00.000Z"),
+        "{messages:?}"
+    );
     assert!(messages.iter().all(|m| *m == messages[0]), "{messages:#?}");
 
     // split: two parts with the same names, spans and sources; each holds its span's data.
@@ -287,7 +290,10 @@ fn the_same_gap_gives_the_same_parts_in_every_format() {
         assert_eq!(c.gaps, [gap], "{k:?}");
         for o in &c.outputs {
             let got = decode(k, &o.path);
-            assert!(got.iter().all(Option::is_some), "{k:?}: a split part has no gap");
+            assert!(
+                got.iter().all(Option::is_some),
+                "{k:?}: a split part has no gap"
+            );
             assert_eq!(
                 got.len(),
                 units(k, o.end.millis_since(o.start)),
@@ -328,12 +334,36 @@ fn the_same_gap_gives_the_same_parts_in_every_format() {
         );
     }
     // The data on both sides of the padded gap is the data of those times.
-    let audio = decode(Kind::Audio, &a.cut(Kind::Audio, w, GapPolicy::Pad).unwrap().outputs[0].path);
+    let audio = decode(
+        Kind::Audio,
+        &a.cut(Kind::Audio, w, GapPolicy::Pad).unwrap().outputs[0].path,
+    );
     assert_eq!(audio[0], Some(i64::from(ramp(w.0.unix_millis()))));
     assert_eq!(audio[180_000], Some(i64::from(ramp(gap.end.unix_millis()))));
-    let mat = decode(Kind::Mat, &a.cut(Kind::Mat, w, GapPolicy::Pad).unwrap().outputs[0].path);
+    let mat = decode(
+        Kind::Mat,
+        &a.cut(Kind::Mat, w, GapPolicy::Pad).unwrap().outputs[0].path,
+    );
     assert_eq!(mat[0], Some(w.0.unix_millis() / 1000 % 100_000));
     assert_eq!(mat[180], Some(gap.end.unix_millis() / 1000 % 100_000));
+    // The padded columns carry their own times, one column step apart across the gap.
+    let vars =
+        formats::read_mat(&a.cut(Kind::Mat, w, GapPolicy::Pad).unwrap().outputs[0].path).unwrap();
+    let Some(MatValue::Double { data: times, .. }) = formats::find_var(&vars, "SpectData")
+        .unwrap()
+        .field("time")
+        .cloned()
+    else {
+        panic!("time")
+    };
+    let centres: Vec<i64> = times
+        .iter()
+        .map(|&d| datenum_to_instant(d).millis_since(w.0))
+        .collect();
+    assert_eq!(
+        centres,
+        (0..210).map(|k| k * 1000 + 500).collect::<Vec<_>>()
+    );
 }
 
 #[test]

@@ -170,8 +170,8 @@ fn append_step(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::Gap;
+    use super::*;
     use crate::formats::AudioSpec;
 
     const RATE: u32 = 8000;

@@ -248,7 +248,10 @@ pub fn clip_mat(
             }
         }
         let ncols = times.len();
-        let (run_start, run_end) = (plan.axis.instant(part.start()), plan.axis.instant(part.end()));
+        let (run_start, run_end) = (
+            plan.axis.instant(part.start()),
+            plan.axis.instant(part.end()),
+        );
         let mut fields = first.fields.clone();
         for (name, value) in &mut fields {
             match name.as_str() {

@@ -270,7 +270,10 @@ pub fn plan(
         let unit = unit_before.map_or(e.unit, |u| u.max(e.unit));
         let gap = is_gap(a - cursor, unit);
         if gap {
-            steps.push(Step::Gap { start: cursor, end: a });
+            steps.push(Step::Gap {
+                start: cursor,
+                end: a,
+            });
         }
         let b = e.end.min(w1);
         match steps.last_mut() {
@@ -465,7 +468,10 @@ mod tests {
             GapPolicy::Fail,
         )
         .unwrap_err();
-        assert!(matches!(&err, ClipError::Gaps { gaps } if gaps.len() == 2), "{err}");
+        assert!(
+            matches!(&err, ClipError::Gaps { gaps } if gaps.len() == 2),
+            "{err}"
+        );
     }
 
     #[test]
