@@ -30,7 +30,9 @@ use hydrofetch::onc::wire::{
     self, ArchiveFileEntry, ArchiveFileList, DataProduct, Deployment, Device, DownloadProgress,
     ErrorBody, Location, RequestResponse, RunEntry, RunStatusEntry, StatusResponse,
 };
-use hydrofetch::onc::{Client, IndexOutcome, OncError, ProductRequest, RetryPolicy, Token};
+use hydrofetch::onc::{
+    Client, IndexOutcome, OncError, ProductRequest, RequestReceipt, RetryPolicy, Token,
+};
 use hydrofetch::sim::{SimConfig, SimHandle};
 use hydrofetch::time::UtcInstant;
 use serde::Serialize;
@@ -59,6 +61,19 @@ async fn fetch(h: &SimHandle, path: &str, params: &[(&str, &str)]) -> (u16, Stri
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// GET on the simulator expecting `status`: the answer read through [`round_trip`], and its
+/// text.
+async fn answer<T: DeserializeOwned + Serialize + PartialEq + Debug>(
+    h: &SimHandle,
+    path: &str,
+    params: &[(&str, &str)],
+    status: u16,
+) -> (T, String) {
+    let (s, text) = fetch(h, path, params).await;
+    assert_eq!(s, status, "{path}: {text}");
+    (round_trip(&text), text)
+}
+
 /// A tiny on-demand product: 256 Hz WAV of the AF device.
 fn tiny(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
     let mut q = vec![
@@ -82,8 +97,49 @@ fn client_of(base: &str) -> Client {
         })
 }
 
+/// [`answer`] of `dataProductDelivery/<endpoint>?dpRequestId=<id>`.
+async fn by_request<T: DeserializeOwned + Serialize + PartialEq + Debug>(
+    h: &SimHandle,
+    endpoint: &str,
+    id: &str,
+    status: u16,
+) -> T {
+    let path = format!("api/dataProductDelivery/{endpoint}");
+    answer(h, &path, &[("dpRequestId", id)], status).await.0
+}
+
+/// The client's listing of the HF device's FLAC files from 12:00 to `to` on 2024-04-01.
+async fn list_flac(base: &str, to: &str) -> Vec<hydrofetch::onc::ArchiveFile> {
+    let from = at("2024-04-01T12:00:00Z");
+    let c = client_of(base);
+    c.list_archive(HF, from, at(to), "flac").await.unwrap()
+}
+
 fn at(s: &str) -> UtcInstant {
     UtcInstant::parse(s).unwrap()
+}
+
+/// A simulator with `time_scale`, a client of it, and the receipt of a [`tiny`] product
+/// request for one file.
+async fn tiny_request(time_scale: f64) -> (SimHandle, Client, RequestReceipt) {
+    let h = start(SimConfig {
+        time_scale,
+        ..SimConfig::default()
+    })
+    .await;
+    let c = client_of(&h.base_url);
+    let receipt = c
+        .request_product(&ProductRequest {
+            device: AF.into(),
+            product_code: "AD".into(),
+            extension: "wav".into(),
+            date_from: at("2024-04-01T12:00:00Z"),
+            date_to: at("2024-04-01T12:05:00Z"),
+            options: vec![("dpo_audioDownsample".into(), "256".into())],
+        })
+        .await
+        .unwrap();
+    (h, c, receipt)
 }
 
 #[tokio::test]
@@ -96,14 +152,13 @@ async fn delivery_answers_round_trip_through_the_wire_types() {
     .await;
 
     // On demand: estimates, `queryURL` spelt ONC's way in this answer.
-    let (s, text) = fetch(
+    let (req, text): (RequestResponse, _) = answer(
         &h,
         "api/dataProductDelivery/request",
         &tiny(&[("dpo_audioDownsample", "256")]),
+        200,
     )
     .await;
-    assert_eq!(s, 200, "{text}");
-    let req: RequestResponse = round_trip(&text);
     assert!(req.file_size.is_none() && req.estimated_file_size.is_some());
     assert!(text.contains("\"queryURL\"") && req.query_url.is_some());
     let eta = req.estimated_processing_time.as_deref().unwrap();
@@ -112,25 +167,15 @@ async fn delivery_answers_round_trip_through_the_wire_types() {
         "the client reads the simulator's estimate {eta:?}"
     );
     // Archived: a size in bytes instead.
-    let (s, text) = fetch(&h, "api/dataProductDelivery/request", &tiny(&[])).await;
-    assert_eq!(s, 200, "{text}");
-    let archived: RequestResponse = round_trip(&text);
+    let (archived, _): (RequestResponse, _) =
+        answer(&h, "api/dataProductDelivery/request", &tiny(&[]), 200).await;
     assert!(archived.file_size.is_some() && archived.estimated_processing_time.is_none());
 
     let id = req.dp_request_id.to_string();
-    let (s, text) = fetch(
-        &h,
-        "api/dataProductDelivery/status",
-        &[("dpRequestId", &id)],
-    )
-    .await;
-    assert_eq!(s, 200, "{text}");
-    let st: StatusResponse = round_trip(&text);
+    let st: StatusResponse = by_request(&h, "status", &id, 200).await;
     assert_eq!((st.search_hdr_status.as_str(), st.runs.len()), ("OPEN", 0));
 
-    let (s, text) = fetch(&h, "api/dataProductDelivery/run", &[("dpRequestId", &id)]).await;
-    assert_eq!(s, 202, "{text}");
-    let runs: Vec<RunEntry> = round_trip(&text);
+    let runs: Vec<RunEntry> = by_request(&h, "run", &id, 202).await;
     assert_eq!(runs.len(), 1);
     assert_eq!(
         (runs[0].status.as_str(), runs[0].file_count),
@@ -138,55 +183,31 @@ async fn delivery_answers_round_trip_through_the_wire_types() {
     );
     let run_id = runs[0].dp_run_id.to_string();
 
-    let (s, text) = fetch(
-        &h,
-        "api/dataProductDelivery/status",
-        &[("dpRequestId", &id)],
-    )
-    .await;
-    assert_eq!(s, 200, "{text}");
-    let st: StatusResponse = round_trip(&text);
+    let st: StatusResponse = by_request(&h, "status", &id, 200).await;
     assert_eq!(st.runs, runs);
 
-    let (s, text) = fetch(
+    let (p, _): (DownloadProgress, _) = answer(
         &h,
         "api/dataProductDelivery/download",
         &[("dpRunId", &run_id), ("index", "1")],
+        202,
     )
     .await;
-    assert_eq!(s, 202, "{text}");
-    let p: DownloadProgress = round_trip(&text);
     assert!(!p.message.is_empty() && p.status == "running", "{p:?}");
 
-    let (s, text) = fetch(
-        &h,
-        "api/dataProductDelivery/cancel",
-        &[("dpRequestId", &id)],
-    )
-    .await;
-    assert_eq!(s, 200, "{text}");
-    let cancelled: Vec<RunStatusEntry> = round_trip(&text);
+    let cancelled: Vec<RunStatusEntry> = by_request(&h, "cancel", &id, 200).await;
     assert_eq!(cancelled.len(), 1);
     assert_eq!(cancelled[0].status, wire::status::CANCELLED);
     assert_eq!(cancelled[0].dp_run_id, runs[0].dp_run_id);
 
-    let (s, text) = fetch(
-        &h,
-        "api/dataProductDelivery/restart",
-        &[("dpRequestId", &id)],
-    )
-    .await;
-    assert_eq!(s, 200, "{text}");
-    let restarted: Vec<RunStatusEntry> = round_trip(&text);
+    let restarted: Vec<RunStatusEntry> = by_request(&h, "restart", &id, 200).await;
     assert_eq!(
         restarted[0].dp_run_id, runs[0].dp_run_id,
         "restart reuses the run id"
     );
 
     // ONC's error document: 400 and 401.
-    let (s, text) = fetch(&h, "api/dataProductDelivery/run", &[("dpRequestId", "1")]).await;
-    assert_eq!(s, 400, "{text}");
-    let e: ErrorBody = round_trip(&text);
+    let e: ErrorBody = by_request(&h, "run", "1", 400).await;
     assert_eq!(
         (e.errors[0].error_code, e.errors[0].parameter.as_str()),
         (127, "dpRequestId")
@@ -206,23 +227,7 @@ async fn delivery_answers_round_trip_through_the_wire_types() {
 
 #[tokio::test]
 async fn a_finished_runs_file_is_named_the_way_the_client_reads_it() {
-    let h = start(SimConfig {
-        time_scale: 0.01,
-        ..SimConfig::default()
-    })
-    .await;
-    let c = client_of(&h.base_url);
-    let receipt = c
-        .request_product(&ProductRequest {
-            device: AF.into(),
-            product_code: "AD".into(),
-            extension: "wav".into(),
-            date_from: at("2024-04-01T12:00:00Z"),
-            date_to: at("2024-04-01T12:05:00Z"),
-            options: vec![("dpo_audioDownsample".into(), "256".into())],
-        })
-        .await
-        .unwrap();
+    let (h, c, receipt) = tiny_request(0.01).await;
     assert!(!receipt.archived && receipt.estimated_processing.is_some());
     let state = poll(Duration::from_secs(60), || {
         let c = c.clone();
@@ -274,14 +279,13 @@ async fn archive_listings_round_trip_through_the_wire_types() {
         v
     };
     // Names only.
-    let (s, text) = fetch(
+    let (l, text): (ArchiveFileList, _) = answer(
         &h,
         "api/archivefile/device",
         &q(&[("fileExtension", "flac")]),
+        200,
     )
     .await;
-    assert_eq!(s, 200, "{text}");
-    let l: ArchiveFileList = round_trip(&text);
     assert!(text.contains("\"queryUrl\""), "{text}");
     assert!(l.next.is_none() && l.files.len() == 3, "{l:?}");
     assert!(
@@ -290,14 +294,13 @@ async fn archive_listings_round_trip_through_the_wire_types() {
             .all(|f| matches!(f, ArchiveFileEntry::Name(_)))
     );
     // Objects, paged: `next` echoes every parameter with `page` advanced, as strings.
-    let (s, text) = fetch(
+    let (l, _): (ArchiveFileList, _) = answer(
         &h,
         "api/archivefile/device",
         &q(&[("returnOptions", "all"), ("rowLimit", "2")]),
+        200,
     )
     .await;
-    assert_eq!(s, 200, "{text}");
-    let l: ArchiveFileList = round_trip(&text);
     let ArchiveFileEntry::Info(first) = &l.files[0] else {
         panic!("{l:?}")
     };
@@ -306,7 +309,7 @@ async fn archive_listings_round_trip_through_the_wire_types() {
     assert_eq!(next.parameters["page"], "2");
     assert_eq!(next.parameters["token"], TOKEN);
     // Location listing.
-    let (s, text) = fetch(
+    let (l, _): (ArchiveFileList, _) = answer(
         &h,
         "api/archivefile/location",
         &[
@@ -316,21 +319,12 @@ async fn archive_listings_round_trip_through_the_wire_types() {
             span[0],
             span[1],
         ],
+        200,
     )
     .await;
-    assert_eq!(s, 200, "{text}");
-    let l: ArchiveFileList = round_trip(&text);
     assert!(!l.files.is_empty());
     // The client reads the same listing into its files.
-    let files = client_of(&h.base_url)
-        .list_archive(
-            HF,
-            at("2024-04-01T12:00:00Z"),
-            at("2024-04-01T12:10:00Z"),
-            "flac",
-        )
-        .await
-        .unwrap();
+    let files = list_flac(&h.base_url, "2024-04-01T12:10:00Z").await;
     assert_eq!(files.len(), 3);
     assert!(
         files
@@ -342,31 +336,25 @@ async fn archive_listings_round_trip_through_the_wire_types() {
 #[tokio::test]
 async fn discovery_answers_round_trip_through_the_wire_types() {
     let h = start_default().await;
-    let (s, text) = fetch(&h, "api/deployments", &[("deviceCode", HF)]).await;
-    assert_eq!(s, 200, "{text}");
-    let deps: Vec<Deployment> = round_trip(&text);
+    let (deps, _): (Vec<Deployment>, _) =
+        answer(&h, "api/deployments", &[("deviceCode", HF)], 200).await;
     assert!(deps.len() >= 2 && deps.iter().any(|d| d.end.is_none()));
-    let (s, text) = fetch(&h, "api/devices", &[("deviceCode", HF)]).await;
-    assert_eq!(s, 200, "{text}");
-    let devs: Vec<Device> = round_trip(&text);
+    let (devs, _): (Vec<Device>, _) = answer(&h, "api/devices", &[("deviceCode", HF)], 200).await;
     assert_eq!(devs[0].device_code, HF);
-    let (s, text) = fetch(&h, "api/locations", &[("deviceCode", AF)]).await;
-    assert_eq!(s, 200, "{text}");
-    let locs: Vec<Location> = round_trip(&text);
+    let (locs, _): (Vec<Location>, _) =
+        answer(&h, "api/locations", &[("deviceCode", AF)], 200).await;
     assert_eq!(locs[0].location_code, "FGPD");
-    let (s, text) = fetch(&h, "api/dataProducts", &[("dataProductCode", "HSD")]).await;
-    assert_eq!(s, 200, "{text}");
-    let products: Vec<DataProduct> = round_trip(&text);
+    let (products, _): (Vec<DataProduct>, _) =
+        answer(&h, "api/dataProducts", &[("dataProductCode", "HSD")], 200).await;
     assert!(products.iter().any(|p| p.extension == "png"));
     // "No match" is ONC's 400/127, which the client reads as no deployments.
-    let (s, text) = fetch(
+    let (_, _): (ErrorBody, _) = answer(
         &h,
         "api/deployments",
         &[("deviceCode", AF), ("locationCode", "BACAX")],
+        400,
     )
     .await;
-    assert_eq!(s, 400, "{text}");
-    let _: ErrorBody = round_trip(&text);
     let c = client_of(&h.base_url);
     let got = c.deployments(HF).await.unwrap();
     assert_eq!(got.len(), deps.len());
@@ -451,15 +439,7 @@ async fn quirk_listing_entries_are_names_or_objects_with_the_fields_onc_chose() 
         }),
     ))
     .await;
-    let files = client_of(&base)
-        .list_archive(
-            HF,
-            at("2024-04-01T12:00:00Z"),
-            at("2024-04-01T12:15:00Z"),
-            "flac",
-        )
-        .await
-        .unwrap();
+    let files = list_flac(&base, "2024-04-01T12:15:00Z").await;
     let seen: Vec<_> = files
         .iter()
         .map(|f| (f.start.map(|s| s.to_onc_string()), f.end.is_some(), f.size))
@@ -509,49 +489,24 @@ async fn quirk_next_parameters_carry_values_that_are_not_strings() {
         ),
     ))
     .await;
-    let files = client_of(&base)
-        .list_archive(
-            HF,
-            at("2024-04-01T12:00:00Z"),
-            at("2024-04-01T12:10:00Z"),
-            "flac",
-        )
-        .await
-        .unwrap();
+    let files = list_flac(&base, "2024-04-01T12:10:00Z").await;
     assert_eq!(files.len(), 2, "{files:?}");
 }
 
 #[tokio::test]
 async fn quirk_the_download_of_a_cancelled_run_answers_400_without_errors() {
-    let h = start(SimConfig {
-        time_scale: 1000.0,
-        ..SimConfig::default()
-    })
-    .await;
-    let c = client_of(&h.base_url);
-    let receipt = c
-        .request_product(&ProductRequest {
-            device: AF.into(),
-            product_code: "AD".into(),
-            extension: "wav".into(),
-            date_from: at("2024-04-01T12:00:00Z"),
-            date_to: at("2024-04-01T12:05:00Z"),
-            options: vec![("dpo_audioDownsample".into(), "256".into())],
-        })
-        .await
-        .unwrap();
+    let (h, c, receipt) = tiny_request(1000.0).await;
     let run = c.run_product(receipt.dp_request_id).await.unwrap();
     c.cancel(receipt.dp_request_id, Duration::from_secs(30))
         .await
         .unwrap();
-    let (s, text) = fetch(
+    let (body, text): (DownloadProgress, _) = answer(
         &h,
         "api/dataProductDelivery/download",
         &[("dpRunId", &run.dp_run_id.to_string()), ("index", "1")],
+        400,
     )
     .await;
-    assert_eq!(s, 400, "{text}");
-    let body: DownloadProgress = round_trip(&text);
     assert_eq!(body.status, wire::status::CANCELLED);
     let errors: ErrorBody = serde_json::from_str(&text).unwrap();
     assert!(errors.errors.is_empty());
