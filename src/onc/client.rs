@@ -825,6 +825,22 @@ mod tests {
     }
 
     #[test]
+    fn run_entries_convert_to_the_executors_integers() {
+        let entry = |dp_run_id, file_count| wire::RunEntry {
+            dp_run_id,
+            file_count,
+            status: wire::status::COMPLETE.into(),
+            queue_position: Some(u64::MAX),
+        };
+        let s = RunState::try_from(entry(40_531_302, 3)).unwrap();
+        assert!(s.is_complete() && !s.is_failed());
+        assert_eq!((s.dp_run_id, s.file_count), (40_531_302, 3));
+        // Counts saturate; an id that does not fit is refused, never wrapped.
+        assert_eq!(s.queue_position, Some(i64::MAX));
+        assert!(RunState::try_from(entry(u64::MAX, 1)).is_err());
+    }
+
+    #[test]
     fn archive_listing_entries() {
         let s = serde_json::json!("ICLISTENHF6324_20240401T120003.000Z.flac");
         let f = entry(s).unwrap();
