@@ -17,16 +17,17 @@
 
 use super::error::{ApiErrorItem, OncError, RetryPolicy};
 use super::token::{Token, redact};
+use super::wire;
 use crate::atomic::AtomicFile;
 use crate::formats::{FormatError, check_complete};
 use crate::safe_name::{self, SafeName};
 use crate::time::UtcInstant;
 use futures::StreamExt;
 use reqwest::{Method, StatusCode};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::io::Write;
+use std::num::TryFromIntError;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,35 +66,63 @@ pub struct RequestReceipt {
     pub archived: bool,
 }
 
-/// One run of a product request, as `dataProductDelivery/run` reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl TryFrom<wire::RequestResponse> for RequestReceipt {
+    type Error = TryFromIntError;
+
+    /// Fails when the id does not fit the executor's `i64`.
+    fn try_from(w: wire::RequestResponse) -> Result<Self, Self::Error> {
+        Ok(Self {
+            dp_request_id: i64::try_from(w.dp_request_id)?,
+            estimated_processing: w
+                .estimated_processing_time
+                .as_deref()
+                .and_then(parse_processing_time),
+            archived: w.file_size.is_some(),
+        })
+    }
+}
+
+/// One run of a product request, as `dataProductDelivery/run` reports it
+/// ([`wire::RunEntry`] with the executor's integer types).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunState {
     /// The run id, for `download`.
     pub dp_run_id: i64,
-    /// `queued`, `data product running`, `complete`, `cancelled`, `error`…
-    #[serde(default)]
+    /// One of the [`wire::status`] words (or another ONC may add).
     pub status: String,
     /// Number of product files (0 until complete).
-    #[serde(default)]
     pub file_count: i64,
     /// Position in ONC's queue, when queued.
-    #[serde(default)]
     pub queue_position: Option<i64>,
+}
+
+impl TryFrom<wire::RunEntry> for RunState {
+    type Error = TryFromIntError;
+
+    /// Fails when the run id does not fit `i64`; counts beyond it saturate.
+    fn try_from(w: wire::RunEntry) -> Result<Self, Self::Error> {
+        let saturate = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        Ok(Self {
+            dp_run_id: i64::try_from(w.dp_run_id)?,
+            status: w.status,
+            file_count: saturate(w.file_count),
+            queue_position: w.queue_position.map(saturate),
+        })
+    }
 }
 
 impl RunState {
     /// The run finished and its files can be downloaded.
     #[must_use]
     pub fn is_complete(&self) -> bool {
-        self.status.eq_ignore_ascii_case("complete")
+        self.status.eq_ignore_ascii_case(wire::status::COMPLETE)
     }
 
     /// The run ended without files: cancelled or failed.
     #[must_use]
     pub fn is_failed(&self) -> bool {
         let s = self.status.to_ascii_lowercase();
-        s == "cancelled" || s == "error" || s == "failed"
+        s == wire::status::CANCELLED || s == wire::status::ERROR || s == "failed"
     }
 }
 
@@ -150,20 +179,61 @@ pub struct ArchiveFile {
     pub size: Option<u64>,
 }
 
-/// A deployment of a device.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl From<wire::ArchiveFileInfo> for ArchiveFile {
+    /// Times from the listing, the start falling back to the one in the file's name; the
+    /// size as served, else as archived.
+    fn from(w: wire::ArchiveFileInfo) -> Self {
+        Self {
+            start: UtcInstant::parse(&w.date_from)
+                .ok()
+                .or_else(|| UtcInstant::from_file_name(&w.filename)),
+            end: UtcInstant::parse(&w.date_to).ok(),
+            size: w.uncompressed_file_size.or(w.file_size),
+            filename: w.filename,
+        }
+    }
+}
+
+impl ArchiveFile {
+    /// The file of a listing entry, its start read from its name when the listing gave only
+    /// a name; `None` for an entry that names no file.
+    #[must_use]
+    pub fn from_entry(entry: wire::ArchiveFileEntry) -> Option<Self> {
+        match entry {
+            wire::ArchiveFileEntry::Name(filename) => Some(Self {
+                start: UtcInstant::from_file_name(&filename),
+                end: None,
+                size: None,
+                filename,
+            }),
+            wire::ArchiveFileEntry::Info(info) => Some(info.into()),
+            wire::ArchiveFileEntry::Other(_) => None,
+        }
+    }
+}
+
+/// A deployment of a device: what the client uses of a [`wire::Deployment`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct Deployment {
     /// Device code.
     pub device_code: String,
     /// Location code.
-    #[serde(default)]
     pub location_code: String,
-    /// Start.
+    /// Start, ONC form.
     pub begin: String,
     /// End, `None` while deployed.
-    #[serde(default)]
     pub end: Option<String>,
+}
+
+impl From<wire::Deployment> for Deployment {
+    fn from(w: wire::Deployment) -> Self {
+        Self {
+            device_code: w.device_code,
+            location_code: w.location_code,
+            begin: w.begin,
+            end: w.end,
+        }
+    }
 }
 
 /// Parameters of a product request.
@@ -235,15 +305,7 @@ impl Client {
     /// # Errors
     /// [`OncError`] after retries, or at once for 400/401.
     pub async fn request_product(&self, req: &ProductRequest) -> Result<RequestReceipt, OncError> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Wire {
-            dp_request_id: i64,
-            #[serde(default)]
-            estimated_processing_time: Option<String>,
-            #[serde(default)]
-            file_size: Option<serde_json::Value>,
-        }
+        let endpoint = "dataProductDelivery/request";
         let mut params = vec![
             ("deviceCode".to_owned(), req.device.clone()),
             ("dataProductCode".to_owned(), req.product_code.clone()),
@@ -252,17 +314,8 @@ impl Client {
             ("dateTo".to_owned(), req.date_to.to_onc_string()),
         ];
         params.extend(req.options.iter().cloned());
-        let (_, w): (_, Wire) = self
-            .get_json("dataProductDelivery/request", &params)
-            .await?;
-        Ok(RequestReceipt {
-            dp_request_id: w.dp_request_id,
-            estimated_processing: w
-                .estimated_processing_time
-                .as_deref()
-                .and_then(parse_processing_time),
-            archived: w.file_size.is_some(),
-        })
+        let (_, w): (_, wire::RequestResponse) = self.get_json(endpoint, &params).await?;
+        RequestReceipt::try_from(w).map_err(|e| out_of_range(endpoint, "dpRequestId", &e))
     }
 
     /// `dataProductDelivery/run`: starts the run, or reports its state when called again.
@@ -270,13 +323,14 @@ impl Client {
     /// # Errors
     /// [`OncError`]; an empty run list is [`OncError::Decode`].
     pub async fn run_product(&self, dp_request_id: i64) -> Result<RunState, OncError> {
+        let endpoint = "dataProductDelivery/run";
         let params = [("dpRequestId".to_owned(), dp_request_id.to_string())];
-        let (_, runs): (_, Vec<RunState>) =
-            self.get_json("dataProductDelivery/run", &params).await?;
-        let mut run = runs.into_iter().next().ok_or_else(|| OncError::Decode {
-            endpoint: "dataProductDelivery/run".into(),
+        let (_, runs): (_, Vec<wire::RunEntry>) = self.get_json(endpoint, &params).await?;
+        let run = runs.into_iter().next().ok_or_else(|| OncError::Decode {
+            endpoint: endpoint.into(),
             message: "empty run list".into(),
         })?;
+        let mut run = RunState::try_from(run).map_err(|e| out_of_range(endpoint, "dpRunId", &e))?;
         // The status is shown (progress, errors): it is server text.
         run.status = self.clean(&run.status);
         Ok(run)
@@ -309,13 +363,14 @@ impl Client {
             })
     }
 
-    /// `dataProductDelivery/restart`.
+    /// `dataProductDelivery/restart` (ONC re-queues the same run id; its answer is a list of
+    /// runs, or one run object).
     ///
     /// # Errors
     /// [`OncError`].
     pub async fn restart(&self, dp_request_id: i64) -> Result<(), OncError> {
         let params = [("dpRequestId".to_owned(), dp_request_id.to_string())];
-        let _: (_, serde_json::Value) = self
+        let _: (_, wire::OneOrMany<wire::RunStatusEntry>) = self
             .get_json("dataProductDelivery/restart", &params)
             .await?;
         Ok(())
@@ -369,11 +424,12 @@ impl Client {
                     }
                 }
                 StatusCode::ACCEPTED => {
-                    let v: serde_json::Value = resp.json().await.unwrap_or_default();
-                    let message = v
-                        .get("message")
-                        .and_then(|m| m.as_str())
-                        .map_or_else(|| "generating".to_owned(), |m| self.clean(m));
+                    let body = read_at_most(resp, MAX_ERROR_BODY).await;
+                    let message = serde_json::from_slice::<wire::DownloadProgress>(&body)
+                        .ok()
+                        .map(|p| p.message)
+                        .filter(|m| !m.is_empty())
+                        .map_or_else(|| "generating".to_owned(), |m| self.clean(&m));
                     Ok(IndexOutcome::NotReady { message })
                 }
                 StatusCode::NO_CONTENT => Ok(IndexOutcome::NoData),
@@ -398,17 +454,6 @@ impl Client {
         to: UtcInstant,
         extension: &str,
     ) -> Result<Vec<ArchiveFile>, OncError> {
-        #[derive(Deserialize)]
-        struct Page {
-            #[serde(default)]
-            files: Vec<serde_json::Value>,
-            #[serde(default)]
-            next: Option<Next>,
-        }
-        #[derive(Deserialize)]
-        struct Next {
-            parameters: serde_json::Map<String, serde_json::Value>,
-        }
         let endpoint = "archivefile/device";
         let mut params = vec![
             ("deviceCode".to_owned(), device.to_owned()),
@@ -419,8 +464,8 @@ impl Client {
         ];
         let mut out = Vec::new();
         for _page in 0..100_000 {
-            let (_, page): (_, Page) = self.get_json(endpoint, &params).await?;
-            out.extend(page.files.iter().filter_map(archive_file));
+            let (_, page): (_, wire::ArchiveFileList) = self.get_json(endpoint, &params).await?;
+            out.extend(page.files.into_iter().filter_map(ArchiveFile::from_entry));
             let Some(next) = page.next else {
                 return Ok(out);
             };
@@ -428,7 +473,6 @@ impl Client {
                 .parameters
                 .into_iter()
                 .filter(|(k, _)| k != "token")
-                .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
                 .collect();
         }
         Err(OncError::Decode {
@@ -470,8 +514,11 @@ impl Client {
     /// [`OncError`].
     pub async fn deployments(&self, device: &str) -> Result<Vec<Deployment>, OncError> {
         let params = [("deviceCode".to_owned(), device.to_owned())];
-        match self.get_json("deployments", &params).await {
-            Ok((_, d)) => Ok(d),
+        match self
+            .get_json::<Vec<wire::Deployment>>("deployments", &params)
+            .await
+        {
+            Ok((_, d)) => Ok(d.into_iter().map(Deployment::from).collect()),
             Err(OncError::Rejected { errors, .. })
                 if errors.iter().any(|e| {
                     e.error_code == 127 && e.parameter != "token" && e.parameter != "deviceCode"
@@ -573,11 +620,6 @@ impl Client {
     }
 
     async fn status_error(&self, endpoint: &str, resp: reqwest::Response) -> OncError {
-        #[derive(Deserialize)]
-        struct Doc {
-            #[serde(default)]
-            errors: Vec<ApiErrorItem>,
-        }
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
@@ -589,7 +631,7 @@ impl Client {
             400 => {
                 let body = read_at_most(resp, MAX_ERROR_BODY).await;
                 // The document is server text: cleaned here, before anyone can show it.
-                let errors = serde_json::from_slice::<Doc>(&body)
+                let errors = serde_json::from_slice::<wire::ErrorBody>(&body)
                     .map(|d| d.errors)
                     .unwrap_or_default()
                     .into_iter()
@@ -737,46 +779,22 @@ async fn read_at_most(mut resp: reqwest::Response, max: usize) -> Vec<u8> {
     body
 }
 
-/// The file name ONC gives in `Content-Disposition`: what follows `filename=`, quotes
-/// stripped. Not yet checked: the caller passes it through [`SafeName::new`].
+/// The file name ONC gives in `Content-Disposition` ([`wire::content_disposition_file_name`]).
+/// Not yet checked: the caller passes it through [`SafeName::new`].
 fn content_disposition_name(resp: &reqwest::Response) -> Option<String> {
     let header = resp
         .headers()
         .get(reqwest::header::CONTENT_DISPOSITION)?
         .to_str()
         .ok()?;
-    let raw = header.split_once("filename=")?.1;
-    Some(raw.split(';').next()?.trim().trim_matches('"').to_owned())
+    wire::content_disposition_file_name(header).map(str::to_owned)
 }
 
-fn archive_file(v: &serde_json::Value) -> Option<ArchiveFile> {
-    let parse = |k: &str| {
-        v.get(k)
-            .and_then(|x| x.as_str())
-            .and_then(|s| UtcInstant::parse(s).ok())
-    };
-    match v {
-        serde_json::Value::String(name) => Some(ArchiveFile {
-            filename: name.clone(),
-            start: UtcInstant::from_file_name(name),
-            end: None,
-            size: None,
-        }),
-        serde_json::Value::Object(_) => {
-            let filename = v.get("filename")?.as_str()?.to_owned();
-            let start = parse("dateFrom").or_else(|| UtcInstant::from_file_name(&filename));
-            let size = v
-                .get("uncompressedFileSize")
-                .or_else(|| v.get("fileSize"))
-                .and_then(serde_json::Value::as_u64);
-            Some(ArchiveFile {
-                filename,
-                start,
-                end: parse("dateTo"),
-                size,
-            })
-        }
-        _ => None,
+/// An id ONC sent that does not fit the executor's `i64`.
+fn out_of_range(endpoint: &str, field: &str, e: &TryFromIntError) -> OncError {
+    OncError::Decode {
+        endpoint: endpoint.into(),
+        message: format!("{field} out of range: {e}"),
     }
 }
 
@@ -802,14 +820,34 @@ mod tests {
         assert_eq!(parse_processing_time("soon"), None);
     }
 
+    fn entry(v: serde_json::Value) -> Option<ArchiveFile> {
+        ArchiveFile::from_entry(serde_json::from_value(v).unwrap())
+    }
+
+    #[test]
+    fn run_entries_convert_to_the_executors_integers() {
+        let entry = |dp_run_id, file_count| wire::RunEntry {
+            dp_run_id,
+            file_count,
+            status: wire::status::COMPLETE.into(),
+            queue_position: Some(u64::MAX),
+        };
+        let s = RunState::try_from(entry(40_531_302, 3)).unwrap();
+        assert!(s.is_complete() && !s.is_failed());
+        assert_eq!((s.dp_run_id, s.file_count), (40_531_302, 3));
+        // Counts saturate; an id that does not fit is refused, never wrapped.
+        assert_eq!(s.queue_position, Some(i64::MAX));
+        assert!(RunState::try_from(entry(u64::MAX, 1)).is_err());
+    }
+
     #[test]
     fn archive_listing_entries() {
         let s = serde_json::json!("ICLISTENHF6324_20240401T120003.000Z.flac");
-        let f = archive_file(&s).unwrap();
+        let f = entry(s).unwrap();
         assert_eq!(f.start, UtcInstant::parse("2024-04-01T12:00:03Z").ok());
         let o = serde_json::json!({"filename": "X_20240401T120003.000Z.wav", "dateFrom": "2024-04-01T12:00:03.000Z",
             "dateTo": "2024-04-01T12:05:03.000Z", "uncompressedFileSize": 42});
-        let f = archive_file(&o).unwrap();
+        let f = entry(o).unwrap();
         assert_eq!(
             (f.size, f.end),
             (Some(42), UtcInstant::parse("2024-04-01T12:05:03Z").ok())

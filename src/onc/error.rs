@@ -1,27 +1,17 @@
 //! Typed errors of the ONC client, and which of them are worth retrying.
 //!
 //! ONC reports bad input as HTTP 400 with `{"errors": [{"errorCode", "errorMessage",
-//! "parameter"}]}` and a bad token as 401; both are permanent. Transport failures, 5xx, 429
-//! and bodies shorter than their `Content-Length` are transient. Every message that could quote
+//! "parameter"}]}` ([`super::wire::ErrorBody`]) and a bad token as 401; both are permanent.
+//! Transport failures, 5xx, 429 and bodies shorter than their `Content-Length` are transient. Every message that could quote
 //! a URL is redacted before it is stored here, so printing an [`OncError`] never shows the token.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// One entry of ONC's error document.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiErrorItem {
-    /// ONC's error code (127 invalid value, 128 missing, 129 unknown parameter, 96 no file…).
-    pub error_code: i64,
-    /// ONC's message.
-    #[serde(default)]
-    pub error_message: String,
-    /// The parameter(s) concerned, `/`-joined.
-    #[serde(default)]
-    pub parameter: String,
-}
+/// One entry of ONC's error document: the wire type itself, its text cleaned by the client
+/// before it is stored in an [`OncError`].
+pub use super::wire::ErrorItem as ApiErrorItem;
 
 impl fmt::Display for ApiErrorItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -142,7 +132,7 @@ impl OncError {
 
     /// ONC's error codes, if ONC sent an error document.
     #[must_use]
-    pub fn api_codes(&self) -> Vec<i64> {
+    pub fn api_codes(&self) -> Vec<u32> {
         match self {
             Self::Rejected { errors, .. } => errors.iter().map(|e| e.error_code).collect(),
             _ => Vec::new(),

@@ -1,7 +1,8 @@
 //! The ONC Oceans 3.0 API client: the only code that knows HTTP.
 //!
 //! [`Client`] makes the calls, [`OncError`] says what went wrong and whether to retry,
-//! [`Token`] keeps the secret out of every message.
+//! [`Token`] keeps the secret out of every message. [`wire`] holds every JSON body of the
+//! API: the client reads only those types and the simulator writes the same ones.
 
 pub mod client;
 pub mod error;

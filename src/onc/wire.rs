@@ -1,21 +1,86 @@
-//! Serde types of the ONC Oceans 3.0 JSON wire format, shared by the simulator (which writes
-//! them) and the client (which reads them).
+//! Serde types of the ONC Oceans 3.0 JSON wire format: the one set of types the simulator
+//! writes and the client reads, so the two cannot drift apart. Every JSON body of the API is
+//! here, with the `Content-Disposition` form of file downloads and the run status words.
 //!
 //! Decisions recorded here:
 //! - Field names are ONC's camelCase spellings, including its inconsistencies
 //!   (`queryURL` in the `request` response, `queryUrl` elsewhere).
-//! - Optional fields are `Option` and skipped when `None`, so a response carries only what
-//!   ONC would send; readers tolerate unknown fields (no `deny_unknown_fields`).
+//! - Writing is exact: optional fields are `Option` and skipped when `None`, so a response
+//!   carries only what ONC would send, and a value serialises to the bytes the simulator
+//!   serves.
+//! - Reading is tolerant, as a client of a live service must be: unknown fields are ignored
+//!   (no `deny_unknown_fields`), and a field the client does not need can never fail a
+//!   whole answer: when it is missing or of another type it takes its default
+//!   ([`lenient`]). Only what the client acts on is required (ids, file names, `begin`).
+//! - ONC's quirks the reader accepts, each tested in `tests/wire_roundtrip.rs`: booleans as
+//!   strings in discovery answers, sizes as numbers or numeric strings, non-string values
+//!   in a listing's `next.parameters`, listing entries as names or objects (and entries of
+//!   neither kind skipped), a 400 without `errors` (download of a cancelled run), a 202
+//!   without `message`, a `restart` answer as one object instead of a list.
 //! - Option values, defaults and range bounds are strings, as ONC sends them.
+//! - This module depends on nothing but serde, so it can move to a crate of its own.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The body of an ONC 400/401 error.
+/// Run status words of `run`, `status`, `cancel` and `restart` answers.
+pub mod status {
+    /// Waiting for a slot.
+    pub const QUEUED: &str = "queued";
+    /// Being generated (ONC's live wording; its wiki says `running`).
+    pub const RUNNING: &str = "data product running";
+    /// Files ready for `download`.
+    pub const COMPLETE: &str = "complete";
+    /// Cancelled by the user.
+    pub const CANCELLED: &str = "cancelled";
+    /// Generation failed.
+    pub const ERROR: &str = "error";
+}
+
+/// The `Content-Disposition` header of a downloaded file, as ONC sends it.
+#[must_use]
+pub fn content_disposition(file_name: &str) -> String {
+    format!("attachment; filename={file_name}")
+}
+
+/// The file name of a `Content-Disposition` header: what follows `filename=` up to a `;`,
+/// quotes stripped (ONC's own tutorials parse it with a misspelt `attachement`, so nothing
+/// before `filename=` is relied on). Not checked: the caller validates it as a path part.
+#[must_use]
+pub fn content_disposition_file_name(header: &str) -> Option<&str> {
+    let raw = header.split_once("filename=")?.1;
+    Some(raw.split(';').next()?.trim().trim_matches('"'))
+}
+
+/// An answer that ONC sends as a list, or in some versions as a single object (MATLAB's
+/// client reads `restart` as one object).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    /// The documented form: a list.
+    Many(Vec<T>),
+    /// A single object.
+    One(T),
+}
+
+impl<T> OneOrMany<T> {
+    /// The items, in order.
+    #[must_use]
+    pub fn into_vec(self) -> Vec<T> {
+        match self {
+            Self::Many(v) => v,
+            Self::One(x) => vec![x],
+        }
+    }
+}
+
+/// The body of an ONC 400/401 error. A 400 without `errors` (the download of a cancelled
+/// run) reads as an empty list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// One item per problem.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub errors: Vec<ErrorItem>,
 }
 
@@ -26,8 +91,10 @@ pub struct ErrorItem {
     /// ONC error code (127 invalid value, 128 missing, 129 unknown name, 96 no file, ...).
     pub error_code: u32,
     /// Free text.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub error_message: String,
     /// The parameter(s) involved, joined with `/`.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub parameter: String,
 }
 
@@ -38,43 +105,78 @@ pub struct RequestResponse {
     /// The request id.
     pub dp_request_id: u64,
     /// Size in bytes of a pre-generated (archived) product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub file_size: Option<u64>,
     /// Formatted size of a product generated on demand, e.g. `"185 kB"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub estimated_file_size: Option<String>,
     /// `"<int> <unit>"` with unit `s`, `min` or `hour`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub estimated_processing_time: Option<String>,
     /// Number of product files (simulator extension; name not confirmed for ONC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub num_files: Option<u64>,
     /// Free-text disclaimer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub disclaimer: Option<String>,
     /// Warnings.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub messages: Vec<String>,
     /// Query id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub query_pids: Option<u64>,
     /// Echo of the query, token included.
-    #[serde(rename = "queryURL", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "queryURL",
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub query_url: Option<String>,
 }
 
-/// One element of the `dataProductDelivery/run` response array.
+/// One element of the `dataProductDelivery/run` response array (and of `status`'s `runs`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunEntry {
     /// The run id.
     pub dp_run_id: u64,
     /// Number of product files (0 until complete), metadata excluded.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub file_count: u64,
-    /// `queued`, `data product running`, `complete`, `cancelled` or `error`.
+    /// One of the [`status`] words.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub status: String,
     /// Position in the queue (1-based) while queued.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub queue_position: Option<u64>,
 }
 
@@ -85,6 +187,7 @@ pub struct RunStatusEntry {
     /// The run id.
     pub dp_run_id: u64,
     /// The run's status after the call.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub status: String,
 }
 
@@ -95,18 +198,22 @@ pub struct StatusResponse {
     /// The request id.
     pub dp_request_id: u64,
     /// `OPEN` until a file was downloaded, then `COMPLETED`.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub search_hdr_status: String,
     /// Runs of the request.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub runs: Vec<RunEntry>,
 }
 
-/// Body of a 202 from `dataProductDelivery/download`.
+/// Body of a 202 from `dataProductDelivery/download`, and of the 400 that answers the
+/// download of a cancelled run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DownloadProgress {
-    /// Human-readable progress.
+    /// Human-readable progress (empty when ONC sent none).
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub message: String,
-    /// `queued`, `running` or `error`.
+    /// `queued`, `running`, `error` or `cancelled`.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub status: String,
 }
 
@@ -115,11 +222,17 @@ pub struct DownloadProgress {
 #[serde(rename_all = "camelCase")]
 pub struct ArchiveFileList {
     /// File names, or objects with `returnOptions=all`.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub files: Vec<ArchiveFileEntry>,
     /// The next page, `null` on the last one.
+    #[serde(default)]
     pub next: Option<NextPage>,
     /// Echo of the query, token included.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub query_url: Option<String>,
 }
 
@@ -131,6 +244,9 @@ pub enum ArchiveFileEntry {
     Name(String),
     /// `returnOptions=all`.
     Info(ArchiveFileInfo),
+    /// Anything else (an object without `filename`, a number...): read so that the rest of
+    /// the page survives, and skipped by the client. The simulator never writes it.
+    Other(serde_json::Value),
 }
 
 /// A file of a `returnOptions=all` listing.
@@ -139,74 +255,111 @@ pub enum ArchiveFileEntry {
 pub struct ArchiveFileInfo {
     /// File name.
     pub filename: String,
-    /// First instant covered, ONC form.
+    /// First instant covered, ONC form (empty when ONC sent none).
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub date_from: String,
-    /// End of the file, ONC form.
+    /// End of the file, ONC form (empty when ONC sent none).
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub date_to: String,
     /// Size in bytes as served.
-    pub uncompressed_file_size: u64,
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub uncompressed_file_size: Option<u64>,
+    /// Size in bytes as archived (compressed), when ONC gives it.
+    #[serde(
+        default,
+        deserialize_with = "lenient::opt_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub file_size: Option<u64>,
     /// Product code (`AD`, `HSD`).
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub data_product_code: String,
     /// Device code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub device_code: Option<String>,
 }
 
 /// The `next` object of a paged listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NextPage {
-    /// Every parameter of the query (token included) with `page` advanced; all strings.
+    /// Every parameter of the query (token included) with `page` advanced; all strings (a
+    /// number or boolean is read as its JSON text).
+    #[serde(deserialize_with = "lenient::string_map")]
     pub parameters: BTreeMap<String, String>,
     /// The full URL of the next page.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub url: String,
 }
 
 /// A citation object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Citation {
     /// Citation text.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub citation: String,
     /// DOI.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub doi: String,
     /// Landing page.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub landing_page_url: String,
     /// Query pid (may be null).
+    #[serde(default, deserialize_with = "lenient::opt_u64")]
     pub query_pid: Option<u64>,
 }
 
-/// An item of `api/deployments`.
+/// An item of `api/deployments`. The client needs `deviceCode` and `begin`; every other
+/// field is read leniently.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
     /// Start, ONC form.
     pub begin: String,
     /// End, `null` while deployed.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub end: Option<String>,
     /// Citation.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub citation: Citation,
     /// Depth, metres.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub depth: f64,
     /// `HYDROPHONE`.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub device_category_code: String,
     /// Device code.
     pub device_code: String,
     /// Data exist.
+    #[serde(default, deserialize_with = "lenient::boolean")]
     pub has_device_data: bool,
     /// Heading (may be null).
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub heading: Option<f64>,
     /// Pitch (may be null).
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub pitch: Option<f64>,
     /// Roll (may be null).
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub roll: Option<f64>,
     /// Latitude.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub lat: f64,
     /// Longitude.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub lon: f64,
     /// Location code.
+    #[serde(default, deserialize_with = "lenient::or_default")]
     pub location_code: String,
 }
-
 /// A `dataRating` item of a device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -238,6 +391,7 @@ pub struct Device {
     /// Name.
     pub device_name: String,
     /// Data exist.
+    #[serde(deserialize_with = "lenient::boolean")]
     pub has_device_data: bool,
 }
 
@@ -274,12 +428,14 @@ pub struct Location {
     /// Description.
     pub description: String,
     /// Data exist.
+    #[serde(deserialize_with = "lenient::boolean")]
     pub has_device_data: bool,
     /// Longitude.
     pub lon: f64,
     /// Code.
     pub location_code: String,
     /// Property data exist.
+    #[serde(deserialize_with = "lenient::boolean")]
     pub has_property_data: bool,
     /// Latitude.
     pub lat: f64,
@@ -297,6 +453,7 @@ pub struct AllowableRange {
     /// Upper bound.
     pub upper_bound: String,
     /// Integers only.
+    #[serde(deserialize_with = "lenient::boolean")]
     pub only_integers: bool,
     /// Unit (may be null).
     pub unit_of_measure: Option<String>,
@@ -333,11 +490,77 @@ pub struct DataProduct {
     /// Extension.
     pub extension: String,
     /// Device data.
+    #[serde(deserialize_with = "lenient::boolean")]
     pub has_device_data: bool,
     /// Property data.
+    #[serde(deserialize_with = "lenient::boolean")]
     pub has_property_data: bool,
     /// Help page.
     pub help_document: String,
     /// Options, sorted by name.
     pub data_product_options: Vec<DataProductOption>,
+}
+
+/// Tolerant readers for fields whose type ONC does not keep to.
+pub mod lenient {
+    use std::collections::BTreeMap;
+
+    use serde::de::{Deserialize, DeserializeOwned, Deserializer};
+    use serde_json::Value;
+
+    /// The value if it has the field's type, else the type's default: a field the client does
+    /// not need never fails a whole answer.
+    ///
+    /// # Errors
+    /// Only when the input is not JSON at all.
+    pub fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: DeserializeOwned + Default,
+    {
+        let v = Value::deserialize(d)?;
+        Ok(T::deserialize(v).unwrap_or_default())
+    }
+
+    /// A boolean sent as `true`/`false` or as the strings `"true"`/`"false"` (ONC's
+    /// discovery answers do both); anything else is `false`.
+    ///
+    /// # Errors
+    /// Only when the input is not JSON at all.
+    pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::Bool(b) => b,
+            Value::String(s) => s.trim().eq_ignore_ascii_case("true"),
+            _ => false,
+        })
+    }
+
+    /// A count or size sent as a number or as a numeric string; anything else is `None`.
+    ///
+    /// # Errors
+    /// Only when the input is not JSON at all.
+    pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        Ok(match Value::deserialize(d)? {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        })
+    }
+
+    /// A map of strings whose values may come as other JSON values: those are read as their
+    /// JSON text (`2` → `"2"`).
+    ///
+    /// # Errors
+    /// When the input is not an object.
+    pub fn string_map<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, String>, D::Error> {
+        let m = serde_json::Map::<String, Value>::deserialize(d)?;
+        Ok(m.into_iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect())
+    }
 }

@@ -61,7 +61,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
-            Self::Bad(errors) => (StatusCode::BAD_REQUEST, Json(ErrorBody { errors })).into_response(),
+            Self::Bad(errors) => {
+                (StatusCode::BAD_REQUEST, Json(ErrorBody { errors })).into_response()
+            }
             Self::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 Json(ErrorBody {
@@ -76,7 +78,10 @@ impl IntoResponse for ApiError {
             Self::Status(s) => s.into_response(),
             Self::Cancelled => (
                 StatusCode::BAD_REQUEST,
-                Json(serde_json::json!({"message": "The data product run was cancelled", "status": "cancelled"})),
+                Json(crate::onc::wire::DownloadProgress {
+                    message: "The data product run was cancelled".into(),
+                    status: crate::onc::wire::status::CANCELLED.into(),
+                }),
             )
                 .into_response(),
         }

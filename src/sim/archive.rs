@@ -158,7 +158,8 @@ fn listing(
                     filename,
                     date_from: src.start.to_onc_string(),
                     date_to: src.end.to_onc_string(),
-                    uncompressed_file_size: estimate_size(src, &kind),
+                    uncompressed_file_size: Some(estimate_size(src, &kind)),
+                    file_size: None,
                     data_product_code: c.to_owned(),
                     device_code: Some(src.device.to_owned()),
                 })
@@ -304,7 +305,7 @@ pub(crate) fn file_response(
             (header::CONTENT_LENGTH, body.len().to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename={name}"),
+                crate::onc::wire::content_disposition(name),
             ),
         ],
         body,

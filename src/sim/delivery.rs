@@ -193,7 +193,7 @@ pub(crate) async fn run(
         .ok_or_else(|| ApiError::invalid("dpRequestId"))?;
     jobs.advance(&p["token"], now);
     let e = run_entry(&jobs, run).ok_or_else(|| ApiError::invalid("dpRequestId"))?;
-    let code = if e.status == "complete" {
+    let code = if e.status == crate::onc::wire::status::COMPLETE {
         StatusCode::OK
     } else {
         StatusCode::ACCEPTED
@@ -248,7 +248,7 @@ pub(crate) async fn cancel(
         jobs.cancel(id, Instant::now())
             .map(|run| RunStatusEntry {
                 dp_run_id: run,
-                status: "cancelled".into(),
+                status: crate::onc::wire::status::CANCELLED.into(),
             })
             .into_iter()
             .collect(),
@@ -275,7 +275,7 @@ pub(crate) async fn restart(
             let status = jobs
                 .runs
                 .get(&run)
-                .map_or("queued", |r| r.state.word())
+                .map_or(crate::onc::wire::status::QUEUED, |r| r.state.word())
                 .to_owned();
             vec![RunStatusEntry {
                 dp_run_id: run,
@@ -347,7 +347,7 @@ pub(crate) async fn download(
             return Ok(progress(
                 StatusCode::ACCEPTED,
                 &format!("Queued (position {pos})"),
-                "queued",
+                crate::onc::wire::status::QUEUED,
             ));
         }
         RunState::Running(_) => return Ok(progress(StatusCode::ACCEPTED, "Running", "running")),
@@ -355,7 +355,7 @@ pub(crate) async fn download(
             return Ok(progress(
                 StatusCode::ACCEPTED,
                 "Error: data product generation failed",
-                "error",
+                crate::onc::wire::status::ERROR,
             ));
         }
         RunState::Complete(_) => {}

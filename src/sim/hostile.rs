@@ -50,16 +50,11 @@ pub async fn echo_run_status(resp: Response, token: &str) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let Ok(mut runs) = serde_json::from_slice::<Vec<serde_json::Value>>(&bytes) else {
+    let Ok(mut runs) = serde_json::from_slice::<Vec<crate::onc::wire::RunEntry>>(&bytes) else {
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     };
     for run in &mut runs {
-        if let Some(obj) = run.as_object_mut() {
-            obj.insert(
-                "status".into(),
-                serde_json::Value::String(format!("queued {}", echo_text(token))),
-            );
-        }
+        run.status = format!("{} {}", crate::onc::wire::status::QUEUED, echo_text(token));
     }
     // Accepted: the client polls again and sees the real state next time.
     (StatusCode::ACCEPTED, Json(runs)).into_response()

@@ -43,12 +43,13 @@ impl RunState {
     /// ONC's status word.
     #[must_use]
     pub fn word(self) -> &'static str {
+        use crate::onc::wire::status;
         match self {
-            Self::Queued => "queued",
-            Self::Running(_) => "data product running",
-            Self::Complete(_) => "complete",
-            Self::Cancelled => "cancelled",
-            Self::Error => "error",
+            Self::Queued => status::QUEUED,
+            Self::Running(_) => status::RUNNING,
+            Self::Complete(_) => status::COMPLETE,
+            Self::Cancelled => status::CANCELLED,
+            Self::Error => status::ERROR,
         }
     }
 }
