@@ -110,6 +110,18 @@ impl StatePaths {
         }
     }
 
+    /// The lockfile as the manifest's runs left it: the file, plus the items a running or
+    /// killed run recorded but has not compacted into it yet. Read-only: changes nothing on
+    /// disk, takes no guard.
+    ///
+    /// # Errors
+    /// [`LockError`] when the lockfile or the record cannot be read.
+    pub fn load_lock(&self) -> Result<Lockfile, LockError> {
+        let mut lock = Lockfile::load(&self.lock)?;
+        let _ = crate::exec::record::fold(&self.record, &mut lock)?;
+        Ok(lock)
+    }
+
     /// The state of a manifest: `NAME.lock` beside its file, `lockfile` when given, or
     /// `data_dir/hydrofetch.lock` for a manifest built from the command line.
     #[must_use]
