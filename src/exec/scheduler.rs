@@ -135,7 +135,7 @@ pub(crate) async fn run(
 enum Event {
     Msg(Msg),
     Group(Result<Id, JoinError>),
-    Clip(Result<(Id, ClipDone), JoinError>),
+    Clip(Box<Result<(Id, ClipDone), JoinError>>),
     Sync,
 }
 
@@ -328,7 +328,7 @@ impl<'a> Scheduler<'a> {
                 Event::Group(j.map(|(id, ())| id))
             }
             Some(j) = self.clip_tasks.join_next_with_id(), if !self.clip_tasks.is_empty() => {
-                Event::Clip(j)
+                Event::Clip(Box::new(j))
             }
             () = sleep_until(sync_at), if sync_at.is_some() => Event::Sync,
         }
@@ -344,7 +344,7 @@ impl<'a> Scheduler<'a> {
                 }
                 self.on_group_ended(r);
             }
-            Event::Clip(r) => self.on_clip_ended(r)?,
+            Event::Clip(r) => self.on_clip_ended(*r)?,
             Event::Sync => self.sync()?,
         }
         self.schedule_sync()
