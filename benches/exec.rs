@@ -51,13 +51,14 @@ async fn run_once(
         data_dir: data.to_path_buf(),
         lock: data.join("bench.toml.lock"),
         journal: data.join("state.json"),
+        record: data.join("state.record"),
     };
     let mut lock = Lockfile::default();
     let job = pending(plan, &lock, data).job;
     let client = Client::new(url, Token::new(DEMO_TOKEN).expect("token")).expect("client");
     let t = Instant::now();
     let out = execute(
-        client.clone(),
+        Some(client.clone()),
         job,
         &paths,
         &mut lock,

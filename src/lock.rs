@@ -347,30 +347,10 @@ impl Lockfile {
         let wire: Wire = toml::from_str(text).map_err(parse_err)?;
         let mut entries = BTreeMap::new();
         for e in wire.items {
-            if !is_item_id(&e.id) {
-                return Err(LockError::Parse {
-                    path: path.to_owned(),
-                    message: format!(
-                        "item id `{}` is not 64 lowercase hex digits",
-                        e.id.chars().take(80).collect::<String>().escape_debug()
-                    ),
-                });
-            }
-            if let Some(bad) = e
-                .files
-                .iter()
-                .flat_map(|f| std::iter::once(&f.path).chain(&f.sources))
-                .find(|p| !is_safe_relative(p))
-            {
-                return Err(LockError::Parse {
-                    path: path.to_owned(),
-                    message: format!(
-                        "item {}: file path `{}` is not a relative path inside data_dir",
-                        e.id,
-                        bad.escape_debug()
-                    ),
-                });
-            }
+            check_entry(&e).map_err(|message| LockError::Parse {
+                path: path.to_owned(),
+                message,
+            })?;
             if entries.insert(e.id.clone(), e).is_some() {
                 return Err(LockError::Parse {
                     path: path.to_owned(),
@@ -513,6 +493,33 @@ pub fn sha256_file(path: &Path) -> io::Result<(u64, String)> {
         h.update(&buf[..n]);
     }
     Ok((size, hex::encode(h.finalize())))
+}
+
+/// Checks what a lockfile entry read from disk must hold: a well-formed id, and file paths
+/// that stay inside `data_dir`. The error says which.
+///
+/// # Errors
+/// What is wrong, for a message naming the file.
+pub fn check_entry(e: &LockEntry) -> Result<(), String> {
+    if !is_item_id(&e.id) {
+        return Err(format!(
+            "item id `{}` is not 64 lowercase hex digits",
+            e.id.chars().take(80).collect::<String>().escape_debug()
+        ));
+    }
+    if let Some(bad) = e
+        .files
+        .iter()
+        .flat_map(|f| std::iter::once(&f.path).chain(&f.sources))
+        .find(|p| !is_safe_relative(p))
+    {
+        return Err(format!(
+            "item {}: file path `{}` is not a relative path inside data_dir",
+            e.id,
+            bad.escape_debug()
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `s` looks like an item id: 64 lowercase hex digits.

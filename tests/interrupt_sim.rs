@@ -321,6 +321,97 @@ fn sigterm_aborts_a_transfer_in_flight_and_keeps_finished_items() {
     check_rerun(dir.path(), &manifest, &left, &summary, 3);
 }
 
+/// The files of the items a run recorded as finished (`.hydrofetch/NAME.lock.record`, one
+/// JSON entry a line): data-relative path → (sha256, size).
+fn recorded_files(manifest: &Path) -> BTreeMap<String, (String, u64)> {
+    let name = manifest.file_name().unwrap().to_string_lossy();
+    let record = manifest.with_file_name(format!(".hydrofetch/{name}.lock.record"));
+    let text = std::fs::read_to_string(record).unwrap_or_default();
+    let mut out = BTreeMap::new();
+    // A line still being written when the process died is not an item.
+    for e in text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+    {
+        for f in e["files"].as_array().into_iter().flatten() {
+            out.insert(
+                f["path"].as_str().unwrap().to_owned(),
+                (
+                    f["sha256"].as_str().unwrap().to_owned(),
+                    f["size"].as_u64().unwrap(),
+                ),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn kill_9_loses_no_finished_item_and_the_rerun_folds_them_into_the_lockfile() {
+    let sim = Sim::start(&["--time-scale", "0.01"]);
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_manifest(
+        dir.path(),
+        &HOUR.replace(
+            "dpo_spectralDataDownsample = 1",
+            "dpo_spectralDataDownsample = 2",
+        ),
+    );
+    let data = dir.path().join("data");
+    let mut child = hf(&sim)
+        .arg("run")
+        .arg(&manifest)
+        .args(FAST)
+        .args(["--max-downloads", "1", "--max-requests", "1", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(
+        "five finished items recorded",
+        Duration::from_secs(120),
+        || recorded_files(&manifest).len() >= 5,
+    );
+    child.kill().unwrap(); // SIGKILL: no clean-up, no compaction.
+    child.wait().unwrap();
+    // Every item finished before the kill is recorded; at most the last file is unproven.
+    let recorded = recorded_files(&manifest);
+    let unrecorded: Vec<String> = files_with(&data, "mat")
+        .iter()
+        .map(|p| rel(&data, p))
+        .filter(|p| !recorded.contains_key(p))
+        .collect();
+    assert!(
+        unrecorded.len() <= 1,
+        "finished but not recorded: {unrecorded:?}"
+    );
+    let inodes = recorded
+        .keys()
+        .map(|p| {
+            let m = std::fs::metadata(data.join(p)).unwrap();
+            (p.clone(), (m.ino(), m.mtime_nsec()))
+        })
+        .collect();
+    let left = Left {
+        locked: recorded,
+        inodes,
+    };
+
+    // The re-run folds the record into the lockfile and fetches only the rest.
+    let summary = rerun_json(&sim, &manifest, &[]);
+    check_rerun(dir.path(), &manifest, &left, &summary, 12);
+    let locked = locked_files(&lock_of(&manifest));
+    for (p, v) in &left.locked {
+        assert_eq!(locked.get(p), Some(v), "{p} lost from the lockfile");
+    }
+    assert!(
+        !dir.path()
+            .join(".hydrofetch/manifest.toml.lock.record")
+            .exists(),
+        "the record is compacted away"
+    );
+}
+
 #[test]
 fn a_token_revoked_while_onc_processes_fails_the_run_without_hanging() {
     // Plot-resolution spectrograms are generated on demand, and slowly: the run is polling

@@ -109,7 +109,7 @@ pub(crate) fn print_plan(
             .iter()
             .map(|m| {
                 let paths = crate::dataset::StatePaths::for_manifest(m, None);
-                Lockfile::load(&paths.lock).unwrap_or_default()
+                paths.load_lock().unwrap_or_default()
             })
             .collect();
         let done: HashSet<ItemId> = plan

@@ -10,6 +10,9 @@
 //!   ([`guard`]);
 //! - `dir/.hydrofetch/range.toml.lock.journal`: ONC jobs in flight, for resuming after a crash
 //!   ([`crate::exec::journal`]); gone when nothing is in flight.
+//! - `dir/.hydrofetch/range.toml.lock.record`: items finished by a run, one line each
+//!   ([`crate::exec::record`]); folded into the lockfile at the end of the run, or when the
+//!   state is next opened after a crash.
 //!
 //! `.hydrofetch/` folders (beside manifests and in a `data_dir`) hold local state: never commit
 //! them; the lockfile is what to commit.
@@ -84,6 +87,8 @@ pub struct StatePaths {
     pub lock: PathBuf,
     /// The resume journal.
     pub journal: PathBuf,
+    /// The record of finished items, not yet compacted into the lockfile.
+    pub record: PathBuf,
     /// The guard file.
     pub guard: PathBuf,
 }
@@ -99,9 +104,22 @@ impl StatePaths {
         let state = lock.with_file_name(registry::STATE_DIR);
         Self {
             journal: state.join(format!("{name}.journal")),
+            record: state.join(format!("{name}.record")),
             guard: state.join(format!("{name}.guard")),
             lock,
         }
+    }
+
+    /// The lockfile as the manifest's runs left it: the file, plus the items a running or
+    /// killed run recorded but has not compacted into it yet. Read-only: changes nothing on
+    /// disk, takes no guard.
+    ///
+    /// # Errors
+    /// [`LockError`] when the lockfile or the record cannot be read.
+    pub fn load_lock(&self) -> Result<Lockfile, LockError> {
+        let mut lock = Lockfile::load(&self.lock)?;
+        let _ = crate::exec::record::fold(&self.record, &mut lock)?;
+        Ok(lock)
     }
 
     /// The state of a manifest: `NAME.lock` beside its file, `lockfile` when given, or
@@ -195,6 +213,22 @@ pub fn open_held(
     let data_dir = plan.context.data_dir.clone();
     let mut lock = Lockfile::load(&paths.lock)?;
     let existed = paths.lock.exists();
+    // Items a killed run finished but did not compact.
+    let folded = crate::exec::record::fold(&paths.record, &mut lock)?;
+    if folded.items + folded.skipped > 0 {
+        notice(
+            reporter,
+            format!(
+                "recovered {} finished items of an interrupted run from {}{}",
+                folded.items,
+                paths.record.display(),
+                match folded.skipped {
+                    0 => String::new(),
+                    n => format!(" ({n} damaged lines skipped)"),
+                }
+            ),
+        );
+    }
     if !existed && options.lockfile.is_none() {
         migrate_legacy(&paths, plan, &mut lock, reporter)?;
     }
@@ -212,6 +246,7 @@ pub fn open_held(
     if existed || !lock.is_empty() {
         lock.save(&paths.lock)?;
     }
+    crate::exec::record::remove(&paths.record)?;
     Ok(Session {
         paths,
         data_dir,
@@ -353,7 +388,7 @@ pub fn needs_network(job: &Job) -> bool {
 }
 
 /// Executes `pending` for the session: fetches (with `client`, required when the job needs the
-/// network), makes clips (also when every source was already done), records every finished
+/// network; a clips-only job needs none), makes clips (also when every source was already done), records every finished
 /// item in the lockfile, and rewrites the `data_dir`'s index, also when nothing was to do.
 ///
 /// # Errors
@@ -384,50 +419,36 @@ pub async fn execute(
             requests: job.spectrograms.len(),
             listings: job.audio.len(),
         });
-        let client = match client {
-            Some(c) => c,
-            // Only clips of sources already on disk: no request is made, so no token is
-            // needed and this client is never called.
-            None => offline_client()?,
-        };
-        let paths = RunPaths {
-            data_dir: session.data_dir.clone(),
-            lock: session.paths.lock.clone(),
-            journal: session.paths.journal.clone(),
-        };
         report.outcome = crate::exec::execute(
             client.clone(),
             job,
-            &paths,
+            &run_paths(session),
             &mut session.lock,
             config,
             Arc::clone(&reporter),
             cancel,
         )
         .await?;
-        let stats = client.stats();
-        report.http_requests = stats
-            .http_requests
-            .load(std::sync::atomic::Ordering::Relaxed);
-        report.bytes = stats.bytes.load(std::sync::atomic::Ordering::Relaxed);
+        if let Some(stats) = client.as_ref().map(Client::stats) {
+            report.http_requests = stats
+                .http_requests
+                .load(std::sync::atomic::Ordering::Relaxed);
+            report.bytes = stats.bytes.load(std::sync::atomic::Ordering::Relaxed);
+        }
     }
     annotate(&mut session.lock, plan, &session.paths.lock);
-    session.lock.save(&session.paths.lock)?;
+    crate::exec::compact(&session.lock, &run_paths(session))?;
     report.index_rows = refresh_index(&session.data_dir, &session.paths.lock, &session.lock)?;
     Ok(report)
 }
 
-fn offline_client() -> Result<Client, DatasetError> {
-    let unused = crate::onc::Token::new("offline").ok_or_else(|| DatasetError::Io {
-        action: "create",
-        path: PathBuf::from("offline client"),
-        source: std::io::Error::other("bad placeholder token"),
-    })?;
-    Client::new("http://127.0.0.1:9/", unused).map_err(|e| DatasetError::Io {
-        action: "create",
-        path: PathBuf::from("offline client"),
-        source: std::io::Error::other(e.to_string()),
-    })
+fn run_paths(session: &Session) -> RunPaths {
+    RunPaths {
+        data_dir: session.data_dir.clone(),
+        lock: session.paths.lock.clone(),
+        journal: session.paths.journal.clone(),
+        record: session.paths.record.clone(),
+    }
 }
 
 /// Registers `own_path` in the `data_dir` and rewrites its index from every registered

@@ -1,38 +1,26 @@
-//! The scheduler: runs every group of a [`Job`] with bounded concurrency, owns the lockfile and
-//! the resume journal, and stops cleanly when cancelled.
+//! What the executor's tasks share: limits ([`ExecConfig`]), paths ([`RunPaths`]), the
+//! messages they send to the scheduler ([`Msg`]), their context ([`Ctx`]), and how a run ends
+//! ([`ExecOutcome`], [`ExecError`]). The scheduler itself is [`super::scheduler`].
 //!
-//! Group tasks (spectrogram requests, audio listings) send [`Msg`]s to this loop, which is the
-//! only code that writes the lockfile and the journal. Tasks send an item's `Done` as soon as
-//! the item is provably complete, not when their group ends. The lockfile is saved at most
-//! once per `lock_flush` interval while running and always at the end, so a crash loses at
-//! most that much bookkeeping (the files themselves are already whole on disk and are fetched
-//! again).
-//!
-//! On cancellation the tasks drop their calls in flight and return; the loop keeps receiving
-//! until every task has dropped its sender, so every `Done` sent before the cancel is in the
-//! lockfile saved at the end. [`ExecOutcome::remaining`] counts what is left for the next run.
+//! Group tasks (spectrogram requests, audio listings) send an item's `Done` as soon as the
+//! item is provably complete, not when their group ends.
 //!
 //! Local faults are local: a write that fails on our side (permission, a file where a folder
 //! must be) fails its items and is never a reason to resubmit an ONC job. A full disk
 //! (ENOSPC, EDQUOT, EFBIG, EROFS) stops the run early: the tasks are cancelled through a child
 //! of the user's token (so the run is not "interrupted"), everything finished so far is
-//! locked, and the items not done fail with the cause, so the run ends with its summary and
+//! recorded, and the items not done fail with the cause, so the run ends with its summary and
 //! exit 1.
 
-use super::clipper;
 use super::events::{ExecEvent, Reporter};
-use super::job::{ClipJob, Job};
-use super::journal::{InFlight, Journal};
-use super::{audio, spectro};
-use crate::lock::{LockEntry, Lockfile};
+use super::journal::InFlight;
+use crate::lock::LockEntry;
 use crate::onc::Client;
 use futures::StreamExt;
-use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// Limits and timings of a run.
@@ -50,7 +38,8 @@ pub struct ExecConfig {
     pub poll_min: Duration,
     /// Longest wait between two polls of one request.
     pub poll_max: Duration,
-    /// How often the lockfile is saved while running.
+    /// How long a finished item's record line may wait for its fsync (the line itself is
+    /// written at once; the lockfile is written whole only at the end).
     pub lock_flush: Duration,
     /// Transient failures in a row (after the client's own retries) before a poll or a
     /// download gives up and fails its items.
@@ -84,6 +73,8 @@ pub struct RunPaths {
     pub lock: PathBuf,
     /// The resume journal.
     pub journal: PathBuf,
+    /// The record of finished items (see [`super::record`]).
+    pub record: PathBuf,
 }
 
 /// An item that failed, and why.
@@ -121,6 +112,15 @@ pub enum ExecError {
     /// The lockfile could not be written.
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
+    /// The record of finished items could not be written.
+    #[error("cannot write the record of finished items {path}")]
+    Record {
+        /// The record.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The journal could not be written.
     #[error("cannot write the resume journal {path}")]
     Journal {
@@ -272,234 +272,6 @@ pub(crate) fn error_text(e: &dyn std::error::Error) -> String {
         src = s.source();
     }
     text
-}
-
-/// Runs a job: every group, bounded, recording each finished item in `lock` (saved to
-/// `paths.lock`). Returns when everything is done or, after `cancel`, when in-flight ONC jobs
-/// have been cancelled.
-///
-/// # Errors
-/// [`ExecError`] when the lockfile or journal cannot be written; item failures are not errors
-/// but part of the [`ExecOutcome`].
-pub async fn execute(
-    client: Client,
-    job: Job,
-    paths: &RunPaths,
-    lock: &mut Lockfile,
-    config: ExecConfig,
-    reporter: Arc<dyn Reporter>,
-    cancel: CancellationToken,
-) -> Result<ExecOutcome, ExecError> {
-    let mut journal = Journal::load(&paths.journal);
-    let previous: std::collections::BTreeMap<_, _> =
-        journal.jobs().map(|(k, v)| (k.clone(), *v)).collect();
-    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
-    let stopped = Arc::new(std::sync::Mutex::new(None));
-    let ctx = Ctx {
-        client,
-        data_dir: paths.data_dir.clone(),
-        downloads: Arc::new(Semaphore::new(config.max_downloads.max(1))),
-        config: config.clone(),
-        tx,
-        // A child: a full disk stops the tasks without the run counting as interrupted.
-        cancel: cancel.child_token(),
-        reporter: Arc::clone(&reporter),
-        stopped: Arc::clone(&stopped),
-        previous: Arc::new(previous),
-    };
-
-    // Every item of the job until it is done or failed.
-    let mut open: HashSet<String> = job
-        .spectrograms
-        .iter()
-        .flat_map(|g| g.items.iter())
-        .chain(job.audio.iter().flat_map(|g| g.items.iter()))
-        .map(|i| i.id.clone())
-        .chain(job.clips.iter().map(|c| c.id.clone()))
-        .collect();
-    let Job {
-        spectrograms: spectrogram_groups,
-        audio: audio_groups,
-        clips: clip_jobs,
-    } = job;
-    let spec_ctx = ctx.clone();
-    let spectrograms = futures::stream::iter(spectrogram_groups)
-        .map(move |g| spectro::run_group(spec_ctx.clone(), g))
-        .buffer_unordered(config.max_requests.max(1))
-        .collect::<Vec<()>>();
-    let audio_ctx = ctx.clone();
-    let audio = futures::stream::iter(audio_groups)
-        .map(move |g| audio::run_group(audio_ctx.clone(), g))
-        .buffer_unordered(config.max_listings.max(1))
-        .collect::<Vec<()>>();
-    let ctx_reporter = reporter;
-    let ctx_for_end = ctx.clone();
-    drop(ctx);
-    let workers = tokio::spawn(async move {
-        futures::join!(spectrograms, audio);
-        drop(ctx_for_end);
-    });
-
-    let mut outcome = ExecOutcome::default();
-    let mut last_flush = Instant::now();
-    let mut dirty = false;
-    let mut clips = ClipQueue::new(clip_jobs, lock, &paths.data_dir);
-    let mut running: JoinSet<(String, Result<LockEntry, String>)> = JoinSet::new();
-    for c in clips.take_ready() {
-        spawn_clip(&mut running, c, lock, &paths.data_dir);
-    }
-    let mut rx_open = true;
-    loop {
-        tokio::select! {
-            msg = rx.recv(), if rx_open => {
-                let Some(msg) = msg else {
-                    rx_open = false;
-                    continue;
-                };
-                match msg {
-                    Msg::Done(entry) => {
-                        if entry.status == crate::lock::Status::NoData {
-                            outcome.no_data += 1;
-                        } else {
-                            outcome.fetched += 1;
-                        }
-                        let id = entry.id.clone();
-                        open.remove(&id);
-                        lock.insert(*entry);
-                        dirty = true;
-                        clips.source_done(&id);
-                        if !cancel.is_cancelled() {
-                            for c in clips.take_ready() {
-                                spawn_clip(&mut running, c, lock, &paths.data_dir);
-                            }
-                        }
-                    }
-                    Msg::Failed(f) => {
-                        open.remove(&f.item);
-                        for c in clips.source_failed(&f.item) {
-                            open.remove(&c.id);
-                            outcome.failures.push(Failure { item: c.id, error: format!("a source failed: {}", f.error) });
-                        }
-                        outcome.failures.push(f);
-                    }
-                    Msg::Journal(key, job) => {
-                        let r = match job {
-                            Some(job) => journal.record(&key, job),
-                            None => journal.forget(&key),
-                        };
-                        r.map_err(|source| ExecError::Journal { path: paths.journal.clone(), source })?;
-                    }
-                    Msg::Submitted => outcome.onc_requests += 1,
-                }
-            }
-            Some(joined) = running.join_next(), if !running.is_empty() => {
-                match joined {
-                    Ok((_, Ok(entry))) => {
-                        ctx_reporter.event(&ExecEvent::ItemDone { id: entry.id.clone(), no_data: false });
-                        outcome.fetched += 1;
-                        open.remove(&entry.id);
-                        lock.insert(entry);
-                        dirty = true;
-                    }
-                    Ok((id, Err(error))) => {
-                        open.remove(&id);
-                        ctx_reporter.event(&ExecEvent::ItemFailed { id: id.clone(), error: error.clone() });
-                        outcome.failures.push(Failure { item: id, error });
-                    }
-                    Err(e) => outcome.failures.push(Failure { item: String::new(), error: format!("clip task failed: {e}") }),
-                }
-            }
-            else => break,
-        }
-        if dirty && last_flush.elapsed() >= config.lock_flush {
-            lock.save(&paths.lock)?;
-            last_flush = Instant::now();
-            dirty = false;
-        }
-    }
-    // The channel closes only when every task has finished.
-    let _ = workers.await;
-    lock.save(&paths.lock)?;
-    let stop_reason = stopped.lock().ok().and_then(|s| s.clone());
-    if let Some(reason) = stop_reason.filter(|_| !cancel.is_cancelled()) {
-        let error = format!("not done: the run stopped early: {reason}");
-        for id in &open {
-            outcome.failures.push(Failure {
-                item: id.clone(),
-                error: error.clone(),
-            });
-        }
-    }
-    outcome.failures.sort_by(|a, b| a.item.cmp(&b.item));
-    outcome.interrupted = cancel.is_cancelled();
-    outcome.remaining = open.len();
-    Ok(outcome)
-}
-
-/// Clips waiting for their sources.
-struct ClipQueue {
-    waiting: Vec<Option<ClipJob>>,
-    missing: Vec<usize>,
-    by_source: HashMap<String, Vec<usize>>,
-}
-
-impl ClipQueue {
-    fn new(clips: Vec<ClipJob>, lock: &Lockfile, data_dir: &std::path::Path) -> Self {
-        let mut q = Self {
-            waiting: Vec::new(),
-            missing: Vec::new(),
-            by_source: HashMap::new(),
-        };
-        for (i, c) in clips.into_iter().enumerate() {
-            let mut missing = 0;
-            for s in &c.sources {
-                if !lock.is_satisfied(s, data_dir) {
-                    missing += 1;
-                    q.by_source.entry(s.clone()).or_default().push(i);
-                }
-            }
-            q.waiting.push(Some(c));
-            q.missing.push(missing);
-        }
-        q
-    }
-
-    fn source_done(&mut self, id: &str) {
-        for i in self.by_source.remove(id).unwrap_or_default() {
-            self.missing[i] = self.missing[i].saturating_sub(1);
-        }
-    }
-
-    /// Clips whose sources failed: they cannot be made.
-    fn source_failed(&mut self, id: &str) -> Vec<ClipJob> {
-        self.by_source
-            .remove(id)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|i| self.waiting[i].take())
-            .collect()
-    }
-
-    fn take_ready(&mut self) -> Vec<ClipJob> {
-        (0..self.waiting.len())
-            .filter(|&i| self.missing[i] == 0)
-            .filter_map(|i| self.waiting[i].take())
-            .collect()
-    }
-}
-
-fn spawn_clip(
-    set: &mut JoinSet<(String, Result<LockEntry, String>)>,
-    job: ClipJob,
-    lock: &Lockfile,
-    data_dir: &std::path::Path,
-) {
-    let sources = clipper::source_files(&job, lock, data_dir);
-    let data_dir = data_dir.to_path_buf();
-    set.spawn_blocking(move || {
-        let r = clipper::make_clip(&job, &sources, &data_dir);
-        (job.id, r)
-    });
 }
 
 /// The next item of a stream of transfers, honouring cancellation: before the cancel, waits
