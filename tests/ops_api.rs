@@ -452,3 +452,63 @@ async fn watch_replans_on_an_edit_and_stops_on_its_token() {
     assert_eq!(check_lock(&lock_of(&m), &data), 2);
     assert_eq!(files_with(&data, "mat").len(), 2);
 }
+
+/// The thin CLI installs the log subscriber: with `-v`, the client's retries show at debug
+/// level with their cause; without it, they do not.
+#[test]
+fn the_cli_logs_retries_and_their_cause_with_v() {
+    let sim = common::Sim::start(&[
+        "--time-scale",
+        "0.002",
+        "--faults",
+        "503=0.5",
+        "--seed",
+        "1",
+    ]);
+    let faults = |sim: &common::Sim| {
+        common::requests(&sim.log())
+            .iter()
+            .filter(|r| r["fault"] == "503")
+            .count()
+    };
+    let client_lines = |err: &str| -> Vec<String> {
+        err.lines()
+            .filter(|l| l.contains("DEBUG") && l.contains("hydrofetch::onc::client"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let run = |dir: &Path, verbose: bool| {
+        let m = range_manifest(dir, "2024-04-01T12:00:00Z", "2024-04-01T12:15:00Z");
+        let mut c = common::hf(&sim);
+        c.arg("run")
+            .arg(&m)
+            .args(common::FAST)
+            .env_remove("RUST_LOG");
+        if verbose {
+            c.arg("-v");
+        }
+        common::output(c)
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(dir.path(), true);
+    assert_eq!(code, 0, "{err}");
+    let injected = faults(&sim);
+    assert!(injected > 0, "no fault was injected");
+    let lines = client_lines(&err);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("retrying") && l.contains("503")),
+        "no retry logged with its cause:\n{err}"
+    );
+
+    let quiet_dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(quiet_dir.path(), false);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        faults(&sim) > injected,
+        "no fault was injected in the second run"
+    );
+    assert!(client_lines(&err).is_empty(), "{err}");
+}
