@@ -512,3 +512,27 @@ fn the_cli_logs_retries_and_their_cause_with_v() {
     );
     assert!(client_lines(&err).is_empty(), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_dir_override_puts_outputs_and_index_elsewhere() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let m = range_manifest(dir.path(), "2024-04-01T12:00:00Z", "2024-04-01T12:10:00Z");
+    let elsewhere = dir.path().join("elsewhere");
+    let options = RunOptions {
+        data_dir: Some(elsewhere.clone()),
+        ..run_options(&m, net(&sim))
+    };
+    let s = ops::run(
+        options,
+        Arc::new(hydrofetch::exec::Silent),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.done, 2);
+    assert_eq!(files_with(&elsewhere, "mat").len(), 2);
+    assert!(elsewhere.join("index.json").is_file());
+    assert!(!dir.path().join("data").exists());
+    assert_eq!(check_lock(&lock_of(&m), &elsewhere), 2);
+}

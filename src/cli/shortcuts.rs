@@ -1,7 +1,6 @@
 //! The command-line shortcuts `range`, `sample`, `events`, `audio` and `requests FILE`: they
 //! build the same [`Manifest`](crate::manifest::Manifest) a manifest file would (same rules,
-//! same messages) and, with `--plan`, print its plan. Running them needs the executor; until
-//! it exists they answer with a usage error (exit 2).
+//! same messages) and, with `--plan`, print its plan; otherwise they run it as `run` does.
 
 use super::Outcome;
 use super::plan::{LimitArgs, print_manifest_error, print_plan};
