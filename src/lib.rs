@@ -12,7 +12,9 @@
 //! - [`plan`]: fetch and clip items, their content ids, ONC request batching.
 //! - [`onc`]: the ONC Oceans 3.0 API client.
 //! - [`exec`]: the executor (submit, poll, download, clip).
-//! - [`dataset`]: the operations end to end (run, gc, verify, repair), lockfile ownership,
+//! - [`ops`]: the operations as library calls (`run`, `plan`, `verify`, `gc`, `watch`) with
+//!   typed options, a reporter and typed summaries; the CLI is a thin layer over them.
+//! - [`dataset`]: the dataset state end to end (run, gc, verify, repair), lockfile ownership,
 //!   cross-process guards and the `data_dir` index.
 //! - [`clip`]: cutting audio, MAT and PNG outputs to a window.
 //! - [`formats`]: WAV, FLAC, MAT v5 and PNG readers and writers.
@@ -31,6 +33,7 @@ pub mod index;
 pub mod lock;
 pub mod manifest;
 pub mod onc;
+pub mod ops;
 pub mod plan;
 pub mod safe_name;
 pub mod sim;

@@ -12,6 +12,7 @@ mod progress;
 mod run;
 mod shortcuts;
 mod sim;
+mod summary;
 mod token;
 mod verify;
 mod watch;
@@ -83,6 +84,7 @@ enum Command {
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    init_logging(cli.command.verbose());
     let result = match cli.command {
         Command::Plan(args) => plan::exec(args),
         Command::Run(args) => run::exec(args),
@@ -107,6 +109,44 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+impl Command {
+    /// How many times `-v` was given (commands without `-v`: none).
+    fn verbose(&self) -> u8 {
+        match self {
+            Self::Run(a) => a.out.verbose(),
+            Self::Watch(a) => a.out.verbose(),
+            Self::Verify(a) => a.out.verbose(),
+            Self::Range(a) => a.common.out.verbose(),
+            Self::Sample(a) => a.common.out.verbose(),
+            Self::Events(a) => a.common.out.verbose(),
+            Self::Audio(a) => a.common.out.verbose(),
+            Self::Requests(a) => a.common.out.verbose(),
+            Self::Plan(_) | Self::Gc(_) | Self::Sim(_) | Self::Debug(_) => 0,
+        }
+    }
+}
+
+/// Logs (the library's `tracing` calls) go to stderr: warnings and errors by default, debug
+/// (retries and their causes, decisions) with `-v`, everything with `-vv`. `HYDROFETCH_LOG`,
+/// else `RUST_LOG`, replaces the filter (`RUST_LOG=hydrofetch=debug`).
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("HYDROFETCH_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| {
+            EnvFilter::new(match verbose {
+                0 => "warn",
+                1 => "warn,hydrofetch=debug",
+                _ => "debug,hydrofetch=trace",
+            })
+        });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }
 
 /// Prints an error and its causes the one way hydrofetch prints errors.

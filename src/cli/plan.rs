@@ -5,12 +5,10 @@
 //! command exits 2. Plan errors are bounded the same way.
 
 use super::Outcome;
-use crate::domain::ItemId;
-use crate::lock::Lockfile;
+use crate::manifest::ManifestError;
 use crate::manifest::error::MAX_PRINTED;
-use crate::manifest::{self, Manifest, ManifestError};
-use crate::plan::{Item, Plan, PlanLimits, render};
-use std::collections::HashSet;
+use crate::ops::{self, InputError, Manifests};
+use crate::plan::{PlanLimits, render};
 use std::io::Write as _;
 
 /// Arguments of `hydrofetch plan`.
@@ -44,38 +42,15 @@ impl LimitArgs {
 }
 
 pub(crate) fn exec(args: PlanArgs) -> anyhow::Result<Outcome> {
-    match load_all(&args.manifests) {
-        Some(loaded) => {
-            let outcome = print_plan(&loaded, args.json, args.limits);
-            // The process exits next: skip freeing a million small allocations one by one.
-            std::mem::forget(loaded);
-            outcome
-        }
-        None => Ok(Outcome::BadInput),
-    }
+    print_plan(Manifests::Files(args.manifests), args.json, args.limits)
 }
 
-/// Loads every manifest, printing every error of every file; `None` if any failed.
-pub(crate) fn load_all(paths: &[std::path::PathBuf]) -> Option<Vec<Manifest>> {
-    let mut loaded = Vec::new();
-    let mut failed = false;
-    for path in paths {
-        match manifest::load(path) {
-            Ok(m) => loaded.push(m),
-            Err(e) => {
-                print_manifest_error(&e);
-                failed = true;
-            }
-        }
-    }
-    (!failed).then_some(loaded)
-}
-
-/// Builds a plan within `limits`, printing its errors; `None` if there were any.
-pub(crate) fn build_within(manifests: &[Manifest], limits: LimitArgs) -> Option<Plan> {
-    match Plan::build_with(manifests, &limits.limits()) {
-        Ok(p) => Some(p),
-        Err(errors) => {
+/// Prints a bad-input error the way `plan` prints it: every problem of every manifest, at
+/// most [`MAX_PRINTED`] plan errors.
+pub(crate) fn print_input_error(e: &InputError) {
+    match e {
+        InputError::Manifests(errors) => errors.iter().for_each(print_manifest_error),
+        InputError::Plan(errors) => {
             let mut lines: Vec<String> = errors
                 .iter()
                 .take(MAX_PRINTED)
@@ -85,45 +60,34 @@ pub(crate) fn build_within(manifests: &[Manifest], limits: LimitArgs) -> Option<
                 lines.push(format!("… and {more} more error{}", plural(more)));
             }
             print_lines(&lines);
-            None
         }
     }
 }
 
-/// Builds and prints a plan; plan errors are printed and give [`Outcome::BadInput`].
+/// Plans and prints; bad input is printed and gives [`Outcome::BadInput`].
 pub(crate) fn print_plan(
-    manifests: &[Manifest],
+    manifests: Manifests,
     json: bool,
     limits: LimitArgs,
 ) -> anyhow::Result<Outcome> {
-    let Some(plan) = build_within(manifests, limits) else {
-        return Ok(Outcome::BadInput);
+    let options = ops::PlanOptions {
+        manifests,
+        limits: limits.limits(),
+        // JSON lists the plan alone: skip reading lockfiles and checking files.
+        check_done: !json,
+    };
+    let summary = match ops::plan(&options) {
+        Ok(s) => s,
+        Err(e) => {
+            print_input_error(&e);
+            return Ok(Outcome::BadInput);
+        }
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = if json {
-        render::write_json(&plan, &mut out)
+        render::write_json(&summary.plan, &mut out)
     } else {
-        // Done: locked by the lockfile of a manifest that asks for it, files present.
-        let data_dir = &plan.context.data_dir;
-        let locks: Vec<Lockfile> = manifests
-            .iter()
-            .map(|m| {
-                let paths = crate::dataset::StatePaths::for_manifest(m, None);
-                paths.load_lock().unwrap_or_default()
-            })
-            .collect();
-        let done: HashSet<ItemId> = plan
-            .items
-            .iter()
-            .map(Item::id)
-            .filter(|id| {
-                locks
-                    .iter()
-                    .any(|l| l.is_satisfied(id.hex().as_str(), data_dir))
-            })
-            .copied()
-            .collect();
-        out.write_all(render::to_human(&plan, &done).as_bytes())
+        out.write_all(render::to_human(&summary.plan, &summary.done).as_bytes())
     };
     match written.and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
@@ -131,7 +95,7 @@ pub(crate) fn print_plan(
     }
     // Printing the plan is the last thing the process does: leave it to the OS to free (for a
     // million-row request file that saves about a second of `free` calls).
-    std::mem::forget(plan);
+    std::mem::forget(summary);
     Ok(Outcome::Success)
 }
 

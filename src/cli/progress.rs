@@ -31,6 +31,12 @@ pub(crate) struct CliReporter {
     failures: AtomicUsize,
     lines: Mutex<()>,
     notices: bool,
+    /// `--json`: run summaries are collected for the end, watch says nothing.
+    pub(super) json: bool,
+    /// `--quiet`: run summaries only when items failed.
+    pub(super) quiet: bool,
+    /// The `--json` summaries of the runs so far.
+    pub(super) summaries: Mutex<Vec<serde_json::Value>>,
 }
 
 struct Bars {
@@ -66,7 +72,18 @@ impl CliReporter {
             failures: AtomicUsize::new(0),
             lines: Mutex::new(()),
             notices: verbosity != Verbosity::Quiet,
+            json: false,
+            quiet: false,
+            summaries: Mutex::new(Vec::new()),
         }
+    }
+
+    /// How run summaries are shown: collected for [`Self::print_json`] with `json`, else as
+    /// lines (with `quiet`, only when items failed).
+    pub(crate) fn with_summaries(mut self, json: bool, quiet: bool) -> Self {
+        self.json = json;
+        self.quiet = quiet;
+        self
     }
 
     /// Whether notices (a wait for another process, a migration) are shown; they go to stderr,
@@ -77,7 +94,7 @@ impl CliReporter {
     }
 
     #[expect(clippy::print_stderr, reason = "the CLI renders progress")]
-    fn line(&self, text: &str) {
+    pub(super) fn line(&self, text: &str) {
         let text = crate::text::escape_controls(text);
         let text = text.as_ref();
         let _guard = self.lines.lock();

@@ -1,12 +1,12 @@
 //! The command-line shortcuts `range`, `sample`, `events`, `audio` and `requests FILE`: they
 //! build the same [`Manifest`](crate::manifest::Manifest) a manifest file would (same rules,
-//! same messages) and, with `--plan`, print its plan. Running them needs the executor; until
-//! it exists they answer with a usage error (exit 2).
+//! same messages) and, with `--plan`, print its plan; otherwise they run it as `run` does.
 
 use super::Outcome;
 use super::plan::{LimitArgs, print_manifest_error, print_plan};
 use super::run::{NetArgs, OutputArgs, StateArgs, run_manifests};
 use crate::manifest::{self, CliValue, Mode};
+use crate::ops::Manifests;
 use std::path::PathBuf;
 
 /// Options every shortcut takes.
@@ -20,7 +20,7 @@ pub(crate) struct Common {
     #[command(flatten)]
     state: StateArgs,
     #[command(flatten)]
-    out: OutputArgs,
+    pub(super) out: OutputArgs,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -76,7 +76,7 @@ pub(crate) struct RangeArgs {
     #[command(flatten)]
     products: ProductArgs,
     #[command(flatten)]
-    common: Common,
+    pub(super) common: Common,
 }
 
 /// `hydrofetch sample`.
@@ -93,7 +93,7 @@ pub(crate) struct SampleArgs {
     #[command(flatten)]
     products: ProductArgs,
     #[command(flatten)]
-    common: Common,
+    pub(super) common: Common,
 }
 
 /// `hydrofetch events`.
@@ -126,7 +126,7 @@ pub(crate) struct EventsArgs {
     #[command(flatten)]
     products: ProductArgs,
     #[command(flatten)]
-    common: Common,
+    pub(super) common: Common,
 }
 
 /// `hydrofetch audio`.
@@ -138,7 +138,7 @@ pub(crate) struct AudioArgs {
     #[arg(long)]
     audio_extension: Option<String>,
     #[command(flatten)]
-    common: Common,
+    pub(super) common: Common,
 }
 
 /// `hydrofetch requests FILE`: call-level overrides sit between the requests' own fields and
@@ -193,7 +193,7 @@ pub(crate) struct RequestsArgs {
     #[arg(long = "per-request")]
     per_request: Option<String>,
     #[command(flatten)]
-    common: Common,
+    pub(super) common: Common,
 }
 
 fn text(out: &mut Vec<(&'static str, CliValue)>, key: &'static str, v: Option<String>) {
@@ -244,7 +244,7 @@ fn finish(
     common: &Common,
 ) -> anyhow::Result<Outcome> {
     match manifest::from_command_line(mode, data_dir, fields) {
-        Ok(m) => run_or_plan(&[m], common),
+        Ok(m) => run_or_plan(m, common),
         Err(e) => {
             print_manifest_error(&e);
             Ok(Outcome::BadInput)
@@ -252,7 +252,8 @@ fn finish(
     }
 }
 
-fn run_or_plan(m: &[manifest::Manifest], common: &Common) -> anyhow::Result<Outcome> {
+fn run_or_plan(m: manifest::Manifest, common: &Common) -> anyhow::Result<Outcome> {
+    let m = Manifests::Loaded(vec![m]);
     if common.plan {
         print_plan(m, common.out.json(), common.limits)
     } else {
@@ -324,7 +325,7 @@ pub(crate) fn requests(a: RequestsArgs) -> anyhow::Result<Outcome> {
         .filter_map(|(k, v)| v.map(|v| (k, v)))
         .collect();
     match manifest::load_with(&a.file, &call) {
-        Ok(m) => run_or_plan(&[m], &a.common),
+        Ok(m) => run_or_plan(m, &a.common),
         Err(e) => {
             print_manifest_error(&e);
             Ok(Outcome::BadInput)

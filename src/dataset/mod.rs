@@ -1,7 +1,7 @@
 //! The dataset operations end to end: open a manifest's state (lockfile, guard, journal),
 //! diff its plan against the lockfile, execute, and keep the `data_dir`'s index true; `gc`,
-//! `verify` and repair. The CLI maps arguments to these calls and their reports to output and
-//! exit codes; everything here is testable in-process.
+//! `verify` and repair. [`crate::ops`] strings these calls into the operations (run, plan,
+//! verify, gc, watch) that the CLI and tests call; everything here is testable in-process.
 //!
 //! # State of a manifest
 //! For a manifest `dir/range.toml` (or `--lockfile dir/range.toml.lock`):
