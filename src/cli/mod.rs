@@ -11,7 +11,9 @@ mod plan;
 mod progress;
 mod run;
 mod shortcuts;
+#[cfg(feature = "sim")]
 mod sim;
+mod simulate;
 mod token;
 mod verify;
 mod watch;
@@ -65,6 +67,7 @@ enum Command {
     /// Remove outputs of items no manifest asks for any more.
     Gc(verify::GcArgs),
     /// Serve the offline ONC simulator on a loopback address.
+    #[cfg(feature = "sim")]
     Sim(sim::SimArgs),
     /// Every spectrogram in a date range (no manifest needed).
     Range(shortcuts::RangeArgs),
@@ -89,6 +92,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Watch(args) => watch::exec(args),
         Command::Verify(args) => verify::verify(args),
         Command::Gc(args) => verify::gc(args),
+        #[cfg(feature = "sim")]
         Command::Sim(args) => sim::exec(args),
         Command::Debug(cmd) => debug::exec(cmd),
         Command::Range(args) => shortcuts::range(args),

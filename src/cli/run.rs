@@ -176,7 +176,7 @@ pub(crate) struct RunCtx {
     reporter: Arc<CliReporter>,
     cancel: CancellationToken,
     client: Option<Client>,
-    _sim: Option<crate::sim::SimHandle>,
+    _sim: Option<super::simulate::Embedded>,
     _signals: Option<AbortOnDrop>,
     summaries: Vec<serde_json::Value>,
 }
@@ -429,19 +429,9 @@ fn print_summary(s: &Summary<'_>, out: OutputArgs) {
 }
 
 /// The client to use, and the in-process simulator behind it with `--simulate`.
-async fn connect(net: &NetArgs) -> anyhow::Result<(Client, Option<crate::sim::SimHandle>)> {
+async fn connect(net: &NetArgs) -> anyhow::Result<(Client, Option<super::simulate::Embedded>)> {
     if net.simulate {
-        // The embedded simulator: ONC's processing times scaled down 50× so a first run
-        // takes seconds, not minutes, while still queueing like ONC.
-        let cfg = crate::sim::SimConfig {
-            time_scale: 0.02,
-            capacity: 4,
-            ..crate::sim::SimConfig::default()
-        };
-        let sim = crate::sim::spawn(cfg).await?;
-        let token =
-            Token::new(crate::sim::DEMO_TOKEN).ok_or_else(|| anyhow::anyhow!("bad demo token"))?;
-        let client = Client::new(&sim.base_url, token)?;
+        let (client, sim) = super::simulate::start().await?;
         return Ok((client, Some(sim)));
     }
     let token: Token =

@@ -15,7 +15,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::onc::wire::{ErrorBody, ErrorItem};
+use crate::wire::{ErrorBody, ErrorItem};
 use crate::time::UtcInstant;
 
 /// Query parameters of one request (last value wins for repeated names).

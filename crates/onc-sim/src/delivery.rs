@@ -4,7 +4,7 @@
 //! - A request selects the source files overlapping `[dateFrom, dateTo)` exactly as
 //!   `archivefile` does (the file running across `dateFrom` is included, fact-sheet open
 //!   question 15); one product file per source file, named from it (see
-//!   [`crate::sim::data::ProductKind::file_name`]).
+//!   [`crate::data::ProductKind::file_name`]).
 //! - Data source: `deviceCode`, or `locationCode` + `deviceCategoryCode=HYDROPHONE` (the
 //!   first device deployed there in the span). A device with no files in the span, or options
 //!   selecting no data, still get a request id; downloads then answer 204.
@@ -27,14 +27,14 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
-use crate::onc::wire::{
+use crate::wire::{
     DownloadProgress, RequestResponse, RunEntry, RunStatusEntry, StatusResponse,
 };
-use crate::sim::api::{self, ApiError, ApiResult, Params};
-use crate::sim::archive::{estimate_size, file_response, product_bytes, url_of};
-use crate::sim::jobs::{RequestRec, RunState};
-use crate::sim::options;
-use crate::sim::server::SimState;
+use crate::api::{self, ApiError, ApiResult, Params};
+use crate::archive::{estimate_size, file_response, product_bytes, url_of};
+use crate::jobs::{RequestRec, RunState};
+use crate::options;
+use crate::server::SimState;
 
 const REQUEST_PARAMS: &[&str] = &[
     "dataProductCode",
@@ -157,7 +157,7 @@ fn req_id(p: &Params) -> ApiResult<u64> {
     api::uint(p, "dpRequestId")?.ok_or_else(|| ApiError::invalid("dpRequestId"))
 }
 
-fn run_entry(jobs: &crate::sim::jobs::Jobs, run: u64) -> Option<RunEntry> {
+fn run_entry(jobs: &crate::jobs::Jobs, run: u64) -> Option<RunEntry> {
     let r = jobs.runs.get(&run)?;
     let files = jobs.requests.get(&r.request)?.files.len() as u64;
     Some(RunEntry {
@@ -408,7 +408,7 @@ pub(crate) async fn download(
 fn meta_xml(
     st: &SimState,
     p: &[(String, String)],
-    files: &[crate::sim::catalogue::SourceFile],
+    files: &[crate::catalogue::SourceFile],
     code: &str,
     ext: &str,
     run: u64,
@@ -424,7 +424,7 @@ fn meta_xml(
         b.to_file_stamp(),
         ext.to_uppercase()
     );
-    let kind = crate::sim::jobs::RunState::word(RunState::Complete(Instant::now()));
+    let kind = crate::jobs::RunState::word(RunState::Complete(Instant::now()));
     let mut x = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dataProductMetadata simulated=\"true\">\n",
     );

@@ -12,7 +12,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::onc::wire::{ErrorBody, ErrorItem};
+use crate::wire::{ErrorBody, ErrorItem};
 
 /// Text that echoes `token` with escape sequences.
 #[must_use]

@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::sim::catalogue::SourceFile;
-use crate::sim::options::Choice;
+use crate::catalogue::SourceFile;
+use crate::options::Choice;
 
 /// State of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,45 @@
+//! `--simulate`: the ONC simulator started in-process on a free loopback port, for `run`,
+//! `watch` and the shortcuts.
+//!
+//! A build without the `sim` feature (`--no-default-features`) has no simulator: the flag is
+//! still accepted by the parser, so that the answer is a clear usage error (exit 2) rather
+//! than "unexpected argument".
+
+use crate::onc::Client;
+
+/// The running embedded simulator; dropping it stops the server.
+#[cfg(feature = "sim")]
+pub(crate) type Embedded = crate::sim::SimHandle;
+
+/// No simulator in this build: a value of this type cannot exist.
+#[cfg(not(feature = "sim"))]
+pub(crate) enum Embedded {}
+
+/// Starts the embedded simulator and a client for it (with the demo token).
+#[cfg(feature = "sim")]
+pub(crate) async fn start() -> anyhow::Result<(Client, Embedded)> {
+    use crate::onc::Token;
+    // ONC's processing times scaled down 50× so a first run takes seconds, not minutes,
+    // while still queueing like ONC.
+    let cfg = crate::sim::SimConfig {
+        time_scale: 0.02,
+        capacity: 4,
+        ..crate::sim::SimConfig::default()
+    };
+    let sim = crate::sim::spawn(cfg).await?;
+    let token =
+        Token::new(crate::sim::DEMO_TOKEN).ok_or_else(|| anyhow::anyhow!("bad demo token"))?;
+    let client = Client::new(&sim.base_url, token)?;
+    Ok((client, sim))
+}
+
+/// Without the `sim` feature: a usage error that says why (async only to match the other
+/// build's signature).
+#[cfg(not(feature = "sim"))]
+pub(crate) async fn start() -> anyhow::Result<(Client, Embedded)> {
+    Err(super::error::UsageError::new(
+        "--simulate: this build of hydrofetch has no simulator (it was built without the `sim` \
+         feature); rebuild with default features, or pass --onc-url and a token",
+    )
+    .into())
+}
