@@ -43,3 +43,38 @@ pub(crate) async fn start() -> anyhow::Result<(Client, Embedded)> {
     )
     .into())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    /// Without the simulator, `--simulate` is bad usage (exit 2) and says why.
+    #[cfg(not(feature = "sim"))]
+    #[tokio::test]
+    async fn simulate_without_the_simulator_is_a_usage_error() {
+        let Err(err) = super::start().await else {
+            panic!("a build without the simulator started one");
+        };
+        assert_eq!(super::super::error::exit_code(&err), 2);
+        let message = err.to_string();
+        assert!(message.contains("--simulate"), "{message}");
+        assert!(message.contains("`sim` feature"), "{message}");
+    }
+
+    /// With the simulator, `--simulate` serves the API on loopback with the demo token.
+    #[cfg(feature = "sim")]
+    #[tokio::test]
+    async fn simulate_starts_a_loopback_simulator() {
+        let Ok((_client, sim)) = super::start().await else {
+            panic!("the embedded simulator did not start");
+        };
+        assert!(sim.base_url.starts_with("http://127.0.0.1:"), "{}", sim.base_url);
+        let url = format!(
+            "{}api/deployments?token={}",
+            sim.base_url,
+            crate::sim::DEMO_TOKEN
+        );
+        let status = reqwest::get(&url).await.unwrap().status();
+        assert_eq!(status, 200, "{url}");
+    }
+}
