@@ -67,7 +67,11 @@ mod tests {
         let Ok((_client, sim)) = super::start().await else {
             panic!("the embedded simulator did not start");
         };
-        assert!(sim.base_url.starts_with("http://127.0.0.1:"), "{}", sim.base_url);
+        assert!(
+            sim.base_url.starts_with("http://127.0.0.1:"),
+            "{}",
+            sim.base_url
+        );
         let url = format!(
             "{}api/deployments?token={}",
             sim.base_url,

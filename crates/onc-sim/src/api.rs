@@ -15,8 +15,8 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::wire::{ErrorBody, ErrorItem};
 use crate::time::UtcInstant;
+use crate::wire::{ErrorBody, ErrorItem};
 
 /// Query parameters of one request (last value wins for repeated names).
 pub type Params = BTreeMap<String, String>;

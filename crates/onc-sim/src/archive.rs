@@ -23,7 +23,6 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use crate::wire::{ArchiveFileEntry, ArchiveFileInfo, ArchiveFileList, NextPage};
 use crate::api::{self, ApiError, ApiResult, Params};
 use crate::catalogue::SourceFile;
 use crate::data::{self, ProductKind};
@@ -32,6 +31,7 @@ use crate::render::RenderOptions;
 use crate::server::SimState;
 use crate::spectro::Resolution;
 use crate::time::UtcInstant;
+use crate::wire::{ArchiveFileEntry, ArchiveFileInfo, ArchiveFileList, NextPage};
 
 const LIST_PARAMS: &[&str] = &[
     "dateFrom",

@@ -27,14 +27,12 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
-use crate::wire::{
-    DownloadProgress, RequestResponse, RunEntry, RunStatusEntry, StatusResponse,
-};
 use crate::api::{self, ApiError, ApiResult, Params};
 use crate::archive::{estimate_size, file_response, product_bytes, url_of};
 use crate::jobs::{RequestRec, RunState};
 use crate::options;
 use crate::server::SimState;
+use crate::wire::{DownloadProgress, RequestResponse, RunEntry, RunStatusEntry, StatusResponse};
 
 const REQUEST_PARAMS: &[&str] = &[
     "dataProductCode",

@@ -34,8 +34,8 @@ use crate::catalogue::Catalogue;
 use crate::data::Cache;
 use crate::faults::{FaultKind, FaultSpec};
 use crate::jobs::Jobs;
-use crate::{archive, delivery, discovery, extras, hostile};
 use crate::time::UtcInstant;
+use crate::{archive, delivery, discovery, extras, hostile};
 
 /// Token accepted when none is configured.
 pub const DEMO_TOKEN: &str = "00000000-5113-4d30-8000-000000de0000";
