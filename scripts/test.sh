@@ -6,11 +6,12 @@ cd "$(dirname "$0")/.."
 
 cargo build --locked --bins
 # cargo-nextest (on the development and CI machines) runs the tests of every binary side by
-# side; plain `cargo test` runs one test binary after another.
+# side; plain `cargo test` runs one test binary after another. `--workspace`: the unit tests
+# of crates/onc-core and crates/onc-sim too.
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --locked --no-fail-fast --lib --bins --tests
+  cargo nextest run --locked --workspace --no-fail-fast --lib --bins --tests
 else
-  cargo test --locked --lib --bins --tests --no-fail-fast
+  cargo test --locked --workspace --lib --bins --tests --no-fail-fast
 fi
 
 VENV=target/pyenv

@@ -2,10 +2,16 @@
 //!
 //! The pipeline (see `DESIGN.md` in the shared folder): manifest files are loaded into a
 //! [`manifest::Manifest`], resolved into a content-hashed plan, diffed against the lockfile,
-//! and executed against the ONC API (or the built-in simulator, [`sim`]).
+//! and executed against the ONC API (or the built-in simulator, `sim`).
+//!
+//! The workspace has three crates: `onc-core` (what client and simulator share: [`time`],
+//! [`formats`], [`atomic`], [`onc::wire`]), `onc-sim` (the simulator, on top of `onc-core`
+//! only) and this one, the client, which re-exports both under their old paths. The simulator
+//! is an optional dependency behind the default `sim` feature: `--no-default-features` builds
+//! a client without axum and without `hydrofetch sim`/`--simulate`.
 //!
 //! Module map, in pipeline order:
-//! - [`time`]: UTC instants, time zones, 5-minute windows.
+//! - [`time`]: UTC instants, time zones, 5-minute windows (from `onc-core`).
 //! - [`domain`]: leaf types every stage shares (device codes, products, formats, gap policy,
 //!   item ids).
 //! - [`manifest`]: manifest model and loaders (TOML, YAML, JSON, CSV).
@@ -17,18 +23,17 @@
 //! - [`dataset`]: the dataset state end to end (run, gc, verify, repair), lockfile ownership,
 //!   cross-process guards and the `data_dir` index.
 //! - [`clip`]: cutting audio, MAT and PNG outputs to a window.
-//! - [`formats`]: WAV, FLAC, MAT v5 and PNG readers and writers.
-//! - [`sim`]: the offline ONC simulator.
+//! - [`formats`]: WAV, FLAC, MAT v5 and PNG readers and writers (from `onc-core`).
+//! - [`atomic`]: nothing half-written (from `onc-core`).
+//! - `sim`: the offline ONC simulator (the `onc-sim` crate, feature `sim`).
 //! - [`safe_name`]: the one gate a name from outside passes before it becomes a path.
 //! - [`cli`]: the command-line front end (the only place that reads the environment).
 
-pub mod atomic;
 pub mod cli;
 pub mod clip;
 pub mod dataset;
 pub mod domain;
 pub mod exec;
-pub mod formats;
 pub mod index;
 pub mod lock;
 pub mod manifest;
@@ -36,7 +41,12 @@ pub mod onc;
 pub mod ops;
 pub mod plan;
 pub mod safe_name;
-pub mod sim;
 pub mod text;
-pub mod time;
 pub mod watch;
+
+// Shared with the simulator: `onc-core`, under the paths the modules use (`crate::time::...`).
+pub use onc_core::{atomic, formats, time};
+
+/// The offline ONC simulator (the `onc-sim` crate).
+#[cfg(feature = "sim")]
+pub use onc_sim as sim;

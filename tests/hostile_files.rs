@@ -3,7 +3,7 @@
 //! job resubmitted, a full disk stops the run early with exit 1).
 //!
 //! The symlink cases (a link planted at a temporary name or at the final name) are unit tests
-//! of `src/atomic.rs`, where every name the next temporary file can take is known.
+//! of `crates/onc-core/src/atomic.rs`, where every name the next temporary file can take is known.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -11,6 +11,7 @@ mod plan;
 mod progress;
 mod run;
 mod shortcuts;
+#[cfg(feature = "sim")]
 mod sim;
 mod summary;
 mod token;
@@ -66,6 +67,7 @@ enum Command {
     /// Remove outputs of items no manifest asks for any more.
     Gc(verify::GcArgs),
     /// Serve the offline ONC simulator on a loopback address.
+    #[cfg(feature = "sim")]
     Sim(sim::SimArgs),
     /// Every spectrogram in a date range (no manifest needed).
     Range(shortcuts::RangeArgs),
@@ -91,6 +93,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Watch(args) => watch::exec(args),
         Command::Verify(args) => verify::verify(args),
         Command::Gc(args) => verify::gc(args),
+        #[cfg(feature = "sim")]
         Command::Sim(args) => sim::exec(args),
         Command::Debug(cmd) => debug::exec(cmd),
         Command::Range(args) => shortcuts::range(args),
@@ -123,7 +126,9 @@ impl Command {
             Self::Events(a) => a.common.out.verbose(),
             Self::Audio(a) => a.common.out.verbose(),
             Self::Requests(a) => a.common.out.verbose(),
-            Self::Plan(_) | Self::Gc(_) | Self::Sim(_) | Self::Debug(_) => 0,
+            #[cfg(feature = "sim")]
+            Self::Sim(_) => 0,
+            Self::Plan(_) | Self::Gc(_) | Self::Debug(_) => 0,
         }
     }
 }

@@ -207,6 +207,7 @@ pub(crate) fn fail(e: OpsError) -> anyhow::Result<Outcome> {
         OpsError::Usage(m) => Err(UsageError::new(m).into()),
         OpsError::Dataset(e) => Err(e.into()),
         OpsError::Onc(e) => Err(e.into()),
+        #[cfg(feature = "sim")]
         OpsError::Sim(e) => Err(e.into()),
         OpsError::Watch(e) => Err(e.into()),
         OpsError::Task(e) => Err(e.into()),

@@ -5,23 +5,12 @@
 //! Transport failures, 5xx, 429 and bodies shorter than their `Content-Length` are transient. Every message that could quote
 //! a URL is redacted before it is stored here, so printing an [`OncError`] never shows the token.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// One entry of ONC's error document: the wire type itself, its text cleaned by the client
 /// before it is stored in an [`OncError`].
 pub use super::wire::ErrorItem as ApiErrorItem;
-
-impl fmt::Display for ApiErrorItem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "API Error {}: {}", self.error_code, self.error_message)?;
-        if !self.parameter.is_empty() {
-            write!(f, " (parameter: {})", self.parameter)?;
-        }
-        Ok(())
-    }
-}
 
 /// An error from an ONC API call.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,9 @@
 pub mod client;
 pub mod error;
 pub mod token;
-pub mod wire;
+
+/// The ONC JSON wire types, shared with the simulator (they live in `onc-core`).
+pub use onc_core::wire;
 
 pub use client::{
     ArchiveFile, Client, Downloaded, IndexOutcome, ProductRequest, RequestReceipt, RunState, Stats,

@@ -55,7 +55,7 @@ impl NetOptions {
 pub(super) struct Connection {
     net: NetOptions,
     client: Option<Client>,
-    _sim: Option<crate::sim::SimHandle>,
+    _sim: Option<super::simulate::Embedded>,
 }
 
 impl Connection {
@@ -78,15 +78,7 @@ impl Connection {
         }
         let client = match &self.net.endpoint {
             Endpoint::Simulate => {
-                let cfg = crate::sim::SimConfig {
-                    time_scale: 0.02,
-                    capacity: 4,
-                    ..crate::sim::SimConfig::default()
-                };
-                let sim = crate::sim::spawn(cfg).await?;
-                let token = Token::new(crate::sim::DEMO_TOKEN)
-                    .ok_or_else(|| OpsError::Usage("bad demo token".into()))?;
-                let client = Client::new(&sim.base_url, token)?;
+                let (client, sim) = super::simulate::start().await?;
                 self._sim = Some(sim);
                 client
             }

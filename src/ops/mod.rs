@@ -16,6 +16,7 @@ mod connect;
 mod maintain;
 mod plan;
 mod run;
+mod simulate;
 mod watch;
 
 pub use connect::{Endpoint, NetOptions, NoToken};
@@ -107,6 +108,7 @@ pub enum OpsError {
     #[error(transparent)]
     Onc(#[from] crate::onc::OncError),
     /// The built-in simulator could not be started.
+    #[cfg(feature = "sim")]
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
     /// Manifests could not be watched.

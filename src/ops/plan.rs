@@ -65,7 +65,9 @@ pub fn plan(options: &PlanOptions) -> Result<PlanSummary, InputError> {
             .iter()
             .map(|m| {
                 // What a running or killed run recorded but has not compacted counts too.
-                StatePaths::for_manifest(m, None).load_lock().unwrap_or_default()
+                StatePaths::for_manifest(m, None)
+                    .load_lock()
+                    .unwrap_or_default()
             })
             .collect();
         plan.items

@@ -90,21 +90,26 @@ impl Sim {
 
 /// The simulator's disk cache for tests: generated files are a pure function of the generator's
 /// code and the data seed, so tests share them across runs (`target/tmp/sim-cache-<hash>`);
-/// the folder's name hashes the generator's sources (`src/sim`, `src/formats`, `src/time.rs`),
-/// so a change to them starts a fresh cache.
+/// the folder's name hashes the generator's sources (the `onc-sim` crate, and `formats` and
+/// `time.rs` of `onc-core`), so a change to them starts a fresh cache.
 pub fn sim_cache_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files = Vec::new();
-        for d in ["src/sim", "src/formats"] {
-            collect_rs(Path::new(d), &mut files);
+        for d in ["crates/onc-sim/src", "crates/onc-core/src/formats"] {
+            // A moved folder would silently drop out of the key and leave a stale cache.
+            assert!(root.join(d).is_dir(), "sim_cache_dir: {d} is gone");
+            collect_rs(root, Path::new(d), &mut files);
         }
-        files.push(PathBuf::from("src/time.rs"));
+        files.push(PathBuf::from("crates/onc-core/src/time.rs"));
         files.sort();
         let mut h = Sha256::new();
         for f in &files {
+            // The relative path, so that checkouts at different places share the cache.
             h.update(f.to_string_lossy().as_bytes());
-            h.update(std::fs::read(f).unwrap_or_default());
+            let text = std::fs::read(root.join(f));
+            h.update(text.unwrap_or_else(|e| panic!("sim_cache_dir: {}: {e}", f.display())));
         }
         let tag = hex::encode(h.finalize());
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("sim-cache-{}", &tag[..16]))
@@ -112,16 +117,17 @@ pub fn sim_cache_dir() -> PathBuf {
     .clone()
 }
 
-fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
+/// The `.rs` files under `root/dir`, as paths relative to `root`.
+fn collect_rs(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
         return;
     };
     for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect_rs(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
+        let rel = dir.join(e.file_name());
+        if e.path().is_dir() {
+            collect_rs(root, &rel, out);
+        } else if rel.extension().is_some_and(|x| x == "rs") {
+            out.push(rel);
         }
     }
 }

@@ -5,7 +5,7 @@ nested struct dicts, strings, oned_as row/column, int types, logical) and PNG; h
 them with `debug inspect --json` and every value is compared exactly.
 Direction 2: hydrofetch writes each `debug write-sample` kind; Python loads it with
 scipy.io.loadmat / soundfile / Pillow and compares against the formulas documented in
-src/formats/sample.rs, exactly. If the `flac` command exists, `flac -t` checks our FLACs.
+crates/onc-core/src/formats/sample.rs, exactly. If the `flac` command exists, `flac -t` checks our FLACs.
 
 Needs HYDROFETCH_BIN (path to the built binary). Exits non-zero on any mismatch.
 """

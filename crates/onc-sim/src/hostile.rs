@@ -12,7 +12,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::onc::wire::{ErrorBody, ErrorItem};
+use crate::wire::{ErrorBody, ErrorItem};
 
 /// Text that echoes `token` with escape sequences.
 #[must_use]
@@ -50,11 +50,11 @@ pub async fn echo_run_status(resp: Response, token: &str) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let Ok(mut runs) = serde_json::from_slice::<Vec<crate::onc::wire::RunEntry>>(&bytes) else {
+    let Ok(mut runs) = serde_json::from_slice::<Vec<crate::wire::RunEntry>>(&bytes) else {
         return Response::from_parts(parts, axum::body::Body::from(bytes));
     };
     for run in &mut runs {
-        run.status = format!("{} {}", crate::onc::wire::status::QUEUED, echo_text(token));
+        run.status = format!("{} {}", crate::wire::status::QUEUED, echo_text(token));
     }
     // Accepted: the client polls again and sees the real state next time.
     (StatusCode::ACCEPTED, Json(runs)).into_response()

@@ -15,8 +15,8 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::onc::wire::{ErrorBody, ErrorItem};
 use crate::time::UtcInstant;
+use crate::wire::{ErrorBody, ErrorItem};
 
 /// Query parameters of one request (last value wins for repeated names).
 pub type Params = BTreeMap<String, String>;
@@ -78,9 +78,9 @@ impl IntoResponse for ApiError {
             Self::Status(s) => s.into_response(),
             Self::Cancelled => (
                 StatusCode::BAD_REQUEST,
-                Json(crate::onc::wire::DownloadProgress {
+                Json(crate::wire::DownloadProgress {
                     message: "The data product run was cancelled".into(),
-                    status: crate::onc::wire::status::CANCELLED.into(),
+                    status: crate::wire::status::CANCELLED.into(),
                 }),
             )
                 .into_response(),

@@ -1,8 +1,8 @@
 //! File formats shared by the simulator and the clipper: WAV, FLAC, MAT v5 and PNG.
 //!
 //! Every reader returns a typed [`FormatError`] on bad input and never panics (fuzz-style tests
-//! in `tests/formats_fuzz.rs`); every writer writes atomically (see [`atomic`]). This file only
-//! declares and re-exports. Module map:
+//! in hydrofetch's `tests/formats_fuzz.rs`); every writer writes atomically (see
+//! [`crate::atomic`]). This file only declares and re-exports. Module map:
 //! - [`audio`]: `Audio`/`AudioSpec`/`Samples`, content sniffing, `probe_audio`.
 //! - [`wav`]: hound. [`flac`]: flac-codec encode, symphonia seeking decode (with a metadata
 //!   pre-check in `flac_meta`).

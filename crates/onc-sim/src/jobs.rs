@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::sim::catalogue::SourceFile;
-use crate::sim::options::Choice;
+use crate::catalogue::SourceFile;
+use crate::options::Choice;
 
 /// State of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +43,7 @@ impl RunState {
     /// ONC's status word.
     #[must_use]
     pub fn word(self) -> &'static str {
-        use crate::onc::wire::status;
+        use crate::wire::status;
         match self {
             Self::Queued => status::QUEUED,
             Self::Running(_) => status::RUNNING,

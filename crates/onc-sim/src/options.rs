@@ -19,13 +19,13 @@
 //!   the device's own (`HF`/`LF`), channel `H2`/`H3`, diversion mode `LPF`/`HPF`.
 //! - Audio resampling above the device rate answers 400/127.
 
-use crate::onc::wire::{AllowableRange, DataProduct, DataProductOption};
-use crate::sim::api::{ApiError, ApiResult, Params};
-use crate::sim::catalogue::Device;
-use crate::sim::data::ProductKind;
-use crate::sim::products::AudioExt;
-use crate::sim::render::RenderOptions;
-use crate::sim::spectro::Resolution;
+use crate::api::{ApiError, ApiResult, Params};
+use crate::catalogue::Device;
+use crate::data::ProductKind;
+use crate::products::AudioExt;
+use crate::render::RenderOptions;
+use crate::spectro::Resolution;
+use crate::wire::{AllowableRange, DataProduct, DataProductOption};
 
 /// Seconds of processing per source file for on-demand HSD products.
 pub const HSD_SECS_PER_FILE: f64 = 25.0;

@@ -403,7 +403,7 @@ mod tests {
 
     #[test]
     fn spans_through_events_split_exactly() {
-        use crate::sim::signal::samples_at;
+        use crate::signal::samples_at;
         let s = SignalSpec::new("ICLISTENHF6324", 16_000, 24, 0);
         let from = UtcInstant::parse("2024-04-01T12:00:00Z").unwrap();
         let all = events(&s, from, from.add_millis(12 * HOUR_MS));

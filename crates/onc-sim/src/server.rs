@@ -30,12 +30,12 @@ use axum::routing::get;
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use crate::sim::catalogue::Catalogue;
-use crate::sim::data::Cache;
-use crate::sim::faults::{FaultKind, FaultSpec};
-use crate::sim::jobs::Jobs;
-use crate::sim::{archive, delivery, discovery, extras, hostile};
+use crate::catalogue::Catalogue;
+use crate::data::Cache;
+use crate::faults::{FaultKind, FaultSpec};
+use crate::jobs::Jobs;
 use crate::time::UtcInstant;
+use crate::{archive, delivery, discovery, extras, hostile};
 
 /// Token accepted when none is configured.
 pub const DEMO_TOKEN: &str = "00000000-5113-4d30-8000-000000de0000";
@@ -278,7 +278,7 @@ async fn log_and_faults(State(st): State<Arc<SimState>>, req: Request, next: Nex
     let is_api = path.starts_with("/api/");
     if is_api && revoked {
         st.api_seq.fetch_add(1, Ordering::SeqCst);
-        let resp = crate::sim::api::ApiError::Unauthorized.into_response();
+        let resp = crate::api::ApiError::Unauthorized.into_response();
         st.record(LogRecord {
             seq,
             method,

@@ -12,7 +12,8 @@ use super::image::Image;
 use super::mat::{IntClass, MatValue};
 
 /// The kinds of sample file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum SampleKind {
     /// 16-bit stereo WAV, 48 kHz, 10 000 frames.
     Wav16,

@@ -13,12 +13,12 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 
-use crate::onc::wire::{self, Bbox, Citation, DataRating};
-use crate::sim::api::{self, ApiError, ApiResult, Params};
-use crate::sim::catalogue::overlaps;
-use crate::sim::options;
-use crate::sim::server::SimState;
+use crate::api::{self, ApiError, ApiResult, Params};
+use crate::catalogue::overlaps;
+use crate::options;
+use crate::server::SimState;
 use crate::time::UtcInstant;
+use crate::wire::{self, Bbox, Citation, DataRating};
 
 fn cat_ok(p: &Params) -> bool {
     p.get("deviceCategoryCode")

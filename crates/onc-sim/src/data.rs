@@ -2,7 +2,7 @@
 //! synthetic events of a span, and the cache in front of both.
 //!
 //! Decisions recorded here:
-//! - Bytes come from [`crate::sim::products`] (signal helper's generator and the `formats`
+//! - Bytes come from [`crate::products`] (signal helper's generator and the `formats`
 //!   encoders); nothing here computes signals or encodes files.
 //! - Audio resampling (`dpo_audioDownsample`) is simulated by generating the same synthetic
 //!   scene at the requested rate (the noise realisation differs from the native-rate file);
@@ -23,12 +23,12 @@ use tokio::sync::OnceCell;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::sim::catalogue::{Catalogue, SourceFile};
-use crate::sim::events::SynthEvent;
-use crate::sim::products::{self, AudioExt, MatMeta};
-use crate::sim::render::RenderOptions;
-use crate::sim::signal::{self, SignalSpec};
-use crate::sim::spectro::Resolution;
+use crate::catalogue::{Catalogue, SourceFile};
+use crate::events::SynthEvent;
+use crate::products::{self, AudioExt, MatMeta};
+use crate::render::RenderOptions;
+use crate::signal::{self, SignalSpec};
+use crate::spectro::Resolution;
 use crate::time::UtcInstant;
 
 /// What to make from a source file.

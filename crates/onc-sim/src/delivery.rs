@@ -4,7 +4,7 @@
 //! - A request selects the source files overlapping `[dateFrom, dateTo)` exactly as
 //!   `archivefile` does (the file running across `dateFrom` is included, fact-sheet open
 //!   question 15); one product file per source file, named from it (see
-//!   [`crate::sim::data::ProductKind::file_name`]).
+//!   [`crate::data::ProductKind::file_name`]).
 //! - Data source: `deviceCode`, or `locationCode` + `deviceCategoryCode=HYDROPHONE` (the
 //!   first device deployed there in the span). A device with no files in the span, or options
 //!   selecting no data, still get a request id; downloads then answer 204.
@@ -27,14 +27,12 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
-use crate::onc::wire::{
-    DownloadProgress, RequestResponse, RunEntry, RunStatusEntry, StatusResponse,
-};
-use crate::sim::api::{self, ApiError, ApiResult, Params};
-use crate::sim::archive::{estimate_size, file_response, product_bytes, url_of};
-use crate::sim::jobs::{RequestRec, RunState};
-use crate::sim::options;
-use crate::sim::server::SimState;
+use crate::api::{self, ApiError, ApiResult, Params};
+use crate::archive::{estimate_size, file_response, product_bytes, url_of};
+use crate::jobs::{RequestRec, RunState};
+use crate::options;
+use crate::server::SimState;
+use crate::wire::{DownloadProgress, RequestResponse, RunEntry, RunStatusEntry, StatusResponse};
 
 const REQUEST_PARAMS: &[&str] = &[
     "dataProductCode",
@@ -157,7 +155,7 @@ fn req_id(p: &Params) -> ApiResult<u64> {
     api::uint(p, "dpRequestId")?.ok_or_else(|| ApiError::invalid("dpRequestId"))
 }
 
-fn run_entry(jobs: &crate::sim::jobs::Jobs, run: u64) -> Option<RunEntry> {
+fn run_entry(jobs: &crate::jobs::Jobs, run: u64) -> Option<RunEntry> {
     let r = jobs.runs.get(&run)?;
     let files = jobs.requests.get(&r.request)?.files.len() as u64;
     Some(RunEntry {
@@ -193,7 +191,7 @@ pub(crate) async fn run(
         .ok_or_else(|| ApiError::invalid("dpRequestId"))?;
     jobs.advance(&p["token"], now);
     let e = run_entry(&jobs, run).ok_or_else(|| ApiError::invalid("dpRequestId"))?;
-    let code = if e.status == crate::onc::wire::status::COMPLETE {
+    let code = if e.status == crate::wire::status::COMPLETE {
         StatusCode::OK
     } else {
         StatusCode::ACCEPTED
@@ -248,7 +246,7 @@ pub(crate) async fn cancel(
         jobs.cancel(id, Instant::now())
             .map(|run| RunStatusEntry {
                 dp_run_id: run,
-                status: crate::onc::wire::status::CANCELLED.into(),
+                status: crate::wire::status::CANCELLED.into(),
             })
             .into_iter()
             .collect(),
@@ -275,7 +273,7 @@ pub(crate) async fn restart(
             let status = jobs
                 .runs
                 .get(&run)
-                .map_or(crate::onc::wire::status::QUEUED, |r| r.state.word())
+                .map_or(crate::wire::status::QUEUED, |r| r.state.word())
                 .to_owned();
             vec![RunStatusEntry {
                 dp_run_id: run,
@@ -347,7 +345,7 @@ pub(crate) async fn download(
             return Ok(progress(
                 StatusCode::ACCEPTED,
                 &format!("Queued (position {pos})"),
-                crate::onc::wire::status::QUEUED,
+                crate::wire::status::QUEUED,
             ));
         }
         RunState::Running(_) => return Ok(progress(StatusCode::ACCEPTED, "Running", "running")),
@@ -355,7 +353,7 @@ pub(crate) async fn download(
             return Ok(progress(
                 StatusCode::ACCEPTED,
                 "Error: data product generation failed",
-                crate::onc::wire::status::ERROR,
+                crate::wire::status::ERROR,
             ));
         }
         RunState::Complete(_) => {}
@@ -408,7 +406,7 @@ pub(crate) async fn download(
 fn meta_xml(
     st: &SimState,
     p: &[(String, String)],
-    files: &[crate::sim::catalogue::SourceFile],
+    files: &[crate::catalogue::SourceFile],
     code: &str,
     ext: &str,
     run: u64,
@@ -424,7 +422,7 @@ fn meta_xml(
         b.to_file_stamp(),
         ext.to_uppercase()
     );
-    let kind = crate::sim::jobs::RunState::word(RunState::Complete(Instant::now()));
+    let kind = crate::jobs::RunState::word(RunState::Complete(Instant::now()));
     let mut x = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dataProductMetadata simulated=\"true\">\n",
     );

@@ -2,7 +2,7 @@
 //! `sim/events?deviceCode=&dateFrom=&dateTo=` (synthetic events with exact times),
 //! `sim/log` (the request log, token redacted, plus counters per path and per status),
 //! `sim/reset-log`, and `sim/revoke?token=` (POST: every later API call with that token
-//! answers 401, see [`crate::sim::server`]).
+//! answers 401, see [`crate::server`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,9 +11,9 @@ use axum::Json;
 use axum::extract::{Query, State};
 use serde_json::{Value, json};
 
-use crate::sim::api::{ApiError, ApiResult, Params};
-use crate::sim::data;
-use crate::sim::server::SimState;
+use crate::api::{ApiError, ApiResult, Params};
+use crate::data;
+use crate::server::SimState;
 use crate::time::UtcInstant;
 
 /// `sim/events`.

@@ -18,7 +18,7 @@
 //!   `b > from`, so the file running across `from` is included and one starting exactly at
 //!   `to` is not. Listing is O(files in span): file indices are computed, not scanned.
 
-use crate::sim::products::frames_between;
+use crate::products::frames_between;
 use crate::time::UtcInstant;
 
 /// Nominal length of an archived file.

@@ -5,7 +5,7 @@
 //!   `AD` `.wav`, `HSD` `-spect.mat` (one-minute averages, downsample 1), `HSD` `-spect.png`
 //!   (default plot). Listings are chronological (location listings: by start, then name) and
 //!   can be narrowed with `fileExtension` and `dataProductCode`.
-//! - Selection by overlap with `[dateFrom, dateTo)` (see [`crate::sim::catalogue`]); `dateFrom`
+//! - Selection by overlap with `[dateFrom, dateTo)` (see [`crate::catalogue`]); `dateFrom`
 //!   defaults to 2000-01-01, `dateTo` to now.
 //! - Paging: `rowLimit` (default and maximum 100 000) and `page` (1-based). When rows remain,
 //!   `next.parameters` echoes every query parameter (token included) with `page` advanced, as
@@ -14,7 +14,7 @@
 //!   (exact for files already in the cache is not attempted: the value is stable instead).
 //! - `download` answers 200 with explicit `Content-Length` and `Content-Disposition`.
 //! - With the `evil_name` fault, listings carry hostile names for some files (see
-//!   [`crate::sim::faults`]); `download` accepts them and serves the real file.
+//!   [`crate::faults`]); `download` accepts them and serves the real file.
 
 use std::sync::Arc;
 
@@ -23,15 +23,15 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use crate::onc::wire::{ArchiveFileEntry, ArchiveFileInfo, ArchiveFileList, NextPage};
-use crate::sim::api::{self, ApiError, ApiResult, Params};
-use crate::sim::catalogue::SourceFile;
-use crate::sim::data::{self, ProductKind};
-use crate::sim::products::AudioExt;
-use crate::sim::render::RenderOptions;
-use crate::sim::server::SimState;
-use crate::sim::spectro::Resolution;
+use crate::api::{self, ApiError, ApiResult, Params};
+use crate::catalogue::SourceFile;
+use crate::data::{self, ProductKind};
+use crate::products::AudioExt;
+use crate::render::RenderOptions;
+use crate::server::SimState;
+use crate::spectro::Resolution;
 use crate::time::UtcInstant;
+use crate::wire::{ArchiveFileEntry, ArchiveFileInfo, ArchiveFileList, NextPage};
 
 const LIST_PARAMS: &[&str] = &[
     "dateFrom",
@@ -305,7 +305,7 @@ pub(crate) fn file_response(
             (header::CONTENT_LENGTH, body.len().to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                crate::onc::wire::content_disposition(name),
+                crate::wire::content_disposition(name),
             ),
         ],
         body,
@@ -320,7 +320,7 @@ pub(crate) async fn download(
 ) -> ApiResult<Response> {
     api::check(&p, &st.tokens, &["filename"], &["filename"])?;
     // A hostile listing's name (`evil_name`) still names its file.
-    let name = crate::sim::faults::real_name(&p["filename"]);
+    let name = crate::faults::real_name(&p["filename"]);
     let (src, kind) = resolve(&st, name)
         .ok_or_else(|| ApiError::code(96, "No file could be found.", "filename"))?;
     let body = product_bytes(&st, &src, &kind).await?;

@@ -98,6 +98,16 @@ pub struct ErrorItem {
     pub parameter: String,
 }
 
+impl std::fmt::Display for ErrorItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "API Error {}: {}", self.error_code, self.error_message)?;
+        if !self.parameter.is_empty() {
+            write!(f, " (parameter: {})", self.parameter)?;
+        }
+        Ok(())
+    }
+}
+
 /// `dataProductDelivery/request` response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
