@@ -3,11 +3,12 @@
 //! against the reference `flac -d` on the same file. Prints figures; asserts nothing.
 //! Run with `cargo bench --bench clip`.
 #![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
+    clippy::pedantic,
     clippy::print_stdout,
-    clippy::cast_precision_loss
+    clippy::print_stderr,
+    reason = "benchmarks print their figures; casts on measured counts"
 )]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use hydrofetch::clip::GapPolicy;
 use hydrofetch::clip::audio::{AudioFormat, AudioSource, clip_audio};

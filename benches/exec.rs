@@ -7,7 +7,12 @@
 //!    cache).
 //! 2. Re-running a completed 10,000-item plan: time and HTTP requests.
 //! 3. Peak RSS while streaming a 1 GiB download to disk.
-
+#![allow(
+    clippy::pedantic,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "benchmarks print their figures; casts on measured counts"
+)]
 #![allow(
     clippy::expect_used,
     clippy::unwrap_used,

@@ -5,13 +5,13 @@
 //! flac-codec's `fast()`/`best()` presets for comparison), full FLAC decode, a 10 s span read
 //! from the middle, and the same with the reference `flac` command when it is installed; then
 //! MAT write/read of a 2049×600 double matrix, plain and compressed. Times are the best of N.
-
 #![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
+    clippy::pedantic,
     clippy::print_stdout,
-    reason = "benchmark binary"
+    clippy::print_stderr,
+    reason = "benchmarks print their figures; casts on measured counts"
 )]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark binary")]
 
 use flac_codec::encode::Options;
 use hydrofetch::formats::{

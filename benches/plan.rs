@@ -2,7 +2,12 @@
 //! memory (VmHWM). Run with `cargo bench --bench plan` (release). Target: < 5 s, < 1 GiB.
 //! `HYDROFETCH_BENCH_ROWS` changes the row count. One row in 500 (0.2 %) repeats the row
 //! before it with another label (a second annotator): a clip that two requests share.
-
+#![allow(
+    clippy::pedantic,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "benchmarks print their figures; casts on measured counts"
+)]
 #![expect(
     clippy::print_stdout,
     clippy::unwrap_used,

@@ -2,6 +2,12 @@
 //! sample generation, spectrogram, PNG render, FLAC/MAT/PNG encodes.
 //! Run: `cargo bench --bench sim_data`. Writes the products to `target/sim_data_bench/`
 //! for inspection.
+#![allow(
+    clippy::pedantic,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "benchmarks print their figures; casts on measured counts"
+)]
 
 use std::time::Instant;
 

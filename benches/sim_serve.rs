@@ -4,7 +4,12 @@
 //! per product, measured on the data seam without HTTP, and (2) the throughput of serving a
 //! cached file over loopback HTTP with 8 concurrent downloads (target ≥ 300 MB/s).
 //! `HYDROFETCH_BENCH_ROUNDS` changes the downloads per client (default 4).
-
+#![allow(
+    clippy::pedantic,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "benchmarks print their figures; casts on measured counts"
+)]
 #![expect(
     clippy::print_stdout,
     clippy::unwrap_used,

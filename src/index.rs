@@ -127,7 +127,7 @@ fn add_rows(lock: &crate::lock::Lockfile, seen: &mut Seen, out: &mut Vec<IndexRo
                     product: product.to_owned(),
                     format: file.path.rsplit('.').next().unwrap_or_default().to_owned(),
                     start: UtcInstant::from_file_name(name)
-                        .map(|s| s.to_onc_string())
+                        .map(onc_core::time::UtcInstant::to_onc_string)
                         .unwrap_or_default(),
                     end: String::new(),
                     label: String::new(),
@@ -298,11 +298,11 @@ mod tests {
         assert_eq!(&recs[1][7], "ship, \"loud\"");
         assert_eq!(&recs[1][11], "a.flac;b.flac");
         let json: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.path().join("index.json")).unwrap()).unwrap();
+            serde_json::from_slice(&fs_err::read(dir.path().join("index.json")).unwrap()).unwrap();
         assert_eq!(json[0]["label"], "whale");
         assert_eq!(json[1]["sources"][1], "b.flac");
         write_index(dir.path(), &mut []).unwrap();
-        let header = std::fs::read_to_string(dir.path().join("index.csv")).unwrap();
+        let header = fs_err::read_to_string(dir.path().join("index.csv")).unwrap();
         assert!(header.starts_with("path,kind,device"), "{header}");
     }
 

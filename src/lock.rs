@@ -76,9 +76,9 @@
 //! - 1: first format, one `hydrofetch.lock` per folder shared by every manifest in it.
 
 use crate::atomic::write_atomic;
+use fs_err as fs;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 

@@ -187,6 +187,11 @@ fn next_unit(text: &str, i: usize) -> Option<(char, usize)> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::pedantic,
+        clippy::print_stderr,
+        reason = "test code: casts and formatting on small fixed inputs"
+    )]
     #![allow(clippy::unwrap_used)]
     use super::*;
 

@@ -99,7 +99,7 @@ impl WatchSet {
 /// `data_dir` is not known.
 fn looks_like_index(p: &Path) -> bool {
     let mut head = [0_u8; 64];
-    let n = std::fs::File::open(p)
+    let n = fs_err::File::open(p)
         .and_then(|mut f| f.read(&mut head))
         .unwrap_or(0);
     let head = &head[..n];
@@ -288,7 +288,7 @@ fn may_change_content(kind: EventKind) -> bool {
 
 /// SHA-256 of a file's content, streamed; `None` when it cannot be read.
 fn hash_file(p: &Path) -> ContentHash {
-    let mut f = std::fs::File::open(p).ok()?;
+    let mut f = fs_err::File::open(p).ok()?;
     let mut h = Sha256::new();
     let mut buf = vec![0_u8; 64 * 1024];
     loop {
@@ -305,13 +305,13 @@ fn hash_file(p: &Path) -> ContentHash {
 /// paths and configured paths compare equal.
 #[must_use]
 pub fn absolute(p: &Path) -> PathBuf {
-    if let Ok(c) = std::fs::canonicalize(p) {
+    if let Ok(c) = fs_err::canonicalize(p) {
         return c;
     }
     // The file may not exist (deleted, or being replaced): resolve its folder instead.
     match (p.parent(), p.file_name()) {
         (Some(d), Some(n)) if !d.as_os_str().is_empty() => {
-            std::fs::canonicalize(d).map_or_else(|_| p.to_path_buf(), |d| d.join(n))
+            fs_err::canonicalize(d).map_or_else(|_| p.to_path_buf(), |d| d.join(n))
         }
         _ => std::env::current_dir().map_or_else(|_| p.to_path_buf(), |cwd| cwd.join(p)),
     }
@@ -338,9 +338,9 @@ mod tests {
     #[tokio::test]
     async fn sees_appends_renames_and_new_manifests_but_not_noise() {
         let dir = tempfile::tempdir().unwrap();
-        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let root = fs_err::canonicalize(dir.path()).unwrap();
         let csv = root.join("events.csv");
-        std::fs::write(&csv, "deviceCode,timestamp\n").unwrap();
+        fs_err::write(&csv, "deviceCode,timestamp\n").unwrap();
         let mut w = FileWatcher::new(Duration::from_millis(50)).unwrap();
         w.set(&WatchSet {
             files: [csv.clone()].into(),
@@ -349,14 +349,14 @@ mod tests {
         .unwrap();
 
         // An unrelated file is not reported; the append that follows is.
-        std::fs::write(root.join("notes.txt"), "x").unwrap();
-        std::fs::write(&csv, "deviceCode,timestamp\nA,2024-04-01T00:00:00Z\n").unwrap();
+        fs_err::write(root.join("notes.txt"), "x").unwrap();
+        fs_err::write(&csv, "deviceCode,timestamp\nA,2024-04-01T00:00:00Z\n").unwrap();
         assert_eq!(expect_change(&mut w).await, [edited(&csv)]);
 
         // Editors save by writing a temporary file and renaming it over the original.
         let tmp = root.join(".events.csv.swp");
-        std::fs::write(&tmp, "deviceCode,timestamp\nB,2024-04-01T00:00:00Z\n").unwrap();
-        std::fs::rename(&tmp, &csv).unwrap();
+        fs_err::write(&tmp, "deviceCode,timestamp\nB,2024-04-01T00:00:00Z\n").unwrap();
+        fs_err::rename(&tmp, &csv).unwrap();
         assert_eq!(expect_change(&mut w).await, [edited(&csv)]);
 
         // A watched folder reports new manifests.
@@ -367,14 +367,14 @@ mod tests {
         })
         .unwrap();
         let new = root.join("more.toml");
-        std::fs::write(&new, "version = 1\n").unwrap();
+        fs_err::write(&new, "version = 1\n").unwrap();
         let got = expect_change(&mut w).await;
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0].path, new);
         assert_eq!(got[0].kind, ChangeKind::Appeared);
 
         // Deleting a watched file is a change.
-        std::fs::remove_file(&csv).unwrap();
+        fs_err::remove_file(&csv).unwrap();
         let got = expect_change(&mut w).await;
         assert_eq!(got[0].path, csv);
         assert_eq!(got[0].kind, ChangeKind::Removed);
@@ -383,11 +383,11 @@ mod tests {
     #[tokio::test]
     async fn reads_touches_and_same_content_are_not_changes() {
         let dir = tempfile::tempdir().unwrap();
-        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let root = fs_err::canonicalize(dir.path()).unwrap();
         let a = root.join("a.csv");
         let b = root.join("b.toml");
-        std::fs::write(&a, "deviceCode,timestamp\n").unwrap();
-        std::fs::write(&b, "version = 1\n").unwrap();
+        fs_err::write(&a, "deviceCode,timestamp\n").unwrap();
+        fs_err::write(&b, "version = 1\n").unwrap();
         let mut w = FileWatcher::new(Duration::from_millis(50)).unwrap();
         w.set(&WatchSet {
             files: [a.clone(), b.clone()].into(),
@@ -397,24 +397,24 @@ mod tests {
 
         // Read `a`, rewrite it unchanged, touch it; then really edit `b`: only `b` changed,
         // whether or not the events of `a` arrive in the same batch.
-        let _ = std::fs::read(&a).unwrap();
-        std::fs::write(&a, "deviceCode,timestamp\n").unwrap();
+        let _ = fs_err::read(&a).unwrap();
+        fs_err::write(&a, "deviceCode,timestamp\n").unwrap();
         std::fs::File::options()
             .append(true)
             .open(&a)
             .unwrap()
             .set_modified(std::time::SystemTime::now())
             .unwrap();
-        std::fs::write(&b, "version = 1\n# edited\n").unwrap();
+        fs_err::write(&b, "version = 1\n# edited\n").unwrap();
         assert_eq!(expect_change(&mut w).await, [edited(&b)]);
     }
 
     #[tokio::test]
     async fn what_runs_write_into_a_watched_folder_is_not_a_manifest() {
         let dir = tempfile::tempdir().unwrap();
-        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let root = fs_err::canonicalize(dir.path()).unwrap();
         let manifest = root.join("events.toml");
-        std::fs::write(&manifest, "version = 1\n").unwrap();
+        fs_err::write(&manifest, "version = 1\n").unwrap();
         let mut w = FileWatcher::new(Duration::from_millis(50)).unwrap();
         w.set(&WatchSet {
             files: [manifest.clone()].into(),
@@ -432,10 +432,10 @@ mod tests {
             "custom-journal.json",
             ".index.csv.123.0.tmp",
         ] {
-            std::fs::write(root.join(name), "x").unwrap();
+            fs_err::write(root.join(name), "x").unwrap();
         }
         let fresh = root.join("fresh.yaml");
-        std::fs::write(&fresh, "version: 1\n").unwrap();
+        fs_err::write(&fresh, "version: 1\n").unwrap();
         let got = expect_change(&mut w).await;
         assert_eq!(
             got,
@@ -449,7 +449,7 @@ mod tests {
     #[test]
     fn an_index_is_recognised_before_any_data_dir_is_known() {
         let dir = tempfile::tempdir().unwrap();
-        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let root = fs_err::canonicalize(dir.path()).unwrap();
         let set = WatchSet::default();
         let mut rows = Vec::new();
         crate::index::write_index(&root, &mut rows).unwrap();
@@ -457,8 +457,8 @@ mod tests {
         assert!(!set.may_be_manifest(&root.join("index.json")));
         // A request file that happens to be called index.csv is still a manifest.
         let other = root.join("sub");
-        std::fs::create_dir(&other).unwrap();
-        std::fs::write(other.join("index.csv"), "deviceCode,timestamp\n").unwrap();
+        fs_err::create_dir(&other).unwrap();
+        fs_err::write(other.join("index.csv"), "deviceCode,timestamp\n").unwrap();
         assert!(set.may_be_manifest(&other.join("index.csv")));
         // Outputs below a data_dir never are.
         let set = WatchSet {

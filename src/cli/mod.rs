@@ -85,6 +85,7 @@ enum Command {
 }
 
 /// Runs a parsed command line and returns the process exit code.
+#[must_use]
 pub fn run(cli: Cli) -> ExitCode {
     init_logging(cli.command.verbose());
     let result = match cli.command {

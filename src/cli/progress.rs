@@ -120,6 +120,10 @@ impl CliReporter {
 }
 
 impl Reporter for CliReporter {
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one match over the executor's events, an arm each"
+    )]
     fn event(&self, e: &ExecEvent) {
         let plain = self.bars.is_none() && self.verbosity != Verbosity::Quiet;
         match e {

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 /// How to reach ONC and how hard to push.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct NetArgs {
-    /// ONC API token (else ONC_TOKEN, else .env).
+    /// ONC API token (else `ONC_TOKEN`, else .env).
     #[arg(long, hide_env_values = true)]
     token: Option<String>,
     /// ONC API root.

@@ -144,6 +144,10 @@ pub(crate) struct AudioArgs {
 /// `hydrofetch requests FILE`: call-level overrides sit between the requests' own fields and
 /// the file's `defaults`.
 #[derive(Debug, clap::Args)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "command-line flags: each bool is one switch"
+)]
 pub(crate) struct RequestsArgs {
     /// The request file (JSON `{defaults, requests}` or CSV).
     file: PathBuf,

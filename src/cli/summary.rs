@@ -172,7 +172,7 @@ fn describe_delta(d: PlanDelta) -> String {
 fn describe(changes: &[Change]) -> String {
     let cwd = std::env::current_dir()
         .ok()
-        .and_then(|d| std::fs::canonicalize(d).ok());
+        .and_then(|d| fs_err::canonicalize(d).ok());
     let names: Vec<String> = changes
         .iter()
         .map(|c| {

@@ -29,7 +29,7 @@ pub(crate) fn resolve(flag: Option<&str>) -> anyhow::Result<Token> {
 }
 
 fn from_dotenv(path: &Path) -> Option<Token> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = fs_err::read_to_string(path).ok()?;
     text.lines().find_map(|line| {
         let line = line.trim();
         let line = line.strip_prefix("export ").unwrap_or(line);
@@ -48,9 +48,9 @@ mod tests {
     fn reads_dotenv_lines() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(".env");
-        std::fs::write(&p, "# comment\nOTHER=1\nexport ONC_TOKEN=\"abc-123\"\n").unwrap();
+        fs_err::write(&p, "# comment\nOTHER=1\nexport ONC_TOKEN=\"abc-123\"\n").unwrap();
         assert_eq!(from_dotenv(&p).unwrap().expose(), "abc-123");
-        std::fs::write(&p, "ONC_TOKEN=\n").unwrap();
+        fs_err::write(&p, "ONC_TOKEN=\n").unwrap();
         assert!(from_dotenv(&p).is_none());
     }
 }

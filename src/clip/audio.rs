@@ -170,6 +170,11 @@ fn append_step(
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::pedantic,
+        clippy::print_stderr,
+        reason = "test code: casts and formatting on small fixed inputs"
+    )]
     use super::super::Gap;
     use super::*;
     use crate::formats::AudioSpec;
@@ -202,9 +207,9 @@ mod tests {
         );
         let path = dir.join(name);
         if flac {
-            formats::write_flac(&path, &audio).unwrap()
+            formats::write_flac(&path, &audio).unwrap();
         } else {
-            formats::write_wav(&path, &audio).unwrap()
+            formats::write_wav(&path, &audio).unwrap();
         }
         AudioSource { path, start }
     }

@@ -251,6 +251,11 @@ fn blank(width: u32, height: u32, channels: u8) -> Image {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::pedantic,
+        clippy::print_stderr,
+        reason = "test code: casts and formatting on small fixed inputs"
+    )]
     use super::*;
 
     fn samples() -> PathBuf {
@@ -260,7 +265,7 @@ mod tests {
     #[test]
     fn finds_the_frame_in_real_onc_plots_and_refuses_other_layouts() {
         let dir = samples();
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+        let Ok(entries) = fs_err::read_dir(&dir) else {
             // The shared samples sit beside the repository; a lone checkout has none.
             eprintln!("skipped: no {}", dir.display());
             return;

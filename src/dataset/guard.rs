@@ -83,7 +83,7 @@ pub fn acquire(
         source,
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io_err)?;
+        fs_err::create_dir_all(dir).map_err(io_err)?;
     }
     let mut file = OpenOptions::new()
         .read(true)

@@ -19,7 +19,7 @@
 //!
 //! A manifest given on the command line (the shortcuts) has its lockfile in its `data_dir`.
 //!
-//! # State of a data_dir
+//! # State of a `data_dir`
 //! Several manifests may write into one `data_dir`. It lists the lockfiles that do in
 //! `.hydrofetch/lockfiles.toml` ([`registry`]), guarded by `.hydrofetch/guard`; `index.csv`/`index.json` are the union of their
 //! outputs, rewritten under the `data_dir`'s guard after every run, gc and repair.
@@ -477,7 +477,7 @@ struct DataDirView {
 impl DataDirView {
     /// Takes the guard, registers `own_path` and reads the other registered lockfiles.
     fn take(data_dir: &Path, own_path: &Path) -> Result<Self, DatasetError> {
-        std::fs::create_dir_all(data_dir).map_err(io_err("create", data_dir))?;
+        fs_err::create_dir_all(data_dir).map_err(io_err("create", data_dir))?;
         let held = data_dir_guard(data_dir)?;
         let mut reg = Registry::load(data_dir);
         let own_rel =
@@ -632,7 +632,7 @@ pub fn gc(session: &mut Session, plan: &Plan, dry_run: bool) -> Result<GcReport,
 
 /// Removes a file; one already gone is fine.
 fn remove_if_present(path: &Path) -> Result<(), DatasetError> {
-    match std::fs::remove_file(path) {
+    match fs_err::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_err("remove", path)(e)),
         _ => Ok(()),
     }

@@ -52,7 +52,7 @@ impl Registry {
     /// Reads the registry; missing or unreadable is empty (the next run registers again).
     #[must_use]
     pub fn load(data_dir: &Path) -> Self {
-        let lockfiles = std::fs::read_to_string(registry_path(data_dir))
+        let lockfiles = fs_err::read_to_string(registry_path(data_dir))
             .ok()
             .and_then(|t| toml::from_str::<Wire>(&t).ok())
             .filter(|w| w.version == 1)
@@ -73,7 +73,7 @@ impl Registry {
         let body = toml::to_string(&wire).map_err(io::Error::other)?;
         let text = format!("{HEADER}{body}");
         let path = registry_path(data_dir);
-        if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
+        if fs_err::read_to_string(&path).is_ok_and(|old| old == text) {
             return Ok(());
         }
         write_atomic(&path, text.as_bytes())
@@ -110,11 +110,11 @@ pub fn relative(to: &Path, from: &Path) -> io::Result<String> {
 /// # Errors
 /// When the current directory cannot be read.
 pub fn absolute_clean(p: &Path) -> io::Result<PathBuf> {
-    if let Ok(c) = std::fs::canonicalize(p) {
+    if let Ok(c) = fs_err::canonicalize(p) {
         return Ok(c);
     }
     if let (Some(dir), Some(name)) = (p.parent(), p.file_name())
-        && let Ok(d) = std::fs::canonicalize(if dir.as_os_str().is_empty() {
+        && let Ok(d) = fs_err::canonicalize(if dir.as_os_str().is_empty() {
             Path::new(".")
         } else {
             dir
@@ -133,7 +133,7 @@ mod tests {
     fn round_trips_and_relative_paths_walk_up() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        std::fs::create_dir_all(&data).unwrap();
+        fs_err::create_dir_all(&data).unwrap();
         let lock = dir.path().join("range.toml.lock");
         assert_eq!(relative(&lock, &data).unwrap(), "../range.toml.lock");
         assert_eq!(relative(&data, dir.path()).unwrap(), "data");

@@ -42,7 +42,7 @@ impl Journal {
     /// Reads the journal at `path` (empty if absent or unreadable).
     #[must_use]
     pub fn load(path: &Path) -> Self {
-        let jobs = std::fs::read(path)
+        let jobs = fs_err::read(path)
             .ok()
             .and_then(|b| serde_json::from_slice::<Wire>(&b).ok())
             .filter(|w| w.version == 1)
@@ -89,7 +89,7 @@ impl Journal {
 
     fn save(&self) -> io::Result<()> {
         if self.jobs.is_empty() {
-            return match std::fs::remove_file(&self.path) {
+            return match fs_err::remove_file(&self.path) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
                 _ => Ok(()),
             };
@@ -148,7 +148,7 @@ mod tests {
         j.forget("g1").unwrap();
         j.forget("g2").unwrap();
         assert!(!p.exists());
-        std::fs::write(&p, b"{garbage").unwrap();
+        fs_err::write(&p, b"{garbage").unwrap();
         assert_eq!(Journal::load(&p).jobs().count(), 0);
     }
 }

@@ -8,6 +8,7 @@
 //! characters only.
 
 use crate::safe_name::SafeName;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// Options that do not change which files a spectrogram request produces, left out of tags.
@@ -39,7 +40,6 @@ pub fn options_tag(options: &BTreeMap<String, String>) -> String {
     if tag.len() <= 80 {
         return tag;
     }
-    use sha2::{Digest, Sha256};
     let h = hex::encode(Sha256::digest(tag.as_bytes()));
     format!("options-{}", &h[..16])
 }

@@ -55,7 +55,7 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
             };
             match runs.last_mut() {
                 Some(run) if run.last().is_some_and(|l| l.window.next() == window) => {
-                    run.push(item)
+                    run.push(item);
                 }
                 _ => runs.push(vec![item]),
             }

@@ -14,7 +14,7 @@
 
 use super::runner::RunPaths;
 use crate::lock::{LockEntry, LockError, Lockfile, check_entry};
-use std::fs;
+use fs_err as fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -40,19 +40,18 @@ impl Record {
     pub(crate) fn append(&mut self, entry: &LockEntry) -> io::Result<()> {
         let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
         line.push(b'\n');
-        let file = match &mut self.file {
-            Some(f) => f,
-            None => {
-                if let Some(dir) = self.path.parent() {
-                    fs::create_dir_all(dir)?;
-                }
-                self.file.insert(
-                    fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(&self.path)?,
-                )
+        let file = if let Some(f) = &mut self.file {
+            f
+        } else {
+            if let Some(dir) = self.path.parent() {
+                fs::create_dir_all(dir)?;
             }
+            self.file.insert(
+                fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&self.path)?,
+            )
         };
         file.write_all(&line)?;
         self.unsynced += 1;

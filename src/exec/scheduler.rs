@@ -531,6 +531,11 @@ fn task_error(e: JoinError) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::pedantic,
+        clippy::print_stderr,
+        reason = "test code: casts and formatting on small fixed inputs"
+    )]
     use super::*;
     use crate::exec::{ClipKind, Silent, WantedItem};
     use crate::lock::{ItemKind, LockEntry};
@@ -625,7 +630,7 @@ mod tests {
         );
         assert_eq!((out.fetched, out.remaining), (1, 0), "{out:?}");
         assert!(lock.get(&id(2)).is_some());
-        let record = std::fs::read_to_string(paths(dir.path()).record).unwrap();
+        let record = fs_err::read_to_string(paths(dir.path()).record).unwrap();
         assert_eq!(record.lines().count(), 1, "{record}");
     }
 

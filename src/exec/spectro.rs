@@ -550,6 +550,11 @@ async fn fail_open(
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::pedantic,
+        clippy::print_stderr,
+        reason = "test code: casts and formatting on small fixed inputs"
+    )]
     use super::*;
 
     fn at(s: &str) -> Option<UtcInstant> {

@@ -147,6 +147,10 @@ impl Sink {
     }
 
     /// Records a problem with a hint.
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "callers build the hint for this call; taking it owned keeps them simple"
+    )]
     pub(crate) fn push_help(&mut self, loc: Loc, field: &str, message: String, help: String) {
         self.diags.push(Diagnostic {
             file: self.file.clone(),
@@ -160,16 +164,15 @@ impl Sink {
     /// Records an unknown field, suggesting the closest known one.
     pub(crate) fn unknown_field(&mut self, loc: Loc, path: &str, key: &str, known: &[&str]) {
         let message = format!("unknown field `{}`", shorten(key, MAX_FIELD_CHARS));
-        match closest(key, known) {
-            Some(best) => self.push_help(loc, path, message, format!("did you mean `{best}`?")),
-            None => {
-                let list = known
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                self.push_help(loc, path, message, format!("expected one of {list}"));
-            }
+        if let Some(best) = closest(key, known) {
+            self.push_help(loc, path, message, format!("did you mean `{best}`?"));
+        } else {
+            let list = known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.push_help(loc, path, message, format!("expected one of {list}"));
         }
     }
 }

@@ -132,6 +132,10 @@ pub(crate) fn batch(layers: &[&Layer]) -> u32 {
 
 /// Resolves one request of a request file. `layers` are: the request, the call-level
 /// overrides, the file's defaults, the manifest's defaults.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over a request's fields, in the contract's table order"
+)]
 pub(crate) fn request(
     layers: &[&Layer],
     cached: Option<&Arc<SpectrogramProduct>>,
@@ -208,33 +212,30 @@ pub(crate) fn request(
     } else {
         SpanField::Start
     };
-    let end = match end {
-        Some(e) => {
-            span_field = SpanField::End;
-            if e < start {
-                if let Some(t) = &own.end {
-                    sink.push(
-                        t.loc,
-                        &t.path,
-                        format!("found {e}, expected a time not before start {start}"),
-                    );
-                }
-                return None;
+    let end = if let Some(e) = end {
+        span_field = SpanField::End;
+        if e < start {
+            if let Some(t) = &own.end {
+                sink.push(
+                    t.loc,
+                    &t.path,
+                    format!("found {e}, expected a time not before start {start}"),
+                );
             }
-            e
+            return None;
         }
-        None => {
-            let d = if is_instant {
-                None
-            } else {
-                first(layers, |l| l.duration.map(|d| d.0))
-            };
-            if d.is_some() {
-                span_field = SpanField::Duration;
-            }
-            let d = d.unwrap_or(0);
-            start.add_millis(d)
+        e
+    } else {
+        let d = if is_instant {
+            None
+        } else {
+            first(layers, |l| l.duration.map(|d| d.0))
+        };
+        if d.is_some() {
+            span_field = SpanField::Duration;
         }
+        let d = d.unwrap_or(0);
+        start.add_millis(d)
     };
     if !ok {
         return None;
@@ -268,16 +269,13 @@ pub(crate) fn times(
 ) -> Option<Vec<UtcInstant>> {
     let own = layers.first()?;
     let z = zone(layers);
-    let texts = match &own.times {
-        Some(t) => t,
-        None => {
-            sink.push(
-                loc,
-                &super::fields::join(path, "times"),
-                "is missing; expected an array of ISO 8601 times",
-            );
-            return None;
-        }
+    let Some(texts) = &own.times else {
+        sink.push(
+            loc,
+            &super::fields::join(path, "times"),
+            "is missing; expected an array of ISO 8601 times",
+        );
+        return None;
     };
     let parsed: Vec<Option<UtcInstant>> = texts.iter().map(|t| t.parse(&z, sink)).collect();
     parsed.into_iter().collect()

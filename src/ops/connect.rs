@@ -55,7 +55,7 @@ impl NetOptions {
 pub(super) struct Connection {
     net: NetOptions,
     client: Option<Client>,
-    _sim: Option<super::simulate::Embedded>,
+    sim: Option<super::simulate::Embedded>,
 }
 
 impl Connection {
@@ -63,7 +63,7 @@ impl Connection {
         Self {
             net,
             client: None,
-            _sim: None,
+            sim: None,
         }
     }
 
@@ -79,7 +79,7 @@ impl Connection {
         let client = match &self.net.endpoint {
             Endpoint::Simulate => {
                 let (client, sim) = super::simulate::start().await?;
-                self._sim = Some(sim);
+                self.sim = Some(sim);
                 client
             }
             Endpoint::Onc { url, token } => {

@@ -63,6 +63,10 @@ pub struct WatchSummary {
 /// # Errors
 /// [`OpsError::Watch`] when the files cannot be watched; runtime errors of a run. Invalid
 /// manifests are reported, not returned.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the watch loop: wait, re-plan, run, report, in one place"
+)]
 pub async fn watch(
     options: WatchOptions,
     reporter: Arc<dyn Reporter>,
@@ -183,7 +187,7 @@ fn manifest_paths(paths: &[PathBuf], outputs: &WatchSet) -> (Vec<PathBuf>, BTree
     for p in paths {
         if p.is_dir() {
             folders.insert(p.clone());
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+            let mut found: Vec<PathBuf> = fs_err::read_dir(p)
                 .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
                 .unwrap_or_default();
             found.retain(|f| f.is_file() && outputs.may_be_manifest(f));

@@ -375,33 +375,30 @@ fn output_path(r: &Request, product: ClipProduct) -> String {
     let mut out = String::with_capacity(tag.len() + 48);
     out.push_str(&tag);
     out.push('/');
-    match &r.output_name {
-        Some(n) => {
-            let n = sanitise(n);
-            let lower = n.to_ascii_lowercase();
-            match lower.strip_suffix(ext) {
-                Some(stem) if stem.ends_with('.') && stem.len() > 1 => {
-                    out.push_str(&n[..stem.len() - 1]);
-                }
-                _ => out.push_str(&n),
+    if let Some(n) = &r.output_name {
+        let n = sanitise(n);
+        let lower = n.to_ascii_lowercase();
+        match lower.strip_suffix(ext) {
+            Some(stem) if stem.ends_with('.') && stem.len() > 1 => {
+                out.push_str(&n[..stem.len() - 1]);
             }
+            _ => out.push_str(&n),
         }
-        None => {
-            let ms = r.span.end.millis_since(r.span.start);
-            let _ = write!(
-                out,
-                "{}_{}_{}",
-                sanitise(r.span.device.as_str()),
-                r.span.start.to_file_stamp(),
-                ms / 1000
-            );
-            if ms % 1000 != 0 {
-                let frac = format!("{:03}", (ms % 1000).abs());
-                out.push('.');
-                out.push_str(frac.trim_end_matches('0'));
-            }
-            out.push('s');
+    } else {
+        let ms = r.span.end.millis_since(r.span.start);
+        let _ = write!(
+            out,
+            "{}_{}_{}",
+            sanitise(r.span.device.as_str()),
+            r.span.start.to_file_stamp(),
+            ms / 1000
+        );
+        if ms % 1000 != 0 {
+            let frac = format!("{:03}", (ms % 1000).abs());
+            out.push('.');
+            out.push_str(frac.trim_end_matches('0'));
         }
+        out.push('s');
     }
     out.push('.');
     out.push_str(ext);
@@ -410,6 +407,11 @@ fn output_path(r: &Request, product: ClipProduct) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::pedantic,
+        clippy::print_stderr,
+        reason = "test code: casts and formatting on small fixed inputs"
+    )]
     use super::*;
 
     fn t(s: &str) -> UtcInstant {

@@ -317,6 +317,11 @@ pub fn clip_id(c: &ClipItem) -> ItemId {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::pedantic,
+        clippy::print_stderr,
+        reason = "test code: casts and formatting on small fixed inputs"
+    )]
     use super::*;
     use std::collections::BTreeMap;
 

@@ -135,7 +135,7 @@ struct Row {
 /// `done` holds the ids already in the lockfile (empty until the lockfile exists); they are
 /// counted apart and not fetched again.
 #[must_use]
-pub fn to_human(plan: &Plan, done: &HashSet<ItemId>) -> String {
+pub fn to_human<S: std::hash::BuildHasher>(plan: &Plan, done: &HashSet<ItemId, S>) -> String {
     let label = |p: &FetchProduct| match p {
         FetchProduct::Spectrogram(s) => {
             let opts: Vec<String> = s

@@ -86,8 +86,7 @@ impl Plan {
         let mut errors = Vec::new();
         let data_dir = manifests
             .first()
-            .map(|m| m.data_dir.clone())
-            .unwrap_or_else(|| PathBuf::from("data"));
+            .map_or_else(|| PathBuf::from("data"), |m| m.data_dir.clone());
         for m in manifests {
             if m.data_dir != data_dir {
                 errors.push(PlanError::DataDirMismatch {

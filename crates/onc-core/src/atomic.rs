@@ -148,6 +148,10 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> io::Result<()> {
 ///
 /// # Errors
 /// `fill`'s error, or `io` of the error creating, syncing or renaming the file.
+#[expect(
+    clippy::similar_names,
+    reason = "`file` and `fill`: the file and what fills it"
+)]
 pub fn write_atomic_with<E>(
     dest: &Path,
     fill: impl FnOnce(&mut File, &Path) -> Result<(), E>,
@@ -228,6 +232,10 @@ fn parent_dir(p: &Path) -> &Path {
 
 /// Adds the path to an I/O error's message.
 #[must_use]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "used as `map_err(|e| with_path(e, p))`: the error is consumed there"
+)]
 pub fn with_path(e: io::Error, path: &Path) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }

@@ -18,6 +18,10 @@
 //!
 //! `hydrofetch` re-exports these modules under their old paths (`hydrofetch::time`,
 //! `hydrofetch::formats`, `hydrofetch::atomic`, `hydrofetch::onc::wire`).
+#![expect(
+    clippy::disallowed_methods,
+    reason = "std::fs here: every I/O error is wrapped with its path in this crate's own types (FormatError::Io, atomic::with_path), which fs_err would repeat"
+)]
 
 pub mod atomic;
 pub mod formats;

@@ -12,6 +12,11 @@
 //!   multiple of 300 s since the epoch. It is an identity for planning, not a file: real ONC
 //!   files start seconds off the grid.
 
+#![expect(
+    clippy::cast_possible_truncation,
+    reason = "codec and container arithmetic: sample, frame and byte counts are range-checked against the format's limits before these casts"
+)]
+
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;

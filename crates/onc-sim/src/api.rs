@@ -116,7 +116,7 @@ pub fn check(p: &Params, tokens: &[String], allowed: &[&str], required: &[&str])
         ));
     }
     for r in required {
-        if p.get(*r).is_none_or(|v| v.is_empty()) {
+        if p.get(*r).is_none_or(std::string::String::is_empty) {
             return Err(ApiError::code(128, "Missing required parameter", r));
         }
     }

@@ -297,6 +297,10 @@ fn progress(code: StatusCode, message: &str, status: &str) -> Response {
 }
 
 /// `download` (GET and HEAD).
+#[expect(
+    clippy::too_many_lines,
+    reason = "one handler for ONC's request endpoint, validating parameters in ONC's own order"
+)]
 pub(crate) async fn download(
     State(st): State<Arc<SimState>>,
     method: Method,

@@ -21,6 +21,11 @@
 //!   times the bit depth's full scale, i.e. PCM counts before rounding), so cross-correlating a
 //!   clip with it peaks at the onset.
 
+#![expect(
+    clippy::cast_sign_loss,
+    reason = "signal synthesis and rendering: sample, pixel and frame counts are small and non-negative, values are range-limited before narrowing"
+)]
+
 use serde::{Deserialize, Serialize};
 
 use super::signal::{
@@ -95,7 +100,7 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
-/// A small deterministic generator (SplitMix64 stream).
+/// A small deterministic generator (`SplitMix64` stream).
 struct Rng(u64);
 
 impl Rng {
@@ -193,7 +198,9 @@ pub fn event_template(spec: &SignalSpec, ev: &SynthEvent) -> Vec<f64> {
     let mut out = vec![0.0; len];
     add_event(spec, ev, ev.onset_index(spec.sample_rate), &mut out);
     let fs = spec.full_scale();
-    out.iter_mut().for_each(|x| *x *= fs);
+    for x in &mut out {
+        *x *= fs;
+    }
     out
 }
 
@@ -334,6 +341,11 @@ fn frac(num: i128, den: i128) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::pedantic,
+        clippy::print_stderr,
+        reason = "test code: casts and formatting on small fixed inputs"
+    )]
     use super::*;
 
     fn spec() -> SignalSpec {

@@ -15,7 +15,7 @@
 //!
 //! Decisions recorded here:
 //! - Each `api/*` request gets the number `n` of its arrival (0, 1, ...); its draw is a
-//!   SplitMix64 hash of `(seed, n)` mapped to `[0, 1)` and compared with the cumulative rates
+//!   `SplitMix64` hash of `(seed, n)` mapped to `[0, 1)` and compared with the cumulative rates
 //!   in the order above, so a seed and a request sequence give the same faults every time.
 //! - `reset`, `truncate`, `slow` and `short_body` only act on file bodies (`archivefile/download`,
 //!   `dataProductDelivery/download` answering 200); drawn elsewhere they do nothing.
@@ -171,7 +171,7 @@ impl fmt::Display for FaultSpec {
     }
 }
 
-/// SplitMix64 of `x`.
+/// `SplitMix64` of `x`.
 #[must_use]
 pub fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -293,6 +293,11 @@ pub fn real_name(name: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::pedantic,
+        clippy::print_stderr,
+        reason = "test code: casts and formatting on small fixed inputs"
+    )]
     use super::*;
 
     #[test]

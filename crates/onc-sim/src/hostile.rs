@@ -17,7 +17,11 @@ use crate::wire::{ErrorBody, ErrorItem};
 /// Text that echoes `token` with escape sequences.
 #[must_use]
 pub fn echo_text(token: &str) -> String {
-    let encoded: String = token.bytes().map(|b| format!("%{b:02X}")).collect();
+    let encoded: String = token.bytes().fold(String::new(), |mut s, b| {
+        use std::fmt::Write as _;
+        let _ = write!(s, "%{b:02X}");
+        s
+    });
     format!(
         "\u{1b}[2J\u{1b}]0;{token}\u{7}Invalid token {token} ({}; {encoded})\r\nerror: \u{1b}[31m{token}\u{1b}[0m",
         token.to_ascii_uppercase()

@@ -208,6 +208,10 @@ fn valid(o: &DataProductOption, v: &str) -> bool {
 }
 
 /// Validates `dataProductCode`, `extension` and `dpo_*` of `p` for `device`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the product option table is data, one entry per option"
+)]
 pub fn choose(p: &Params, device: &Device) -> ApiResult<Choice> {
     let code = p.get("dataProductCode").map_or("", String::as_str);
     let ext = p.get("extension").map_or("", String::as_str);

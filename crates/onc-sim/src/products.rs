@@ -7,8 +7,8 @@
 //!   clock with no gap or overlap.
 //! - Audio is mono integer PCM at the spec's rate and bit depth.
 //! - MAT v5 (zlib-compressed for one-minute averages only: dB doubles gain < 10 % from zlib
-//!   at the other resolutions, for seconds of CPU) variables, in order: `SpectData` (1×1 struct: `PSD` n_freq ×
-//!   n_time double dB, `frequency` n_freq × 1 Hz, `time` 1 × n_time datenums of column
+//!   at the other resolutions, for seconds of CPU) variables, in order: `SpectData` (1×1 struct: `PSD` `n_freq` ×
+//!   `n_time` double dB, `frequency` `n_freq` × 1 Hz, `time` 1 × `n_time` datenums of column
 //!   centres, `processingComment` char, `dataProductCode` `HSD`, `spectralDataDownsample`
 //!   0/1/2) and `Meta` (1×1 struct, fields as in [`MatMeta`], plus `sampleRate`,
 //!   `dateFrom`/`dateTo` of the file).

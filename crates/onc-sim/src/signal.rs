@@ -7,7 +7,7 @@
 //!   [`first_index`]`(start) = ceil(start_ms * rate / 1000)`, the first sample at or after
 //!   `start`. Generating `[i, i + a + b)` equals generating `[i, i + a)` then `[i + a, i + a + b)`,
 //!   bit for bit: every sample is computed from `i` alone, never from a running state.
-//! - **Noise** is counter-based: uniform values from a SplitMix64 hash of
+//! - **Noise** is counter-based: uniform values from a `SplitMix64` hash of
 //!   `(seed, device, octave, block)`. It is coloured the Voss way: octave `k` holds one random
 //!   value per block of `2^k` samples and is linearly interpolated between neighbouring blocks,
 //!   so its energy sits below `rate / 2^(k+1)`. Octave weights fall with `k` less than their
@@ -22,6 +22,12 @@
 //!   `2^(bits-1) - 1`, rounded half away from zero and clamped to `[-fs - 1, fs]`.
 //! - **Events** (calls, ships) live in [`super::events`]; their waveforms are added here over
 //!   the part of each event that overlaps the span.
+
+#![expect(
+    clippy::cast_possible_wrap,
+    clippy::many_single_char_names,
+    reason = "signal synthesis and rendering: sample, pixel and frame counts are small and non-negative, values are range-limited before narrowing"
+)]
 
 use serde::{Deserialize, Serialize};
 
@@ -284,7 +290,7 @@ pub(crate) fn lane_key(key: u64, lane: u32) -> u64 {
     mix(key ^ mix(u64::from(lane)))
 }
 
-/// A uniform value in `[-1, 1)` for `counter` in a lane (SplitMix64: one mix per value).
+/// A uniform value in `[-1, 1)` for `counter` in a lane (`SplitMix64`: one mix per value).
 #[expect(clippy::cast_precision_loss, reason = "53-bit integer to f64 is exact")]
 #[expect(clippy::cast_sign_loss, reason = "the counter's bits are hashed")]
 pub(crate) fn uniform_in(lane_key: u64, counter: i64) -> f64 {
@@ -292,7 +298,7 @@ pub(crate) fn uniform_in(lane_key: u64, counter: i64) -> f64 {
     (h >> 11) as f64 * (2.0 / 9_007_199_254_740_992.0) - 1.0
 }
 
-/// SplitMix64's finaliser.
+/// `SplitMix64`'s finaliser.
 pub(crate) fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -363,6 +369,11 @@ pub fn events(spec: &SignalSpec, from: UtcInstant, to: UtcInstant) -> Vec<SynthE
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::pedantic,
+        clippy::print_stderr,
+        reason = "test code: casts and formatting on small fixed inputs"
+    )]
     use super::*;
 
     fn spec() -> SignalSpec {

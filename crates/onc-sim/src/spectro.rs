@@ -168,9 +168,7 @@ pub(crate) fn stft(samples: &[i32], info: &SpanInfo) -> Stft {
             .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
             .is_err()
         {
-            spectrum
-                .iter_mut()
-                .for_each(|c| *c = realfft::num_complex::Complex::new(0.0, 0.0));
+            spectrum.fill(realfft::num_complex::Complex::new(0.0, 0.0));
         }
         power.extend(spectrum[..n_bins].iter().map(|c| c.norm_sqr() * scale));
     }
@@ -207,7 +205,7 @@ pub fn spectrogram(samples: &[i32], info: &SpanInfo, res: Resolution) -> Spectro
     for c in 0..n_time {
         let f_lo = c * fpc;
         let f_hi = ((c + 1) * fpc).min(st.frames);
-        acc.iter_mut().for_each(|a| *a = 0.0);
+        acc.fill(0.0);
         for fr in f_lo..f_hi {
             let row = &st.power[fr * st.n_bins..(fr + 1) * st.n_bins];
             for (a, chunk) in acc.iter_mut().zip(row.chunks_exact(bpr)) {
@@ -219,7 +217,7 @@ pub fn spectrogram(samples: &[i32], info: &SpanInfo, res: Resolution) -> Spectro
         // Centre of the column: mean of first and last frame centres, in samples.
         let c0 = (f_lo * st.hop) as f64 + st.nfft as f64 / 2.0;
         let c1 = ((f_hi - 1) * st.hop) as f64 + st.nfft as f64 / 2.0;
-        time_unix_s.push((info.first_index as f64 + (c0 + c1) / 2.0) / rate);
+        time_unix_s.push((info.first_index as f64 + f64::midpoint(c0, c1)) / rate);
     }
     let time = time_unix_s
         .iter()
@@ -252,6 +250,11 @@ pub fn spectrogram(samples: &[i32], info: &SpanInfo, res: Resolution) -> Spectro
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::pedantic,
+        clippy::print_stderr,
+        reason = "test code: casts and formatting on small fixed inputs"
+    )]
     use super::*;
 
     fn info(rate: u32) -> SpanInfo {
@@ -288,7 +291,7 @@ mod tests {
         // 199 frames in groups of 4 -> 50 columns, 0.2 s apart, centred on their frames.
         assert_eq!(sp.n_time(), 50);
         let t0 = 1_711_972_800.0;
-        assert!((sp.time_unix_s[0] - (t0 + (0.05 + 0.2) / 2.0)).abs() < 1e-6);
+        assert!((sp.time_unix_s[0] - (t0 + f64::midpoint(0.05, 0.2))).abs() < 1e-6);
         for w in sp.time_unix_s.windows(2).take(48) {
             assert!((w[1] - w[0] - 0.2).abs() < 1e-6);
         }

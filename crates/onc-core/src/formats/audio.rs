@@ -1,7 +1,7 @@
 //! Audio sample containers shared by the WAV and FLAC modules, and format sniffing.
 //!
 //! Decisions recorded here: samples are always interleaved frames; integer PCM is held as
-//! `i32` at its native scale (a 24-bit sample lies in -8_388_608..=8_388_607, never shifted to
+//! `i32` at its native scale (a 24-bit sample lies in `-8_388_608..=8_388_607`, never shifted to
 //! 32 bits), so WAV and FLAC values compare directly; float audio is `f32` (WAV only).
 //! [`probe_audio`] picks WAV or FLAC by the file's first bytes, never by its extension.
 

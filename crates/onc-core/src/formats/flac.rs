@@ -161,7 +161,10 @@ fn open(path: &Path, verify: bool) -> Result<Stream, FormatError> {
         return Err(FormatError::BadMagic { expected: KIND });
     }
     super::flac_meta::check_metadata(&mut file, file_len)?;
-    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mss = MediaSourceStream::new(
+        Box::new(file),
+        symphonia::core::io::MediaSourceStreamOptions::default(),
+    );
     let reader = FlacReader::try_new(mss, FormatOptions::default()).map_err(sym_err)?;
     let track = reader
         .tracks()
@@ -178,7 +181,10 @@ fn open(path: &Path, verify: bool) -> Result<Stream, FormatError> {
     let bits = params
         .bits_per_sample
         .ok_or_else(|| FormatError::invalid(KIND, "no bits per sample"))?;
-    let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
+    let channels = params
+        .channels
+        .as_ref()
+        .map_or(0, symphonia::core::audio::Channels::count);
     if !(8..=32).contains(&bits) {
         return Err(FormatError::unsupported(
             KIND,

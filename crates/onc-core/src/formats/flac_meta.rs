@@ -6,6 +6,11 @@
 //! the metadata blocks (bounded by the file length) and rejects a seek table whose points are
 //! not ascending or point past the end of the file, and a STREAMINFO that is not 34 bytes.
 
+#![expect(
+    clippy::cast_possible_truncation,
+    reason = "codec and container arithmetic: sample, frame and byte counts are range-checked against the format's limits before these casts"
+)]
+
 use super::error::{FormatError, FormatKind};
 use std::io::{Read, Seek, SeekFrom};
 

@@ -7,6 +7,11 @@
 //! expands more than ~1032:1), so a lying IHDR cannot force a huge allocation. Writing uses the
 //! png crate's `Balanced` compression.
 
+#![expect(
+    clippy::many_single_char_names,
+    reason = "numeric formulas keep the names of the equations they implement"
+)]
+
 use super::error::{FormatError, FormatKind};
 use crate::atomic::write_atomic;
 use std::io::Cursor;

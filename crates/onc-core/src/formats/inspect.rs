@@ -6,6 +6,11 @@
 //! `"-Infinity"` since JSON has no such numbers), and a SHA-256 of PNG pixels in row-major
 //! RGB/RGBA order.
 
+#![expect(
+    clippy::cast_precision_loss,
+    reason = "codec and container arithmetic: sample, frame and byte counts are range-checked against the format's limits before these casts"
+)]
+
 use super::audio::{Audio, SampleFormat, Samples};
 use super::error::{FormatError, FormatKind};
 use super::image::{Image, decode_png};

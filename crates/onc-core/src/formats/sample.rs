@@ -7,6 +7,13 @@
 //! - MAT: see [`mat_sample`]. PNG: pixel `(x, y)` = `[(x*31 ^ y*17) & 255, (x + 2y) & 255,
 //!   (x*y) & 255, (255 - x) & 255]`, the first three for RGB.
 
+#![expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    reason = "codec and container arithmetic: sample, frame and byte counts are range-checked against the format's limits before these casts"
+)]
+
 use super::audio::{Audio, AudioSpec, SampleFormat, Samples};
 use super::image::Image;
 use super::mat::{IntClass, MatValue};

@@ -4,6 +4,7 @@
 //! axis numbers and one header line; lower-case text is drawn in upper case.
 
 /// Glyph rows, top to bottom; `#` is ink.
+#[expect(clippy::too_many_lines, reason = "the glyph table is data")]
 fn glyph(c: char) -> Option<[&'static str; 7]> {
     Some(match c.to_ascii_uppercase() {
         '0' => [

@@ -17,6 +17,13 @@
 //! - **Text** with a built-in 5 × 7 font ([`font`]): header lines, minute labels `HH:MM` under
 //!   the time axis (ticks on whole UTC minutes), kHz labels left of the frequency axis.
 
+#![expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    reason = "signal synthesis and rendering: sample, pixel and frame counts are small and non-negative, values are range-limited before narrowing"
+)]
+
 mod font;
 pub mod palette;
 
@@ -151,7 +158,7 @@ fn column_frames(st: &Stft, n_samples: usize) -> Vec<std::ops::Range<usize>> {
                 a..b
             });
             if range.is_empty() && st.frames > 0 {
-                let mid = (lo + hi) / 2.0;
+                let mid = f64::midpoint(lo, hi);
                 let near = ((mid - st.nfft as f64 / 2.0) / st.hop as f64).round();
                 let f = if near <= 0.0 { 0 } else { near as usize };
                 let f = f.min(st.frames - 1);
@@ -182,7 +189,7 @@ fn row_bins(st: &Stft, rate: f64, f_top: f64) -> Vec<(usize, usize)> {
             if b1 > b0 {
                 (b0, b1)
             } else {
-                let b = (((lo + hi) / 2.0).round() as usize).min(max_bin);
+                let b = (f64::midpoint(lo, hi).round() as usize).min(max_bin);
                 (b, b + 1)
             }
         })
@@ -251,7 +258,7 @@ fn draw_time_axis(img: &mut Image, info: &SpanInfo, frames: usize) {
         m += step;
     }
     while m <= t0_ms + d_ms {
-        let x = DATA_LEFT as f64 + (m - t0_ms) as f64 / d_ms as f64 * f64::from(DATA_WIDTH);
+        let x = f64::from(DATA_LEFT) + (m - t0_ms) as f64 / d_ms as f64 * f64::from(DATA_WIDTH);
         let x = (x as u32).min(DATA_RIGHT);
         for y in DATA_BOTTOM + 1..DATA_BOTTOM + 8 {
             put(img, x, y, BLACK);

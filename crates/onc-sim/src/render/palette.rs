@@ -1,6 +1,12 @@
 //! Colour maps for spectrogram plots: ONC's default (black → navy → blue → cyan → green →
 //! yellow → red → dark red, read off real ONC PNGs) and grey. Piecewise-linear anchors.
 
+#![expect(
+    clippy::cast_precision_loss,
+    clippy::many_single_char_names,
+    reason = "signal synthesis and rendering: sample, pixel and frame counts are small and non-negative, values are range-limited before narrowing"
+)]
+
 /// Anchors of ONC's default palette, at fractions 0, 0.1, …, 1.0 of the dB range.
 const ONC: [[u8; 3]; 11] = [
     [0, 0, 0],

@@ -4,6 +4,12 @@
 //! as `miUINT8`, for instance), so any numeric storage type is accepted for any numeric class,
 //! as long as every value converts without loss; otherwise the read fails with `Unsupported`.
 
+#![expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    reason = "codec and container arithmetic: sample, frame and byte counts are range-checked against the format's limits before these casts"
+)]
+
 use super::mi;
 use super::read::Input;
 use crate::formats::error::{FormatError, FormatKind};

@@ -7,6 +7,11 @@
 //! `miCOMPRESSED` element reads the inner tag, then at most the announced length; deflate's
 //! maximum ratio (~1032:1) bounds the output by the compressed input.
 
+#![expect(
+    clippy::cast_possible_wrap,
+    reason = "codec and container arithmetic: sample, frame and byte counts are range-checked against the format's limits before these casts"
+)]
+
 use super::num::numbers;
 use super::{FLAG_COMPLEX, FLAG_LOGICAL, IntClass, MatValue, mi, mx};
 use crate::formats::error::{FormatError, FormatKind};
@@ -211,6 +216,10 @@ fn compressed(payload: Input<'_>) -> Result<(String, MatValue), FormatError> {
 }
 
 /// Parses the payload of an `miMATRIX` element.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over a matrix element's sub-elements, in the order the format lays them out"
+)]
 fn matrix(mut m: Input<'_>, depth: usize) -> Result<(String, MatValue), FormatError> {
     if depth > MAX_DEPTH {
         return Err(FormatError::unsupported(
@@ -447,6 +456,11 @@ fn chars(m: &mut Input<'_>, dims: &[usize]) -> Result<MatValue, FormatError> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::pedantic,
+        clippy::print_stderr,
+        reason = "test code: casts and formatting on small fixed inputs"
+    )]
     use super::*;
 
     /// Builds a one-variable file by hand: `x = [1.5 -2]` (1×2 double) named with a packed

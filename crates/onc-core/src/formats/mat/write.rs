@@ -9,6 +9,13 @@
 //! such float data is nearly incompressible and only runs of equal values (zeros, -Inf) shrink,
 //! which level 1 already finds (`cargo bench --bench formats -- explore`).
 
+#![expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "codec and container arithmetic: sample, frame and byte counts are range-checked against the format's limits before these casts"
+)]
+
 use super::{FLAG_LOGICAL, IntClass, MatValue, mi, mx};
 use crate::formats::error::{FormatError, FormatKind};
 use flate2::Compression;
@@ -163,26 +170,28 @@ fn matrix(out: &mut Vec<u8>, name: &str, value: &MatValue) -> Result<(), FormatE
         }
     })?;
     element(out, mi::INT8, name.len(), |o| {
-        o.extend_from_slice(name.as_bytes())
+        o.extend_from_slice(name.as_bytes());
     })?;
     match value {
         MatValue::Double { data, .. } => element(out, mi::DOUBLE, data.len() * 8, |o| {
-            data.iter()
-                .for_each(|v| o.extend_from_slice(&v.to_le_bytes()));
+            for v in data {
+                o.extend_from_slice(&v.to_le_bytes());
+            }
         })?,
         MatValue::Single { data, .. } => element(out, mi::SINGLE, data.len() * 4, |o| {
-            data.iter()
-                .for_each(|v| o.extend_from_slice(&v.to_le_bytes()));
+            for v in data {
+                o.extend_from_slice(&v.to_le_bytes());
+            }
         })?,
         MatValue::Int { class, data, .. } => ints(out, *class, data)?,
         MatValue::Logical { data, .. } => {
             element(out, mi::UINT8, data.len(), |o| {
-                o.extend(data.iter().map(|&b| u8::from(b)))
+                o.extend(data.iter().map(|&b| u8::from(b)));
             })?;
         }
         MatValue::Char(s) => {
             element(out, mi::UTF8, s.len(), |o| {
-                o.extend_from_slice(s.as_bytes())
+                o.extend_from_slice(s.as_bytes());
             })?;
         }
         MatValue::Struct(fields) => struct_body(out, fields)?,
@@ -227,34 +236,40 @@ fn ints(out: &mut Vec<u8>, class: IntClass, data: &[i64]) -> Result<(), FormatEr
     let n = data.len();
     match class {
         IntClass::Int8 => element(out, mi::INT8, n, |o| {
-            o.extend(data.iter().map(|&v| v as i8 as u8))
+            o.extend(data.iter().map(|&v| v as i8 as u8));
         }),
         IntClass::UInt8 => element(out, mi::UINT8, n, |o| {
-            o.extend(data.iter().map(|&v| v as u8))
+            o.extend(data.iter().map(|&v| v as u8));
         }),
         IntClass::Int16 => element(out, mi::INT16, n * 2, |o| {
-            data.iter()
-                .for_each(|&v| o.extend_from_slice(&(v as i16).to_le_bytes()));
+            for &v in data {
+                o.extend_from_slice(&(v as i16).to_le_bytes());
+            }
         }),
         IntClass::UInt16 => element(out, mi::UINT16, n * 2, |o| {
-            data.iter()
-                .for_each(|&v| o.extend_from_slice(&(v as u16).to_le_bytes()));
+            for &v in data {
+                o.extend_from_slice(&(v as u16).to_le_bytes());
+            }
         }),
         IntClass::Int32 => element(out, mi::INT32, n * 4, |o| {
-            data.iter()
-                .for_each(|&v| o.extend_from_slice(&(v as i32).to_le_bytes()));
+            for &v in data {
+                o.extend_from_slice(&(v as i32).to_le_bytes());
+            }
         }),
         IntClass::UInt32 => element(out, mi::UINT32, n * 4, |o| {
-            data.iter()
-                .for_each(|&v| o.extend_from_slice(&(v as u32).to_le_bytes()));
+            for &v in data {
+                o.extend_from_slice(&(v as u32).to_le_bytes());
+            }
         }),
         IntClass::Int64 => element(out, mi::INT64, n * 8, |o| {
-            data.iter()
-                .for_each(|&v| o.extend_from_slice(&v.to_le_bytes()));
+            for &v in data {
+                o.extend_from_slice(&v.to_le_bytes());
+            }
         }),
         IntClass::UInt64 => element(out, mi::UINT64, n * 8, |o| {
-            data.iter()
-                .for_each(|&v| o.extend_from_slice(&(v as u64).to_le_bytes()));
+            for &v in data {
+                o.extend_from_slice(&(v as u64).to_le_bytes());
+            }
         }),
     }
 }
@@ -273,7 +288,7 @@ fn struct_body(out: &mut Vec<u8>, fields: &[(String, MatValue)]) -> Result<(), F
     }
     let slot: usize = if longest < 32 { 32 } else { 64 };
     element(out, mi::INT32, 4, |o| {
-        o.extend_from_slice(&(slot as i32).to_le_bytes())
+        o.extend_from_slice(&(slot as i32).to_le_bytes());
     })?;
     element(out, mi::INT8, slot * fields.len(), |o| {
         for (name, _) in fields {
