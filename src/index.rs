@@ -23,7 +23,7 @@ use std::path::Path;
 
 /// One output in the index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct IndexRow {
+pub(crate) struct IndexRow {
     /// Path relative to `data_dir`, `/`-separated.
     pub path: String,
     /// `clip` or `source`.
@@ -61,8 +61,9 @@ pub struct IndexRow {
 /// own span (a split clip's parts differ) and the source files that overlap it, once per
 /// request it serves (with that request's label, description, file and row); a source file
 /// carries its start from ONC's name.
+#[cfg(test)]
 #[must_use]
-pub fn rows(lock: &crate::lock::Lockfile) -> Vec<IndexRow> {
+pub(crate) fn rows(lock: &crate::lock::Lockfile) -> Vec<IndexRow> {
     union(std::iter::once(lock))
 }
 
@@ -71,7 +72,9 @@ pub fn rows(lock: &crate::lock::Lockfile) -> Vec<IndexRow> {
 /// file and row. A clip's rows replace a source row of the same path; otherwise the first
 /// lockfile given wins.
 #[must_use]
-pub fn union<'a>(locks: impl IntoIterator<Item = &'a crate::lock::Lockfile>) -> Vec<IndexRow> {
+pub(crate) fn union<'a>(
+    locks: impl IntoIterator<Item = &'a crate::lock::Lockfile>,
+) -> Vec<IndexRow> {
     let mut seen = Seen::default();
     let mut out = Vec::new();
     for lock in locks {
@@ -211,7 +214,7 @@ struct CsvRow<'a> {
 ///
 /// # Errors
 /// I/O errors, naming the file.
-pub fn write_index(data_dir: &Path, rows: &mut [IndexRow]) -> io::Result<()> {
+pub(crate) fn write_index(data_dir: &Path, rows: &mut [IndexRow]) -> io::Result<()> {
     rows.sort_by(order);
     let mut csv = csv::Writer::from_writer(Vec::new());
     for r in rows.iter() {

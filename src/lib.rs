@@ -31,18 +31,18 @@
 
 pub mod cli;
 pub mod clip;
-pub mod dataset;
+pub(crate) mod dataset;
 pub mod domain;
 pub mod exec;
-pub mod index;
+pub(crate) mod index;
 pub mod lock;
 pub mod manifest;
 pub mod onc;
 pub mod ops;
 pub mod plan;
 pub mod safe_name;
-pub mod text;
-pub mod watch;
+pub(crate) mod text;
+pub(crate) mod watch;
 
 // Shared with the simulator: `onc-core`, under the paths the modules use (`crate::time::...`).
 pub use onc_core::{atomic, formats, time};

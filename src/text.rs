@@ -19,21 +19,21 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Characters of server text kept in a message.
-pub const MAX_CHARS: usize = 500;
+pub(crate) const MAX_CHARS: usize = 500;
 
 /// Bytes of input examined; text beyond is counted, not read.
-pub const SCAN_LIMIT: usize = 64 * 1024;
+pub(crate) const SCAN_LIMIT: usize = 64 * 1024;
 
 /// Cleans text a server sent: `secret` (the API token; may be empty) redacted, control
 /// characters escaped, at most [`MAX_CHARS`] characters kept.
 #[must_use]
-pub fn clean_server_text(text: &str, secret: &str) -> String {
+pub(crate) fn clean_server_text(text: &str, secret: &str) -> String {
     clean(text, secret, MAX_CHARS)
 }
 
 /// Cleans `text` as [`clean_server_text`] does, keeping at most `max` characters.
 #[must_use]
-pub fn clean(text: &str, secret: &str, max: usize) -> String {
+pub(crate) fn clean(text: &str, secret: &str, max: usize) -> String {
     let head = prefix(text, SCAN_LIMIT.max(max.saturating_mul(4)));
     let redacted = crate::onc::token::redact_token_params(&redact_secret(head, secret));
     let beyond = text[head.len()..].chars().count();
@@ -43,13 +43,13 @@ pub fn clean(text: &str, secret: &str, max: usize) -> String {
 /// Shows a user-given value in a message: control characters escaped, at most `max`
 /// characters kept (no secret to redact).
 #[must_use]
-pub fn shorten(text: &str, max: usize) -> String {
+pub(crate) fn shorten(text: &str, max: usize) -> String {
     clean(text, "", max)
 }
 
 /// Escapes control and invisible formatting characters, leaving the rest as it is.
 #[must_use]
-pub fn escape_controls(text: &str) -> Cow<'_, str> {
+pub(crate) fn escape_controls(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }
@@ -63,7 +63,7 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
 /// Whether `c` must not reach a terminal as it is: C0/C1 controls and DEL, and characters
 /// that hide or reorder text (zero-width, bidi overrides, line/paragraph separators, BOM).
 #[must_use]
-pub fn needs_escape(c: char) -> bool {
+pub(crate) fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
@@ -129,7 +129,7 @@ fn invisible(c: char) -> bool {
 /// Replaces every occurrence of `secret` in `text` with `***`: ASCII case ignored, any of its
 /// characters possibly percent-encoded, invisible characters between them skipped.
 #[must_use]
-pub fn redact_secret(text: &str, secret: &str) -> String {
+pub(crate) fn redact_secret(text: &str, secret: &str) -> String {
     let want: Vec<char> = secret.chars().collect();
     if want.is_empty() {
         return text.to_owned();

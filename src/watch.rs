@@ -28,14 +28,14 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// File extensions that count as manifests when they appear in a watched folder.
-pub const MANIFEST_EXTENSIONS: &[&str] = &["toml", "yaml", "yml", "json", "csv"];
+pub(crate) const MANIFEST_EXTENSIONS: &[&str] = &["toml", "yaml", "yml", "json", "csv"];
 
 /// The names of the dataset index that runs write into `data_dir`.
-pub const INDEX_FILE_NAMES: &[&str] = &["index.csv", "index.json"];
+pub(crate) const INDEX_FILE_NAMES: &[&str] = &["index.csv", "index.json"];
 
 /// What to watch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct WatchSet {
+pub(crate) struct WatchSet {
     /// Files whose changes matter (manifests and the request files they reference).
     pub files: BTreeSet<PathBuf>,
     /// Folders in which a new manifest file matters.
@@ -52,7 +52,7 @@ impl WatchSet {
     /// (lockfiles, the resume journal, the index of a `data_dir`, temporary files, outputs in
     /// a `data_dir`'s subfolders) nor hidden files (editors' swap and backup files).
     #[must_use]
-    pub fn may_be_manifest(&self, path: &Path) -> bool {
+    pub(crate) fn may_be_manifest(&self, path: &Path) -> bool {
         let p = absolute(path);
         let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
             return false;
@@ -147,7 +147,7 @@ pub struct Change {
 type ContentHash = Option<[u8; 32]>;
 
 /// A debounced watcher of a [`WatchSet`] that reports content changes.
-pub struct FileWatcher {
+pub(crate) struct FileWatcher {
     debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
     rx: mpsc::UnboundedReceiver<Vec<PathBuf>>,
     set: WatchSet,
@@ -169,7 +169,7 @@ impl FileWatcher {
     ///
     /// # Errors
     /// When the platform's watcher cannot be created.
-    pub fn new(debounce: Duration) -> Result<Self, WatchError> {
+    pub(crate) fn new(debounce: Duration) -> Result<Self, WatchError> {
         let (tx, rx) = mpsc::unbounded_channel();
         let handler = move |r: DebounceEventResult| {
             if let Ok(events) = r {
@@ -201,7 +201,7 @@ impl FileWatcher {
     ///
     /// # Errors
     /// When a folder cannot be watched.
-    pub fn set(&mut self, set: &WatchSet) -> Result<(), WatchError> {
+    pub(crate) fn set(&mut self, set: &WatchSet) -> Result<(), WatchError> {
         let set = set.normalised();
         let wanted: BTreeSet<PathBuf> = set
             .files
@@ -234,7 +234,7 @@ impl FileWatcher {
     /// watcher has stopped.
     ///
     /// Cancel-safe: a change is only taken from the queue when it is returned.
-    pub async fn next_change(&mut self) -> Option<Vec<Change>> {
+    pub(crate) async fn next_change(&mut self) -> Option<Vec<Change>> {
         loop {
             let mut candidates = BTreeSet::new();
             let first = self.rx.recv().await?;
@@ -304,7 +304,7 @@ fn hash_file(p: &Path) -> ContentHash {
 /// An absolute form of `p` with symlinked folders resolved where possible, so that event
 /// paths and configured paths compare equal.
 #[must_use]
-pub fn absolute(p: &Path) -> PathBuf {
+pub(crate) fn absolute(p: &Path) -> PathBuf {
     if let Ok(c) = fs_err::canonicalize(p) {
         return c;
     }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 /// Whether to wait for a busy guard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Wait {
+pub(crate) enum Wait {
     /// Wait until the holder is done.
     #[default]
     Block,
@@ -53,17 +53,8 @@ pub enum GuardError {
 /// A held guard; dropping it releases the lock.
 #[derive(Debug)]
 #[must_use = "the lock is released when the guard is dropped"]
-pub struct Guard {
+pub(crate) struct Guard {
     _file: File,
-    path: PathBuf,
-}
-
-impl Guard {
-    /// The guard file.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 /// Takes the guard at `path` (creating it and its folder), for `what` (used in messages).
@@ -72,7 +63,7 @@ impl Guard {
 ///
 /// # Errors
 /// [`GuardError`].
-pub fn acquire(
+pub(crate) fn acquire(
     path: &Path,
     what: &str,
     wait: Wait,
@@ -116,10 +107,7 @@ pub fn acquire(
         .set_len(0)
         .and_then(|()| file.rewind())
         .and_then(|()| writeln!(file, "{}", std::process::id()));
-    Ok(Guard {
-        _file: file,
-        path: path.to_owned(),
-    })
+    Ok(Guard { _file: file })
 }
 
 /// The process id written by the holder (digits only, so that nothing odd reaches a terminal).

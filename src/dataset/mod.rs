@@ -30,14 +30,14 @@
 //! the entries of the manifest's plan are copied into its own lockfile, once, with a notice; the
 //! old file is left for the folder's other manifests.
 
-pub mod guard;
-pub mod registry;
+pub(crate) mod guard;
+pub(crate) mod registry;
 
 use crate::exec::{ExecConfig, ExecEvent, ExecOutcome, Job, Reporter, RunPaths};
 use crate::lock::{LEGACY_LOCK_FILE_NAME, LockError, LockRequest, Lockfile, Mismatch};
 use crate::manifest::{Loc, Manifest};
 use crate::onc::Client;
-use crate::plan::{Item, Plan};
+use crate::plan::Plan;
 use guard::{Guard, GuardError, Wait};
 use registry::Registry;
 use std::collections::{BTreeSet, HashSet};
@@ -82,7 +82,7 @@ fn io_err(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> D
 
 /// Where a manifest's state lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatePaths {
+pub(crate) struct StatePaths {
     /// The lockfile.
     pub lock: PathBuf,
     /// The resume journal.
@@ -96,7 +96,7 @@ pub struct StatePaths {
 impl StatePaths {
     /// The state files of the lockfile `lock`.
     #[must_use]
-    pub fn for_lock(lock: PathBuf) -> Self {
+    pub(crate) fn for_lock(lock: PathBuf) -> Self {
         let name = lock
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -116,7 +116,7 @@ impl StatePaths {
     ///
     /// # Errors
     /// [`LockError`] when the lockfile or the record cannot be read.
-    pub fn load_lock(&self) -> Result<Lockfile, LockError> {
+    pub(crate) fn load_lock(&self) -> Result<Lockfile, LockError> {
         let mut lock = Lockfile::load(&self.lock)?;
         let _ = crate::exec::record::fold(&self.record, &mut lock)?;
         Ok(lock)
@@ -125,7 +125,7 @@ impl StatePaths {
     /// The state of a manifest: `NAME.lock` beside its file, `lockfile` when given, or
     /// `data_dir/hydrofetch.lock` for a manifest built from the command line.
     #[must_use]
-    pub fn for_manifest(manifest: &Manifest, lockfile: Option<&Path>) -> Self {
+    pub(crate) fn for_manifest(manifest: &Manifest, lockfile: Option<&Path>) -> Self {
         let lock = match (lockfile, manifest.sources.first()) {
             (Some(l), _) => l.to_path_buf(),
             (None, Some(file)) => crate::lock::lock_path_for(file),
@@ -137,7 +137,7 @@ impl StatePaths {
 
 /// How to open a manifest's state.
 #[derive(Debug, Clone, Default)]
-pub struct OpenOptions {
+pub(crate) struct OpenOptions {
     /// `--lockfile`: use this lockfile instead of the manifest's own.
     pub lockfile: Option<PathBuf>,
     /// Wait for, or refuse, a busy lockfile.
@@ -146,7 +146,7 @@ pub struct OpenOptions {
 
 /// A manifest's state, held exclusively: its lockfile loaded, its guard taken.
 #[derive(Debug)]
-pub struct Session {
+pub(crate) struct Session {
     /// Where the state lives.
     pub paths: StatePaths,
     /// Where outputs go.
@@ -168,7 +168,7 @@ fn notice(reporter: &dyn Reporter, message: String) {
 ///
 /// # Errors
 /// [`DatasetError`].
-pub fn open(
+pub(crate) fn open(
     manifest: &Manifest,
     plan: &Plan,
     options: &OpenOptions,
@@ -185,7 +185,7 @@ pub fn open(
 ///
 /// # Errors
 /// [`DatasetError::Guard`].
-pub fn take_guard(
+pub(crate) fn take_guard(
     paths: &StatePaths,
     wait: Wait,
     reporter: &dyn Reporter,
@@ -203,7 +203,7 @@ pub fn take_guard(
 ///
 /// # Errors
 /// [`DatasetError`].
-pub fn open_held(
+pub(crate) fn open_held(
     paths: StatePaths,
     held: Guard,
     plan: &Plan,
@@ -360,7 +360,7 @@ fn sweep_leftovers(paths: &StatePaths, data_dir: &Path, reporter: &dyn Reporter)
 /// What a run did.
 #[derive(Debug, Clone, Default)]
 #[must_use]
-pub struct RunReport {
+pub(crate) struct RunReport {
     /// Items of the plan (fetch and clip).
     pub total: usize,
     /// Items already done before the run.
@@ -377,13 +377,13 @@ pub struct RunReport {
 
 /// The work a session still has for a plan.
 #[must_use]
-pub fn pending(session: &Session, plan: &Plan) -> crate::exec::Pending {
+pub(crate) fn pending(session: &Session, plan: &Plan) -> crate::exec::Pending {
     crate::exec::pending(plan, &session.lock, &session.data_dir)
 }
 
 /// Whether a job needs the network (it has fetches; clips alone are made from disk).
 #[must_use]
-pub fn needs_network(job: &Job) -> bool {
+pub(crate) fn needs_network(job: &Job) -> bool {
     !job.spectrograms.is_empty() || !job.audio.is_empty()
 }
 
@@ -393,7 +393,7 @@ pub fn needs_network(job: &Job) -> bool {
 ///
 /// # Errors
 /// [`DatasetError`] when bookkeeping fails; item failures are in the report.
-pub async fn execute(
+pub(crate) async fn execute(
     session: &mut Session,
     plan: &Plan,
     pending: crate::exec::Pending,
@@ -457,7 +457,7 @@ fn run_paths(session: &Session) -> RunPaths {
 ///
 /// # Errors
 /// [`DatasetError`] when the guard, the registry or the index cannot be written.
-pub fn refresh_index(
+pub(crate) fn refresh_index(
     data_dir: &Path,
     own_path: &Path,
     own: &Lockfile,
@@ -574,7 +574,11 @@ pub struct GcReport {
 ///
 /// # Errors
 /// [`DatasetError`].
-pub fn gc(session: &mut Session, plan: &Plan, dry_run: bool) -> Result<GcReport, DatasetError> {
+pub(crate) fn gc(
+    session: &mut Session,
+    plan: &Plan,
+    dry_run: bool,
+) -> Result<GcReport, DatasetError> {
     let wanted: HashSet<String> = plan.items.iter().map(|i| i.id().to_string()).collect();
     let orphans: Vec<String> = session
         .lock
@@ -640,7 +644,7 @@ fn remove_if_present(path: &Path) -> Result<(), DatasetError> {
 
 /// Re-hashes every file the session's lockfile records.
 #[must_use]
-pub fn verify(session: &Session) -> Vec<Mismatch> {
+pub(crate) fn verify(session: &Session) -> Vec<Mismatch> {
     session.lock.verify(&session.data_dir)
 }
 
@@ -650,7 +654,7 @@ pub fn verify(session: &Session) -> Vec<Mismatch> {
 ///
 /// # Errors
 /// [`DatasetError`].
-pub fn forget_mismatched(
+pub(crate) fn forget_mismatched(
     session: &mut Session,
     mismatches: &[Mismatch],
 ) -> Result<usize, DatasetError> {
@@ -665,19 +669,4 @@ pub fn forget_mismatched(
     }
     session.lock.save(&session.paths.lock)?;
     Ok(ids.len())
-}
-
-/// The ids of a plan's items that the session has done (files present with their sizes).
-#[must_use]
-pub fn done_items(session: &Session, plan: &Plan) -> HashSet<crate::domain::ItemId> {
-    plan.items
-        .iter()
-        .map(Item::id)
-        .filter(|id| {
-            session
-                .lock
-                .is_satisfied(id.hex().as_str(), &session.data_dir)
-        })
-        .copied()
-        .collect()
 }

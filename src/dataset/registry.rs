@@ -14,7 +14,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// The folder inside a `data_dir` that holds hydrofetch's bookkeeping.
-pub const STATE_DIR: &str = ".hydrofetch";
+pub(crate) const STATE_DIR: &str = ".hydrofetch";
 const REGISTRY_FILE: &str = "lockfiles.toml";
 const GUARD_FILE: &str = "guard";
 
@@ -23,7 +23,7 @@ const HEADER: &str =
 
 /// The lockfiles registered in a `data_dir`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Registry {
+pub(crate) struct Registry {
     /// Lockfile paths relative to the `data_dir`, `/`-separated.
     pub lockfiles: BTreeSet<String>,
 }
@@ -38,20 +38,20 @@ struct Wire {
 
 /// The registry file of a `data_dir`.
 #[must_use]
-pub fn registry_path(data_dir: &Path) -> PathBuf {
+pub(crate) fn registry_path(data_dir: &Path) -> PathBuf {
     data_dir.join(STATE_DIR).join(REGISTRY_FILE)
 }
 
 /// The guard file of a `data_dir`.
 #[must_use]
-pub fn guard_path(data_dir: &Path) -> PathBuf {
+pub(crate) fn guard_path(data_dir: &Path) -> PathBuf {
     data_dir.join(STATE_DIR).join(GUARD_FILE)
 }
 
 impl Registry {
     /// Reads the registry; missing or unreadable is empty (the next run registers again).
     #[must_use]
-    pub fn load(data_dir: &Path) -> Self {
+    pub(crate) fn load(data_dir: &Path) -> Self {
         let lockfiles = fs_err::read_to_string(registry_path(data_dir))
             .ok()
             .and_then(|t| toml::from_str::<Wire>(&t).ok())
@@ -65,7 +65,7 @@ impl Registry {
     ///
     /// # Errors
     /// I/O errors, naming the file.
-    pub fn save(&self, data_dir: &Path) -> io::Result<()> {
+    pub(crate) fn save(&self, data_dir: &Path) -> io::Result<()> {
         let wire = Wire {
             version: 1,
             lockfiles: self.lockfiles.iter().cloned().collect(),
@@ -80,7 +80,7 @@ impl Registry {
     }
 
     /// The absolute paths of the registered lockfiles.
-    pub fn resolved<'a>(
+    pub(crate) fn resolved<'a>(
         &'a self,
         data_dir: &'a Path,
     ) -> impl Iterator<Item = (&'a String, PathBuf)> {
@@ -94,7 +94,7 @@ impl Registry {
 ///
 /// # Errors
 /// When either cannot be made absolute.
-pub fn relative(to: &Path, from: &Path) -> io::Result<String> {
+pub(crate) fn relative(to: &Path, from: &Path) -> io::Result<String> {
     let to = absolute_clean(to)?;
     let from = absolute_clean(from)?;
     let rel = pathdiff::diff_paths(&to, &from).unwrap_or(to);
@@ -109,7 +109,7 @@ pub fn relative(to: &Path, from: &Path) -> io::Result<String> {
 ///
 /// # Errors
 /// When the current directory cannot be read.
-pub fn absolute_clean(p: &Path) -> io::Result<PathBuf> {
+pub(crate) fn absolute_clean(p: &Path) -> io::Result<PathBuf> {
     if let Ok(c) = fs_err::canonicalize(p) {
         return Ok(c);
     }
