@@ -3,7 +3,7 @@
 //! window), an event found at its padded offset, archive gaps, and the dataset index.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{FAST, Sim, files_with, hf, output};
 use hydrofetch::clip::GapPolicy;

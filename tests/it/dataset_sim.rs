@@ -5,7 +5,7 @@
 //! version-1 `hydrofetch.lock`, temporary files of killed runs, and exit codes by kind.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{
     FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, run_json, sha256, wait_for,

@@ -4,7 +4,7 @@
 //! simulator on 127.0.0.1; every test works in its own temporary folder.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{FAST, Sim, files_with, hf, lock_of, output};
 use serde_json::Value;

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{
     FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, sha256, write_manifest,

@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{FAST, Sim, TOKEN, hf, output};
 use std::path::{Path, PathBuf};

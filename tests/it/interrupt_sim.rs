@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{
     FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, sha256, wait_for, write_manifest,

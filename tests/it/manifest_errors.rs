@@ -1,31 +1,20 @@
 //! Every validation error names the file, the line/column or CSV row, the field, what was found
-//! and what was expected; all errors of a file are reported at once; exit code 2.
-#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
+//! and what was expected; all errors of a file are reported at once; exit code 2. The full
+//! stderr of every case is pinned as a snapshot (`tests/it/snapshots/it__manifest_errors__*`).
 
-use assert_cmd::Command;
-use std::path::Path;
+use crate::harness::{Hf, hf_snapshot};
 
-fn plan_err(path: &Path) -> String {
-    let out = Command::cargo_bin("hydrofetch")
-        .unwrap()
-        .arg("plan")
-        .arg(path)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert!(out.stdout.is_empty());
-    String::from_utf8(out.stderr).unwrap()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
+/// `hydrofetch plan FILE` in a folder holding `files` (the first is planned): exit 2, nothing
+/// on stdout, stderr pinned as snapshot `snapshot` and returned.
+fn plan_err(snapshot: &str, files: &[(&str, &str)]) -> String {
+    let mut hf = Hf::new();
+    for (name, text) in files {
+        hf = hf.manifest(name, text);
+    }
+    let ran = hf.args(["plan", files[0].0]).expect_exit(2).run();
+    assert!(ran.stdout.is_empty(), "stdout: {}", ran.stdout);
+    hf_snapshot!(snapshot, &ran.stderr);
+    ran.stderr
 }
 
 const BAD_CSV: &str = "\u{feff}deviceCode,timestamp,start,end,pad_seconds,timezone,data_product_options,spectrogram_format,audio_extension,download_audio,duration_seconds\r
@@ -49,10 +38,8 @@ ICLISTENHF6324,2024-04-01T12:00:00Z,,,,,\"not json\",,,,\r
 
 #[test]
 fn csv_errors_name_row_and_column() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write(dir.path(), "bad.csv", BAD_CSV);
-    let err = plan_err(&p);
-    let f = p.display().to_string();
+    let err = plan_err("csv_errors", &[("bad.csv", BAD_CSV)]);
+    let f = "bad.csv";
     let expect = [
         (2, "deviceCode", "is missing; expected a device code"),
         (3, "start", "found both `timestamp`"),
@@ -131,13 +118,13 @@ fn csv_errors_name_row_and_column() {
 
 #[test]
 fn csv_unknown_column_suggests_and_other_rows_still_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write(
-        dir.path(),
-        "r.csv",
-        "deviceCode,timestamp,pad_secs\nX,2024-04-01T12:00:00Z,5\nX,bad,5\n",
+    let err = plan_err(
+        "csv_unknown_column",
+        &[(
+            "r.csv",
+            "deviceCode,timestamp,pad_secs\nX,2024-04-01T12:00:00Z,5\nX,bad,5\n",
+        )],
     );
-    let err = plan_err(&p);
     assert!(
         err.contains(
             "row 1, column `pad_secs`: unknown field `pad_secs` (did you mean `pad_seconds`?)"
@@ -152,7 +139,6 @@ fn csv_unknown_column_suggests_and_other_rows_still_checked() {
 
 #[test]
 fn json_errors_name_line_column_and_request() {
-    let dir = tempfile::tempdir().unwrap();
     let text = r#"{
   "defaults": { "pad_secnds": 5 },
   "requests": [
@@ -164,9 +150,8 @@ fn json_errors_name_line_column_and_request() {
     { "deviceCode": "X", "timestamp": "2024-04-01T12:00:00", "timezone": "Nowhere/City" }
   ]
 }"#;
-    let p = write(dir.path(), "bad.json", text);
-    let err = plan_err(&p);
-    let f = p.display().to_string();
+    let err = plan_err("json_errors", &[("bad.json", text)]);
+    let f = "bad.json";
     for line in [
         format!(
             "{f}:2:17: `defaults.pad_secnds`: unknown field `pad_secnds` (did you mean `pad_seconds`?)"
@@ -201,25 +186,21 @@ fn json_errors_name_line_column_and_request() {
 
 #[test]
 fn json_syntax_error_has_line_and_column() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write(
-        dir.path(),
-        "broken.json",
-        "{\n  \"requests\": [\n    {\"deviceCode\": \"X\",}\n  ]\n}\n",
+    let err = plan_err(
+        "json_syntax",
+        &[(
+            "broken.json",
+            "{\n  \"requests\": [\n    {\"deviceCode\": \"X\",}\n  ]\n}\n",
+        )],
     );
-    let err = plan_err(&p);
     assert!(
-        err.contains(&format!(
-            "{}:3:24: `syntax`: key must be a string",
-            p.display()
-        )),
+        err.contains("broken.json:3:24: `syntax`: key must be a string"),
         "{err}"
     );
 }
 
 #[test]
 fn toml_manifest_errors() {
-    let dir = tempfile::tempdir().unwrap();
     let text = r#"version = 1
 [defaults]
 device = "ICLISTENHF6324"
@@ -243,9 +224,8 @@ pad_seconds = -3
 start = "2024-04-01T12:00:00Z"
 ends = "2024-04-01T13:00:00Z"
 "#;
-    let p = write(dir.path(), "bad.toml", text);
-    let err = plan_err(&p);
-    let f = p.display().to_string();
+    let err = plan_err("toml_errors", &[("bad.toml", text)]);
+    let f = "bad.toml";
     for line in [
         format!(
             "{f}:7:7: `range[0].end`: found 2024-04-01T12:00:00.000Z, expected a time after start 2024-04-01T12:00:00.000Z (the range is empty)"
@@ -270,52 +250,47 @@ ends = "2024-04-01T13:00:00Z"
 
 #[test]
 fn yaml_strict_booleans_and_locations() {
-    let dir = tempfile::tempdir().unwrap();
     let text = "version: 1\ndefaults:\n  device: X\nrange:\n  - start: 2024-04-01T12:00:00Z\n    end: 2024-04-01T13:00:00Z\n    download_audio: yes\n";
-    let p = write(dir.path(), "bad.yaml", text);
-    let err = plan_err(&p);
+    let err = plan_err("yaml_errors", &[("bad.yaml", text)]);
     assert!(
-        err.contains(&format!(
-            "{}:7:21: `range[0].download_audio`: found \"yes\", expected a boolean (true or false)",
-            p.display()
-        )),
+        err.contains(
+            "bad.yaml:7:21: `range[0].download_audio`: found \"yes\", expected a boolean (true or false)"
+        ),
         "{err}"
     );
 }
 
 #[test]
 fn clashing_outputs_are_a_plan_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = write(
-        dir.path(),
-        "clash.csv",
-        "deviceCode,timestamp,clip,output_name\nX,2024-04-01T12:00:00Z,yes,a b\nX,2024-04-01T13:00:00Z,yes,a b\nX,2024-04-01T14:00:00Z,yes,ok\n",
+    let err = plan_err(
+        "clashing_outputs",
+        &[(
+            "clash.csv",
+            "deviceCode,timestamp,clip,output_name\nX,2024-04-01T12:00:00Z,yes,a b\nX,2024-04-01T13:00:00Z,yes,a b\nX,2024-04-01T14:00:00Z,yes,ok\n",
+        )],
     );
-    let err = plan_err(&p);
     assert!(err.contains("two clips would write clips/a b.mat"), "{err}");
     assert!(err.contains("row 2") && err.contains("row 3"), "{err}");
 }
 
 #[test]
 fn referenced_request_file_errors_name_that_file() {
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "ev.csv",
-        "deviceCode,timestamp\nX,2024-04-01T12:00:00Z\n,2024-04-01T12:00:00Z\n",
+    let err = plan_err(
+        "referenced_request_file",
+        &[
+            (
+                "m.toml",
+                "version = 1\n[[requests]]\nfile = \"ev.csv\"\ndefault_pad_secs = 3\n[[requests]]\nfile = \"missing.csv\"\n",
+            ),
+            (
+                "ev.csv",
+                "deviceCode,timestamp\nX,2024-04-01T12:00:00Z\n,2024-04-01T12:00:00Z\n",
+            ),
+        ],
     );
-    let m = write(
-        dir.path(),
-        "m.toml",
-        "version = 1\n[[requests]]\nfile = \"ev.csv\"\ndefault_pad_secs = 3\n[[requests]]\nfile = \"missing.csv\"\n",
-    );
-    let err = plan_err(&m);
     assert!(err.contains("`requests[0].default_pad_secs`: unknown field `default_pad_secs` (did you mean `default_pad_seconds`?)"), "{err}");
     assert!(
-        err.contains(&format!(
-            "{}: row 3, column `deviceCode`: is missing",
-            dir.path().join("ev.csv").display()
-        )),
+        err.contains("ev.csv: row 3, column `deviceCode`: is missing"),
         "{err}"
     );
     assert!(
@@ -326,17 +301,23 @@ fn referenced_request_file_errors_name_that_file() {
 
 #[test]
 fn command_line_errors_exit_2() {
-    Command::cargo_bin("hydrofetch")
-        .unwrap()
-        .args(["requests", "manifests/requests-seed.csv", "--default-pad-seconds=-4", "--plan"])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("<command line>: `default_pad_seconds`: found \"-4\", expected a non-negative number of seconds"));
+    let seed = std::fs::read_to_string("manifests/requests-seed.csv").unwrap();
+    let ran = Hf::new()
+        .manifest("requests-seed.csv", &seed)
+        .args([
+            "requests",
+            "requests-seed.csv",
+            "--default-pad-seconds=-4",
+            "--plan",
+        ])
+        .expect_exit(2)
+        .run();
+    assert!(ran.stderr.contains("<command line>: `default_pad_seconds`: found \"-4\", expected a non-negative number of seconds"), "{}", ran.stderr);
+    hf_snapshot!("command_line", &ran.stderr);
 }
 
 #[test]
 fn garbage_never_panics() {
-    let dir = tempfile::tempdir().unwrap();
     for (name, text) in [
         ("a.json", "[1, 2]"),
         ("b.json", "\"x\""),
@@ -348,22 +329,7 @@ fn garbage_never_panics() {
         ("h.json", "{\"requests\": [5, null, {}]}"),
         ("i.toml", "version = 2\nrange = 3\n"),
     ] {
-        let p = write(dir.path(), name, text);
-        let out = Command::cargo_bin("hydrofetch")
-            .unwrap()
-            .arg("plan")
-            .arg(&p)
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(&p.display().to_string()),
-            "{name}"
-        );
+        let err = plan_err(&format!("garbage_{name}"), &[(name, text)]);
+        assert!(err.contains(name), "{name}: {err}");
     }
 }

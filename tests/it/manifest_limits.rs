@@ -3,7 +3,7 @@
 //! naming the file, line or row, and field, found before anything is allocated.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};

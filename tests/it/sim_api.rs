@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
 
-mod sim_support;
+use crate::sim_support;
 
 use hydrofetch::sim::SimConfig;
 use serde_json::Value;

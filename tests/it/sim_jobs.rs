@@ -1,16 +1,19 @@
 //! Simulator data-product jobs over real HTTP: request → run → download status paths,
 //! queue capacity and timing, cancel/restart, expiry, determinism of bytes, and faults.
+//!
+//! Job time is the simulator's injected clock ([`ManualClock`]): a test moves it past a run's
+//! processing time or a TTL and looks, instead of waiting on the wall clock.
 
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] functions")]
 
-mod sim_support;
-
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::sim_support::*;
 use hydrofetch::sim::SimConfig;
+use hydrofetch::sim::jobs::ManualClock;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sim_support::*;
 
 const AF: &str = "ICLISTENAF2523";
 
@@ -47,27 +50,148 @@ async fn download(h: &hydrofetch::sim::SimHandle, run: u64, index: &str) -> reqw
     .await
 }
 
-async fn wait_complete(h: &hydrofetch::sim::SimHandle, req: u64) -> Value {
-    poll(Duration::from_secs(60), || async move {
-        let (s, v) = run(h, req).await;
-        (s == 200).then_some(v)
+/// Runs `req`, moves `clock` an hour on (far past any tiny run) and returns the complete run.
+async fn finish(h: &hydrofetch::sim::SimHandle, clock: &ManualClock, req: u64) -> Value {
+    run(h, req).await;
+    clock.advance(Duration::from_secs(3600));
+    let (s, v) = run(h, req).await;
+    assert_eq!(s, 200, "not complete: {v}");
+    v
+}
+
+/// A simulator whose job queue reads `clock`, with processing at real scale (15 s per tiny
+/// file) so that every step below is an exact instant, not a race with the wall clock.
+async fn start_at(clock: &Arc<ManualClock>, cfg: SimConfig) -> hydrofetch::sim::SimHandle {
+    start(SimConfig {
+        time_scale: 1.0,
+        clock: clock.clone(),
+        ..cfg
     })
     .await
 }
 
+async fn status_of(h: &hydrofetch::sim::SimHandle, req: u64) -> (u16, String) {
+    let (s, r) = run(h, req).await;
+    (s, r["status"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn queue_capacity_orders_runs() {
+    // Capacity 1: A (two files, 30 s) runs first, B (one file, 15 s) waits for its slot.
+    let clock = Arc::new(ManualClock::new());
+    let h = start_at(
+        &clock,
+        SimConfig {
+            capacity: 1,
+            ..SimConfig::default()
+        },
+    )
+    .await;
+    let (a, _) = request(
+        &h,
+        &tiny("2024-04-01T12:00:00.000Z", "2024-04-01T12:10:00.000Z"),
+    )
+    .await;
+    let (b, _) = request(
+        &h,
+        &tiny("2024-04-01T13:00:00.000Z", "2024-04-01T13:05:00.000Z"),
+    )
+    .await;
+    let (_, ra) = run(&h, a).await;
+    assert_eq!(ra["status"], "data product running");
+    let (_, rb) = run(&h, b).await;
+    assert_eq!(rb["status"], "queued");
+    assert_eq!(rb["queuePosition"], 1);
+    let running = (202, "data product running".to_owned());
+    let queued = (202, "queued".to_owned());
+    let complete = (200, "complete".to_owned());
+    clock.advance(Duration::from_millis(29_999));
+    assert_eq!(status_of(&h, a).await, running);
+    assert_eq!(status_of(&h, b).await, queued);
+    // A ends at 30 s and B takes the slot then, not when next polled.
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(status_of(&h, a).await, complete);
+    assert_eq!(status_of(&h, b).await, running);
+    clock.advance(Duration::from_millis(14_999));
+    assert_eq!(status_of(&h, b).await, running);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(status_of(&h, b).await, complete);
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn cancel_restart_and_expiry() {
+    let clock = Arc::new(ManualClock::new());
+    let ttl = Duration::from_secs(600);
+    let h = start_at(
+        &clock,
+        SimConfig {
+            run_ttl: ttl,
+            ..SimConfig::default()
+        },
+    )
+    .await;
+    let (req, _) = request(
+        &h,
+        &tiny("2024-04-01T12:00:00.000Z", "2024-04-01T12:05:00.000Z"),
+    )
+    .await;
+    let (_, r) = run(&h, req).await;
+    let run_id = r["dpRunId"].as_u64().unwrap();
+    let (s, c) = get_json(
+        &h,
+        "api/dataProductDelivery/cancel",
+        &[("dpRequestId", &req.to_string())],
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        c,
+        serde_json::json!([{"dpRunId": run_id, "status": "cancelled"}])
+    );
+    let d = download(&h, run_id, "1").await;
+    assert_eq!(d.status().as_u16(), 400);
+    let body: Value = d.json().await.unwrap();
+    assert!(body.get("errors").is_none());
+    // A cancelled run stays cancelled however long one waits.
+    clock.advance(Duration::from_secs(3600));
+    assert_eq!(status_of(&h, req).await, (202, "cancelled".to_owned()));
+    // Restart: same run id, running for one file's 15 s, then complete.
+    let (s, rs) = get_json(
+        &h,
+        "api/dataProductDelivery/restart",
+        &[("dpRequestId", &req.to_string())],
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(rs[0]["dpRunId"].as_u64(), Some(run_id));
+    clock.advance(Duration::from_millis(14_999));
+    assert_eq!(
+        status_of(&h, req).await,
+        (202, "data product running".to_owned())
+    );
+    clock.advance(Duration::from_millis(1));
+    let (s, done) = run(&h, req).await;
+    assert_eq!((s, done["dpRunId"].as_u64()), (200, Some(run_id)));
+    assert_eq!(download(&h, run_id, "meta").await.status().as_u16(), 200);
+    // The run expires exactly `ttl` after it completed.
+    clock.advance(ttl - Duration::from_millis(1));
+    assert_eq!(download(&h, run_id, "meta").await.status().as_u16(), 200);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(download(&h, run_id, "1").await.status().as_u16(), 410);
+    h.shutdown().await;
+}
+
 #[tokio::test]
 async fn on_demand_lifecycle_status_paths() {
-    let h = start(SimConfig {
-        time_scale: 0.02,
-        ..SimConfig::default()
-    })
-    .await;
+    let clock = Arc::new(ManualClock::new());
+    let h = start_at(&clock, SimConfig::default()).await;
     let (req, v) = request(
         &h,
         &tiny("2024-04-01T12:00:00.000Z", "2024-04-01T12:10:00.000Z"),
     )
     .await;
-    assert_eq!(v["estimatedProcessingTime"], "1 s");
+    assert_eq!(v["estimatedProcessingTime"], "30 s");
     assert!(v["estimatedFileSize"].as_str().unwrap().ends_with("kB"));
     assert!(v.get("fileSize").is_none());
     let (s, st) = get_json(
@@ -86,7 +210,9 @@ async fn on_demand_lifecycle_status_paths() {
     assert_eq!(d.status().as_u16(), 202);
     let p: Value = d.json().await.unwrap();
     assert!(p["message"].is_string() && p["status"].is_string());
-    let done = wait_complete(&h, req).await;
+    clock.advance(Duration::from_secs(30));
+    let (s, done) = run(&h, req).await;
+    assert_eq!(s, 200, "{done}");
     assert_eq!(done["dpRunId"].as_u64(), Some(run_id));
     assert_eq!(done["fileCount"], 2);
     // HEAD counts files without marking the request complete.
@@ -207,110 +333,6 @@ async fn archived_is_immediate_and_empty_gives_204() {
     h.shutdown().await;
 }
 
-#[tokio::test]
-async fn queue_capacity_orders_runs() {
-    // Capacity 1; each tiny file takes 15 s × 0.02 = 0.3 s.
-    let h = start(SimConfig {
-        time_scale: 0.02,
-        capacity: 1,
-        ..SimConfig::default()
-    })
-    .await;
-    let (a, _) = request(
-        &h,
-        &tiny("2024-04-01T12:00:00.000Z", "2024-04-01T12:10:00.000Z"),
-    )
-    .await;
-    let (b, _) = request(
-        &h,
-        &tiny("2024-04-01T13:00:00.000Z", "2024-04-01T13:05:00.000Z"),
-    )
-    .await;
-    let (_, ra) = run(&h, a).await;
-    assert_eq!(ra["status"], "data product running");
-    let (_, rb) = run(&h, b).await;
-    assert_eq!(rb["status"], "queued");
-    assert_eq!(rb["queuePosition"], 1);
-    // Observe by polling: B never completes before A, and A completes.
-    let mut seen_b: Vec<String> = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, ra) = run(&h, a).await;
-        let (_, rb) = run(&h, b).await;
-        let sb = rb["status"].as_str().unwrap().to_owned();
-        if sb == "complete" {
-            assert_eq!(ra["status"], "complete", "B finished before A");
-        }
-        if seen_b.last() != Some(&sb) {
-            seen_b.push(sb.clone());
-        }
-        if sb == "complete" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "queue did not drain: {seen_b:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(seen_b.first().map(String::as_str), Some("queued"));
-    assert_eq!(seen_b.last().map(String::as_str), Some("complete"));
-    h.shutdown().await;
-}
-
-#[tokio::test]
-async fn cancel_restart_and_expiry() {
-    let h = start(SimConfig {
-        time_scale: 0.05,
-        run_ttl: Duration::from_millis(400),
-        ..SimConfig::default()
-    })
-    .await;
-    let (req, _) = request(
-        &h,
-        &tiny("2024-04-01T12:00:00.000Z", "2024-04-01T12:05:00.000Z"),
-    )
-    .await;
-    let (_, r) = run(&h, req).await;
-    let run_id = r["dpRunId"].as_u64().unwrap();
-    let (s, c) = get_json(
-        &h,
-        "api/dataProductDelivery/cancel",
-        &[("dpRequestId", &req.to_string())],
-    )
-    .await;
-    assert_eq!(s, 200);
-    assert_eq!(
-        c,
-        serde_json::json!([{"dpRunId": run_id, "status": "cancelled"}])
-    );
-    let d = download(&h, run_id, "1").await;
-    assert_eq!(d.status().as_u16(), 400);
-    let body: Value = d.json().await.unwrap();
-    assert!(body.get("errors").is_none());
-    let (s, r) = run(&h, req).await;
-    assert_eq!((s, r["status"].as_str()), (202, Some("cancelled")));
-    // Restart with a short time scale: same run id, then complete.
-    let h2 = h; // same server
-    let (s, rs) = get_json(
-        &h2,
-        "api/dataProductDelivery/restart",
-        &[("dpRequestId", &req.to_string())],
-    )
-    .await;
-    assert_eq!(s, 200);
-    assert_eq!(rs[0]["dpRunId"].as_u64(), Some(run_id));
-    let done = wait_complete(&h2, req).await;
-    assert_eq!(done["dpRunId"].as_u64(), Some(run_id));
-    assert_eq!(download(&h2, run_id, "meta").await.status().as_u16(), 200);
-    // After the TTL the run is gone.
-    poll(Duration::from_secs(10), || async {
-        (download(&h2, run_id, "1").await.status().as_u16() == 410).then_some(())
-    })
-    .await;
-    h2.shutdown().await;
-}
-
 async fn sha_of_archive_file(data_seed: u64, seed: u64, name: &str) -> (String, usize) {
     let h = start(SimConfig {
         data_seed,
@@ -396,12 +418,15 @@ async fn faults_rate_and_determinism() {
 
 #[tokio::test]
 async fn body_faults_break_downloads() {
-    let h = start(SimConfig {
-        time_scale: 0.001,
-        seed: 1,
-        faults: "reset=0.3,truncate=0.3".parse().unwrap(),
-        ..SimConfig::default()
-    })
+    let clock = Arc::new(ManualClock::new());
+    let h = start_at(
+        &clock,
+        SimConfig {
+            seed: 1,
+            faults: "reset=0.3,truncate=0.3".parse().unwrap(),
+            ..SimConfig::default()
+        },
+    )
     .await;
     let (req, _) = request(
         &h,
@@ -409,7 +434,7 @@ async fn body_faults_break_downloads() {
     )
     .await;
     // `request` itself is never hit by body faults (they only act on file bodies).
-    let done = wait_complete(&h, req).await;
+    let done = finish(&h, &clock, req).await;
     let run_id = done["dpRunId"].as_u64().unwrap();
     let (mut ok, mut broken) = (0, 0);
     for _ in 0..30 {
@@ -446,23 +471,34 @@ async fn body_faults_break_downloads() {
 
 #[tokio::test]
 async fn run_error_fault_ends_runs_in_error() {
-    let h = start(SimConfig {
-        time_scale: 0.001,
-        faults: "run_error=1".parse().unwrap(),
-        ..SimConfig::default()
-    })
+    let clock = Arc::new(ManualClock::new());
+    let h = start_at(
+        &clock,
+        SimConfig {
+            faults: "run_error=1".parse().unwrap(),
+            ..SimConfig::default()
+        },
+    )
     .await;
     let (req, _) = request(
         &h,
         &tiny("2024-04-01T12:00:00.000Z", "2024-04-01T12:05:00.000Z"),
     )
     .await;
-    let r = poll(Duration::from_secs(10), || async {
-        let (s, r) = run(&h, req).await;
-        assert_eq!(s, 202);
-        (r["status"] == "error").then_some(r)
-    })
-    .await;
+    let (s, r) = run(&h, req).await;
+    assert_eq!(
+        (s, r["status"].as_str()),
+        (202, Some("data product running"))
+    );
+    // The fault shows when the run ends (15 s), not before.
+    clock.advance(Duration::from_millis(14_999));
+    assert_eq!(
+        status_of(&h, req).await,
+        (202, "data product running".to_owned())
+    );
+    clock.advance(Duration::from_millis(1));
+    let (s, r) = run(&h, req).await;
+    assert_eq!((s, r["status"].as_str()), (202, Some("error")));
     let d = download(&h, r["dpRunId"].as_u64().unwrap(), "1").await;
     assert_eq!(d.status().as_u16(), 202);
     let v: Value = d.json().await.unwrap();
@@ -485,18 +521,21 @@ async fn disk_cache_is_written_and_read_back() {
             assert_eq!(std::fs::read(&cached[0]).unwrap(), bodies[0]);
             std::fs::write(&cached[0], b"from the disk cache").unwrap();
         }
-        let h = start(SimConfig {
-            time_scale: 0.001,
-            cache_dir: Some(dir.path().to_path_buf()),
-            ..SimConfig::default()
-        })
+        let clock = Arc::new(ManualClock::new());
+        let h = start_at(
+            &clock,
+            SimConfig {
+                cache_dir: Some(dir.path().to_path_buf()),
+                ..SimConfig::default()
+            },
+        )
         .await;
         let (req, _) = request(
             &h,
             &tiny("2024-04-01T12:00:00.000Z", "2024-04-01T12:05:00.000Z"),
         )
         .await;
-        let done = wait_complete(&h, req).await;
+        let done = finish(&h, &clock, req).await;
         let d = download(&h, done["dpRunId"].as_u64().unwrap(), "1").await;
         assert_eq!(d.status().as_u16(), 200);
         bodies.push(d.bytes().await.unwrap().to_vec());

@@ -4,7 +4,7 @@
 //! manifests, and SIGTERM stops it. Every wait is on a line the watcher prints, bounded.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{FAST, Sim, hf, lock_of, wait_for};
 use std::ffi::OsStr;
