@@ -5,32 +5,8 @@
 //! to review, not as a silent drift.
 
 use crate::common::Sim;
-use crate::harness::{Hf, hf_snapshot};
+use crate::harness::{EXAMPLES, Hf, hf_snapshot};
 use hydrofetch::plan::{FetchProduct, Plan};
-
-/// Every example in `manifests/`, request files that other examples reference included.
-const EXAMPLES: &[&str] = &[
-    "audio.json",
-    "audio.toml",
-    "audio.yaml",
-    "events.json",
-    "events.toml",
-    "events.yaml",
-    "quickstart.toml",
-    "range.json",
-    "range.toml",
-    "range.yaml",
-    "requests-seed.csv",
-    "requests-seed.json",
-    "requests-seed.toml",
-    "requests-seed.yaml",
-    "requests.json",
-    "requests.toml",
-    "requests.yaml",
-    "sample.json",
-    "sample.toml",
-    "sample.yaml",
-];
 
 /// `plan --json` of each example, planned from a copy in a temporary folder (so no lockfile
 /// beside the real examples is read), byte for byte as the command prints it.

@@ -19,6 +19,30 @@ use std::path::PathBuf;
 use std::process::Command;
 use tempfile::TempDir;
 
+/// Every example in `manifests/`, request files that other examples reference included.
+pub(crate) const EXAMPLES: &[&str] = &[
+    "audio.json",
+    "audio.toml",
+    "audio.yaml",
+    "events.json",
+    "events.toml",
+    "events.yaml",
+    "quickstart.toml",
+    "range.json",
+    "range.toml",
+    "range.yaml",
+    "requests-seed.csv",
+    "requests-seed.json",
+    "requests-seed.toml",
+    "requests-seed.yaml",
+    "requests.json",
+    "requests.toml",
+    "requests.yaml",
+    "sample.json",
+    "sample.toml",
+    "sample.yaml",
+];
+
 /// A `hydrofetch` command being built; nothing runs until [`Hf::run`].
 #[must_use = "an Hf does nothing until .run()"]
 pub(crate) struct Hf {

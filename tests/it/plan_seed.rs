@@ -5,33 +5,10 @@
 //! examples, and copy them into a temporary folder to plan them where a lockfile would be read.
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
+use crate::harness::EXAMPLES;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeSet;
-
-/// The example manifests, by name (request files that other examples reference included).
-const EXAMPLES: &[&str] = &[
-    "audio.json",
-    "audio.toml",
-    "audio.yaml",
-    "events.json",
-    "events.toml",
-    "events.yaml",
-    "quickstart.toml",
-    "range.json",
-    "range.toml",
-    "range.yaml",
-    "requests-seed.csv",
-    "requests-seed.json",
-    "requests-seed.toml",
-    "requests-seed.yaml",
-    "requests.json",
-    "requests.toml",
-    "requests.yaml",
-    "sample.json",
-    "sample.toml",
-    "sample.yaml",
-];
 
 /// A temporary folder holding a copy of every example.
 fn examples_copy() -> tempfile::TempDir {
