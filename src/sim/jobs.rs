@@ -25,6 +25,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::sim::catalogue::SourceFile;
+use crate::sim::options::Choice;
+
 /// Where the job queue reads the time. `now` never goes backwards.
 pub trait Clock: fmt::Debug + Send + Sync {
     /// The current instant.
@@ -80,9 +83,6 @@ impl Clock for ManualClock {
         self.start + self.offset.lock().map_or(Duration::ZERO, |o| *o)
     }
 }
-
-use crate::sim::catalogue::SourceFile;
-use crate::sim::options::Choice;
 
 /// State of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
