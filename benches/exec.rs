@@ -11,7 +11,8 @@
     clippy::pedantic,
     clippy::print_stdout,
     clippy::print_stderr,
-    reason = "benchmarks print their figures; casts on measured counts"
+    clippy::disallowed_methods,
+    reason = "benchmarks print their figures, cast measured counts, use std::fs on temporary folders"
 )]
 #![allow(
     clippy::expect_used,

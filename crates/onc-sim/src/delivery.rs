@@ -177,11 +177,11 @@ pub(crate) async fn run(
 ) -> ApiResult<Response> {
     api::check(&p, &st.tokens, &["dpRequestId"], &["dpRequestId"])?;
     let id = req_id(&p)?;
-    let now = Instant::now();
     let mut jobs = st
         .jobs
         .lock()
         .map_err(|_| ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR))?;
+    let now = jobs.now();
     match jobs.requests.get(&id) {
         Some(r) if r.token == p["token"] => {}
         _ => return Err(ApiError::invalid("dpRequestId")),
@@ -210,7 +210,8 @@ pub(crate) async fn status(
         .jobs
         .lock()
         .map_err(|_| ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR))?;
-    jobs.advance(&p["token"], Instant::now());
+    let now = jobs.now();
+    jobs.advance(&p["token"], now);
     let r = jobs
         .requests
         .get(&id)
@@ -242,8 +243,9 @@ pub(crate) async fn cancel(
     if jobs.requests.get(&id).is_none_or(|r| r.token != p["token"]) {
         return Err(ApiError::invalid("dpRequestId"));
     }
+    let now = jobs.now();
     Ok(Json(
-        jobs.cancel(id, Instant::now())
+        jobs.cancel(id, now)
             .map(|run| RunStatusEntry {
                 dp_run_id: run,
                 status: crate::wire::status::CANCELLED.into(),
@@ -267,7 +269,7 @@ pub(crate) async fn restart(
     if jobs.requests.get(&id).is_none_or(|r| r.token != p["token"]) {
         return Err(ApiError::invalid("dpRequestId"));
     }
-    let now = Instant::now();
+    let now = jobs.now();
     let out = match jobs.restart(id, now, will_error(&st)) {
         Some(run) => {
             let status = jobs
@@ -308,12 +310,12 @@ pub(crate) async fn download(
 ) -> ApiResult<Response> {
     api::check(&p, &st.tokens, &["dpRunId", "index"], &["dpRunId", "index"])?;
     let run = api::uint(&p, "dpRunId")?.ok_or_else(|| ApiError::invalid("dpRunId"))?;
-    let now = Instant::now();
     let (state, req_id, files, kind, code, ext) = {
         let mut jobs = st
             .jobs
             .lock()
             .map_err(|_| ApiError::Status(StatusCode::INTERNAL_SERVER_ERROR))?;
+        let now = jobs.now();
         jobs.advance(&p["token"], now);
         let r = jobs
             .runs

@@ -15,14 +15,74 @@
 //! - `restart` re-queues the same `dpRunId` (any state); `cancel` of a request never run
 //!   answers `[]`.
 //! - A complete run expires `ttl` after completion: downloads then answer 410.
+//! - The time comes from a [`Clock`] (the real one unless `SimConfig::clock` says otherwise):
+//!   tests move a [`ManualClock`] past a run's processing time or a TTL instead of waiting.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use crate::catalogue::SourceFile;
 use crate::options::Choice;
+
+/// Where the job queue reads the time. `now` never goes backwards.
+pub trait Clock: fmt::Debug + Send + Sync {
+    /// The current instant.
+    fn now(&self) -> Instant;
+}
+
+/// A clock shared by the configuration and the job store.
+pub type SharedClock = Arc<dyn Clock>;
+
+/// The real monotonic clock (the default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RealClock;
+
+impl Clock for RealClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A clock that moves only when [`ManualClock::advance`] is called.
+#[derive(Debug)]
+pub struct ManualClock {
+    start: Instant,
+    offset: Mutex<Duration>,
+}
+
+impl ManualClock {
+    /// A clock standing at the real instant of its creation.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            offset: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        if let Ok(mut o) = self.offset.lock() {
+            *o += by;
+        }
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Instant {
+        self.start + self.offset.lock().map_or(Duration::ZERO, |o| *o)
+    }
+}
 
 /// State of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +164,7 @@ pub struct Jobs {
     /// Lifetime of a complete run.
     pub ttl: Duration,
     time_scale: f64,
+    clock: SharedClock,
 }
 
 #[derive(Debug)]
@@ -125,7 +186,21 @@ impl Jobs {
             capacity: capacity.max(1),
             ttl,
             time_scale: time_scale.max(0.0),
+            clock: Arc::new(RealClock),
         }
+    }
+
+    /// The same store reading the time from `clock`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The store's current instant.
+    #[must_use]
+    pub fn now(&self) -> Instant {
+        self.clock.now()
     }
 
     /// Stores a request and returns its id.

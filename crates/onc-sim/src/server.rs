@@ -70,6 +70,8 @@ pub struct SimConfig {
     pub mem_cache_bytes: usize,
     /// Allow non-loopback binds.
     pub allow_remote: bool,
+    /// The job queue's clock (tests pass a [`crate::jobs::ManualClock`]).
+    pub clock: crate::jobs::SharedClock,
 }
 
 impl Default for SimConfig {
@@ -88,6 +90,7 @@ impl Default for SimConfig {
             run_ttl: Duration::from_secs(21 * 86_400),
             mem_cache_bytes: 1 << 30,
             allow_remote: false,
+            clock: std::sync::Arc::new(crate::jobs::RealClock),
         }
     }
 }
@@ -150,7 +153,9 @@ impl SimState {
             tokens,
             cat: Catalogue::builtin(),
             cache: Cache::new(cfg.mem_cache_bytes, cfg.cache_dir.clone()),
-            jobs: Mutex::new(Jobs::new(cfg.capacity, cfg.run_ttl, cfg.time_scale)),
+            jobs: Mutex::new(
+                Jobs::new(cfg.capacity, cfg.run_ttl, cfg.time_scale).with_clock(cfg.clock.clone()),
+            ),
             log: Mutex::new(Vec::new()),
             log_file,
             seq: AtomicU64::new(0),
