@@ -16,7 +16,7 @@ pub mod audio;
 pub mod mat;
 pub mod plan;
 pub mod png;
-pub mod segments;
+pub(crate) mod segments;
 
 use crate::formats::FormatError;
 use crate::time::UtcInstant;

@@ -9,7 +9,7 @@ use crate::time::UtcInstant;
 
 /// The absolute sample index of an instant at `rate` Hz (rounded to the nearest sample).
 #[must_use]
-pub fn sample_index(t: UtcInstant, rate: u32) -> i64 {
+pub(crate) fn sample_index(t: UtcInstant, rate: u32) -> i64 {
     let num = i128::from(t.unix_millis()) * i128::from(rate);
     let idx = (num + 500).div_euclid(1000);
     i64::try_from(idx).unwrap_or(if idx < 0 { i64::MIN } else { i64::MAX })
@@ -17,14 +17,14 @@ pub fn sample_index(t: UtcInstant, rate: u32) -> i64 {
 
 /// The instant of an absolute sample index (to the millisecond, rounded down).
 #[must_use]
-pub fn sample_time(index: i64, rate: u32) -> UtcInstant {
+pub(crate) fn sample_time(index: i64, rate: u32) -> UtcInstant {
     let ms = (i128::from(index) * 1000).div_euclid(i128::from(rate.max(1)));
     UtcInstant::from_unix_millis(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
 /// Number of frames in `[start, end)` at `rate`.
 #[must_use]
-pub fn clip_frames(start: UtcInstant, end: UtcInstant, rate: u32) -> u64 {
+pub(crate) fn clip_frames(start: UtcInstant, end: UtcInstant, rate: u32) -> u64 {
     let ms = i128::from(end.millis_since(start).max(0));
     let n = (ms * i128::from(rate) + 500) / 1000;
     u64::try_from(n).unwrap_or(u64::MAX)

@@ -30,7 +30,7 @@ impl WantedItem {
 }
 
 /// The nominal length of an ONC source file, when nothing better is known.
-pub const NOMINAL_FILE_MILLIS: i64 = 300_000;
+pub(crate) const NOMINAL_FILE_MILLIS: i64 = 300_000;
 
 /// Spectrograms (ONC product HSD) for contiguous slots: one `dataProductDelivery` request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ pub const STATE_FILE_NAME: &str = "hydrofetch.state.json";
 
 /// An ONC job in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InFlight {
+pub(crate) struct InFlight {
     /// ONC's request id.
     pub dp_request_id: i64,
     /// ONC's run id, once known.
@@ -27,7 +27,7 @@ pub struct InFlight {
 
 /// The journal, held by the runner.
 #[derive(Debug)]
-pub struct Journal {
+pub(crate) struct Journal {
     path: PathBuf,
     jobs: BTreeMap<String, InFlight>,
 }
@@ -41,7 +41,7 @@ struct Wire {
 impl Journal {
     /// Reads the journal at `path` (empty if absent or unreadable).
     #[must_use]
-    pub fn load(path: &Path) -> Self {
+    pub(crate) fn load(path: &Path) -> Self {
         let jobs = fs_err::read(path)
             .ok()
             .and_then(|b| serde_json::from_slice::<Wire>(&b).ok())
@@ -56,7 +56,8 @@ impl Journal {
 
     /// The job recorded for a group.
     #[must_use]
-    pub fn get(&self, key: &str) -> Option<InFlight> {
+    #[cfg(test)]
+    pub(crate) fn get(&self, key: &str) -> Option<InFlight> {
         self.jobs.get(key).copied()
     }
 
@@ -64,7 +65,7 @@ impl Journal {
     ///
     /// # Errors
     /// I/O errors writing the file.
-    pub fn record(&mut self, key: &str, job: InFlight) -> io::Result<()> {
+    pub(crate) fn record(&mut self, key: &str, job: InFlight) -> io::Result<()> {
         if self.jobs.insert(key.to_owned(), job) == Some(job) {
             return Ok(());
         }
@@ -75,7 +76,7 @@ impl Journal {
     ///
     /// # Errors
     /// I/O errors writing the file.
-    pub fn forget(&mut self, key: &str) -> io::Result<()> {
+    pub(crate) fn forget(&mut self, key: &str) -> io::Result<()> {
         if self.jobs.remove(key).is_none() {
             return Ok(());
         }
@@ -83,7 +84,7 @@ impl Journal {
     }
 
     /// All jobs in flight.
-    pub fn jobs(&self) -> impl Iterator<Item = (&String, &InFlight)> {
+    pub(crate) fn jobs(&self) -> impl Iterator<Item = (&String, &InFlight)> {
         self.jobs.iter()
     }
 

@@ -16,7 +16,7 @@ const NEUTRAL: &[(&str, &str)] = &[("dpo_spectrogramConcatenation", "None")];
 
 /// The folder tag for a set of spectrogram options: empty for ONC's defaults.
 #[must_use]
-pub fn options_tag(options: &BTreeMap<String, String>) -> String {
+pub(crate) fn options_tag(options: &BTreeMap<String, String>) -> String {
     let parts: Vec<String> = options
         .iter()
         .filter(|(k, v)| !NEUTRAL.iter().any(|(nk, nv)| nk == k && nv == v))
@@ -46,7 +46,7 @@ pub fn options_tag(options: &BTreeMap<String, String>) -> String {
 
 /// Relative path (`/`-separated) of a spectrogram file.
 #[must_use]
-pub fn spectrogram_path(
+pub(crate) fn spectrogram_path(
     device: &SafeName,
     options: &BTreeMap<String, String>,
     name: &SafeName,
@@ -61,7 +61,7 @@ pub fn spectrogram_path(
 
 /// Relative path (`/`-separated) of an audio file.
 #[must_use]
-pub fn audio_path(device: &SafeName, name: &SafeName) -> String {
+pub(crate) fn audio_path(device: &SafeName, name: &SafeName) -> String {
     format!("{device}/audio/{name}")
 }
 

@@ -10,12 +10,12 @@
 mod audio;
 mod clipper;
 mod clips;
-pub mod events;
-pub mod job;
-pub mod journal;
-pub mod layout;
-pub mod prepare;
-pub mod record;
+pub(crate) mod events;
+pub(crate) mod job;
+pub(crate) mod journal;
+pub(crate) mod layout;
+pub(crate) mod prepare;
+pub(crate) mod record;
 mod runner;
 mod scheduler;
 mod spectro;

@@ -83,7 +83,7 @@ impl Record {
 /// What [`fold`] found in a record.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[must_use]
-pub struct Folded {
+pub(crate) struct Folded {
     /// Entries folded into the lockfile.
     pub items: usize,
     /// Lines skipped: torn or not valid.
@@ -96,7 +96,7 @@ pub struct Folded {
 ///
 /// # Errors
 /// [`LockError::Io`] when the record exists but cannot be read.
-pub fn fold(path: &Path, lock: &mut Lockfile) -> Result<Folded, LockError> {
+pub(crate) fn fold(path: &Path, lock: &mut Lockfile) -> Result<Folded, LockError> {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Folded::default()),
@@ -124,7 +124,7 @@ pub fn fold(path: &Path, lock: &mut Lockfile) -> Result<Folded, LockError> {
 ///
 /// # Errors
 /// [`LockError::Io`] naming the record.
-pub fn remove(path: &Path) -> Result<(), LockError> {
+pub(crate) fn remove(path: &Path) -> Result<(), LockError> {
     match fs::remove_file(path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(LockError::Io {
             path: path.to_owned(),

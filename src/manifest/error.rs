@@ -18,16 +18,16 @@ use std::path::PathBuf;
 use crate::text::shorten;
 
 /// Diagnostics printed per manifest; the rest are counted.
-pub const MAX_PRINTED: usize = 50;
+pub(crate) const MAX_PRINTED: usize = 50;
 
 /// Characters of a field path shown in a diagnostic.
-pub const MAX_FIELD_CHARS: usize = 120;
+pub(crate) const MAX_FIELD_CHARS: usize = 120;
 
 /// Characters of a message or hint shown in a diagnostic.
-pub const MAX_MESSAGE_CHARS: usize = 500;
+pub(crate) const MAX_MESSAGE_CHARS: usize = 500;
 
 /// Longest key for which a close known name is looked for.
-pub const MAX_SUGGEST_CHARS: usize = 64;
+pub(crate) const MAX_SUGGEST_CHARS: usize = 64;
 
 /// Where in a file a diagnostic points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

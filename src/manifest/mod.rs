@@ -5,13 +5,13 @@
 //! [`Manifest`] or every problem found ([`ManifestError`]). The JSON Schemas in `schemas/` are
 //! generated from [`raw`].
 
-pub mod error;
+pub(crate) mod error;
 pub(crate) mod fields;
 pub(crate) mod layer;
 mod load;
-pub mod model;
+pub(crate) mod model;
 pub(crate) mod node;
-pub mod raw;
+pub(crate) mod raw;
 mod requests;
 pub(crate) mod resolve;
 mod tables;
@@ -19,3 +19,15 @@ mod tables;
 pub use error::{Diagnostic, Loc, ManifestError};
 pub use load::{CliValue, Mode, from_command_line, load, load_with};
 pub use model::{DeviceSpan, Job, Manifest, Origin, Request, Sourced, SpanField};
+
+/// The JSON Schema of a manifest file (TOML, YAML or JSON), as published in `schemas/`.
+#[must_use]
+pub fn manifest_schema() -> schemars::Schema {
+    schemars::schema_for!(raw::RawManifest)
+}
+
+/// The JSON Schema of a JSON request file (`{defaults, requests}`), as published in `schemas/`.
+#[must_use]
+pub fn requests_schema() -> schemars::Schema {
+    schemars::schema_for!(raw::RawRequestDocument)
+}

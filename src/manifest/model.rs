@@ -17,10 +17,10 @@ use std::sync::Arc;
 
 /// The most padding one side of an instant or span may have, in seconds (one hour): padding
 /// gives context; a longer stretch is written as a span (`start` and `end`).
-pub const MAX_PAD_SECONDS: i64 = 3600;
+pub(crate) const MAX_PAD_SECONDS: i64 = 3600;
 
 /// Windows per ONC request when nothing else is said.
-pub const DEFAULT_BATCH: u32 = 6;
+pub(crate) const DEFAULT_BATCH: u32 = 6;
 
 /// Where a job came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,10 @@
 //! that the field lists used by validation and these types agree, and that the checked-in
 //! schemas are current (`HYDROFETCH_UPDATE_SCHEMAS=1 cargo test --test schemas` rewrites
 //! them).
+#![expect(
+    dead_code,
+    reason = "these types describe manifest files for their JSON Schemas (schemars); the loader reads files through `node`, so their fields are never read"
+)]
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -14,7 +18,7 @@ use std::collections::BTreeMap;
 /// A `dpo_*` option value: text, number or boolean (sent to ONC as text).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
-pub enum RawOptionValue {
+pub(crate) enum RawOptionValue {
     /// Text.
     Text(String),
     /// A number.
@@ -26,12 +30,12 @@ pub enum RawOptionValue {
 /// ONC data product options: names start with `dpo_`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[schemars(extend("propertyNames" = { "pattern": "^dpo_" }))]
-pub struct RawOptions(pub BTreeMap<String, RawOptionValue>);
+pub(crate) struct RawOptions(pub BTreeMap<String, RawOptionValue>);
 
 /// `mat` or `png`.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum RawSpectrogramFormat {
+pub(crate) enum RawSpectrogramFormat {
     /// MATLAB files.
     Mat,
     /// PNG plots.
@@ -41,7 +45,7 @@ pub enum RawSpectrogramFormat {
 /// `flac` or `wav`.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum RawAudioExtension {
+pub(crate) enum RawAudioExtension {
     /// FLAC.
     Flac,
     /// WAV.
@@ -51,7 +55,7 @@ pub enum RawAudioExtension {
 /// What a clip does with archive gaps.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum RawGap {
+pub(crate) enum RawGap {
     /// One output per continuous part.
     Split,
     /// Fill and report.
@@ -63,7 +67,7 @@ pub enum RawGap {
 /// One request (request-format.md), or a request file's `defaults`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawRequest {
+pub(crate) struct RawRequest {
     /// Hydrophone device code, e.g. `ICLISTENHF6324`.
     #[serde(rename = "deviceCode")]
     pub device_code: Option<String>,
@@ -115,7 +119,7 @@ pub struct RawRequest {
 /// The `{defaults, requests}` request document.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawRequestDocument {
+pub(crate) struct RawRequestDocument {
     /// Values for every request (a request's own fields win).
     pub defaults: Option<RawRequest>,
     /// The requests.
@@ -125,7 +129,7 @@ pub struct RawRequestDocument {
 /// A manifest's `[defaults]`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawManifestDefaults {
+pub(crate) struct RawManifestDefaults {
     /// Device code for the mode tables.
     pub device: Option<String>,
     /// Zone for naive times.
@@ -155,7 +159,7 @@ pub struct RawManifestDefaults {
 /// `[[range]]`: every window overlapping `[start, end)`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawRange {
+pub(crate) struct RawRange {
     /// Device code (else `[defaults]`).
     pub device: Option<String>,
     /// ISO 8601 start.
@@ -185,7 +189,7 @@ pub struct RawRange {
 /// `[[sample]]`: blocks of consecutive windows spread evenly over `[start, end)`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawSample {
+pub(crate) struct RawSample {
     /// Device code (else `[defaults]`).
     pub device: Option<String>,
     /// ISO 8601 start.
@@ -218,7 +222,7 @@ pub struct RawSample {
 /// `[[events]]`: the windows holding given instants.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawEvents {
+pub(crate) struct RawEvents {
     /// Device code (else `[defaults]`).
     pub device: Option<String>,
     /// ISO 8601 instants.
@@ -256,7 +260,7 @@ pub struct RawEvents {
 /// `[[audio]]`: audio files over `[start, end)`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawAudio {
+pub(crate) struct RawAudio {
     /// Device code (else `[defaults]`).
     pub device: Option<String>,
     /// ISO 8601 start.
@@ -273,7 +277,7 @@ pub struct RawAudio {
 /// fields and the file's `defaults`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawRequestsRef {
+pub(crate) struct RawRequestsRef {
     /// The request file (JSON or CSV), relative to the manifest.
     pub file: String,
     /// Zone for naive times.
@@ -311,7 +315,7 @@ pub struct RawRequestsRef {
 /// One table or an array of tables.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
-pub enum OneOrMany<T> {
+pub(crate) enum OneOrMany<T> {
     /// An array of tables (`[[range]]`).
     Many(Vec<T>),
     /// A single table.
@@ -321,7 +325,7 @@ pub enum OneOrMany<T> {
 /// A TOML, YAML or JSON manifest.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawManifest {
+pub(crate) struct RawManifest {
     /// Format version: 1.
     #[schemars(range(min = 1, max = 1))]
     pub version: Option<u32>,

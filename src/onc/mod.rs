@@ -5,8 +5,8 @@
 //! API: the client reads only those types and the simulator writes the same ones.
 
 pub mod client;
-pub mod error;
-pub mod token;
+pub(crate) mod error;
+pub(crate) mod token;
 
 /// The ONC JSON wire types, shared with the simulator (they live in `onc-core`).
 pub use onc_core::wire;

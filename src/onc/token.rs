@@ -50,7 +50,7 @@ impl fmt::Display for Token {
 
 /// Replaces `secret` in `text` with `***`, and any `token=...` query value too.
 #[must_use]
-pub fn redact(text: &str, secret: &str) -> String {
+pub(crate) fn redact(text: &str, secret: &str) -> String {
     let replaced = if secret.is_empty() {
         text.to_owned()
     } else {
@@ -61,7 +61,7 @@ pub fn redact(text: &str, secret: &str) -> String {
 
 /// Replaces the value of every `token=` query parameter in `text` with `***`.
 #[must_use]
-pub fn redact_token_params(text: &str) -> String {
+pub(crate) fn redact_token_params(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("token=") {

@@ -217,7 +217,7 @@ fn push_instant(out: &mut Vec<u8>, t: UtcInstant) {
 /// The canonical JSON of a fetch item without its `window_start` value and closing brace: the
 /// part shared by every window of a device and product. [`fetch_id_from_prefix`] finishes it.
 #[must_use]
-pub fn fetch_prefix(device: &DeviceCode, product: &FetchProduct) -> Vec<u8> {
+pub(crate) fn fetch_prefix(device: &DeviceCode, product: &FetchProduct) -> Vec<u8> {
     let mut out = Vec::with_capacity(192);
     out.push(b'{');
     push_key(&mut out, "device");
@@ -258,14 +258,19 @@ fn finish_fetch(prefix: &[u8], window: Window5m, buf: &mut Vec<u8>) {
 }
 
 /// A fetch item's id from its [`fetch_prefix`], using `buf` (reused between calls).
-pub fn fetch_id_from_prefix(prefix: &[u8], window: Window5m, buf: &mut Vec<u8>) -> ItemId {
+pub(crate) fn fetch_id_from_prefix(prefix: &[u8], window: Window5m, buf: &mut Vec<u8>) -> ItemId {
     finish_fetch(prefix, window, buf);
     ItemId::of(buf)
 }
 
 /// The canonical JSON of a fetch item.
 #[must_use]
-pub fn fetch_canonical(device: &DeviceCode, product: &FetchProduct, window: Window5m) -> Vec<u8> {
+#[cfg(test)]
+pub(crate) fn fetch_canonical(
+    device: &DeviceCode,
+    product: &FetchProduct,
+    window: Window5m,
+) -> Vec<u8> {
     let mut buf = Vec::new();
     finish_fetch(&fetch_prefix(device, product), window, &mut buf);
     buf
@@ -273,12 +278,13 @@ pub fn fetch_canonical(device: &DeviceCode, product: &FetchProduct, window: Wind
 
 /// The id of a fetch item.
 #[must_use]
-pub fn fetch_id(device: &DeviceCode, product: &FetchProduct, window: Window5m) -> ItemId {
+#[cfg(test)]
+pub(crate) fn fetch_id(device: &DeviceCode, product: &FetchProduct, window: Window5m) -> ItemId {
     ItemId::of(&fetch_canonical(device, product, window))
 }
 
 /// The canonical JSON of a clip item (`id` and metadata fields are ignored), into `out`.
-pub fn clip_canonical(c: &ClipItem, out: &mut Vec<u8>) {
+pub(crate) fn clip_canonical(c: &ClipItem, out: &mut Vec<u8>) {
     out.clear();
     out.push(b'{');
     push_key(out, "device");
@@ -309,7 +315,8 @@ pub fn clip_canonical(c: &ClipItem, out: &mut Vec<u8>) {
 
 /// The id of a clip item (`id` and metadata fields are ignored).
 #[must_use]
-pub fn clip_id(c: &ClipItem) -> ItemId {
+#[cfg(test)]
+pub(crate) fn clip_id(c: &ClipItem) -> ItemId {
     let mut buf = Vec::with_capacity(256);
     clip_canonical(c, &mut buf);
     ItemId::of(&buf)

@@ -8,8 +8,8 @@
 
 mod build;
 mod group;
-pub mod item;
-pub mod limits;
+pub(crate) mod item;
+pub(crate) mod limits;
 pub mod render;
 mod resolved;
 

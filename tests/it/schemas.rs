@@ -4,7 +4,6 @@
 //! Regenerate the schemas with `HYDROFETCH_UPDATE_SCHEMAS=1 cargo test --test it schemas`.
 
 use crate::harness::EXAMPLES;
-use hydrofetch::manifest::raw::{RawManifest, RawRequestDocument};
 use serde_json::Value;
 use std::path::Path;
 
@@ -25,10 +24,13 @@ fn check(name: &str, schema: &schemars::Schema) {
 
 #[test]
 fn schemas_are_current() {
-    check("manifest.schema.json", &schemars::schema_for!(RawManifest));
+    check(
+        "manifest.schema.json",
+        &hydrofetch::manifest::manifest_schema(),
+    );
     check(
         "requests.schema.json",
-        &schemars::schema_for!(RawRequestDocument),
+        &hydrofetch::manifest::requests_schema(),
     );
 }
 
