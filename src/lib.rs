@@ -20,14 +20,20 @@
 //! - [`exec`]: the executor (submit, poll, download, clip).
 //! - [`ops`]: the operations as library calls (`run`, `plan`, `verify`, `gc`, `watch`) with
 //!   typed options, a reporter and typed summaries; the CLI is a thin layer over them.
-//! - [`dataset`]: the dataset state end to end (run, gc, verify, repair), lockfile ownership,
-//!   cross-process guards and the `data_dir` index.
+//! - `dataset` (crate-private): the dataset state under the operations: lockfile ownership,
+//!   cross-process guards, the record of finished items, the `data_dir` index (`index`) and
+//!   the manifest watcher (`watch`).
 //! - [`clip`]: cutting audio, MAT and PNG outputs to a window.
 //! - [`formats`]: WAV, FLAC, MAT v5 and PNG readers and writers (from `onc-core`).
 //! - [`atomic`]: nothing half-written (from `onc-core`).
 //! - `sim`: the offline ONC simulator (the `onc-sim` crate, feature `sim`).
 //! - [`safe_name`]: the one gate a name from outside passes before it becomes a path.
-//! - [`cli`]: the command-line front end (the only place that reads the environment).
+//! - [`cli`]: the command-line front end (the only place that reads the environment or prints):
+//!   it maps flags to [`ops`] options, picks a reporter and the exit code.
+//!
+//! The public surface is what a program driving hydrofetch needs ([`ops`], [`manifest`],
+//! [`plan`], [`lock`], [`domain`], the client in [`onc`], the cutters in [`clip`] and the
+//! executor's entry points in [`exec`]); the rest is `pub(crate)`.
 
 pub mod cli;
 pub mod clip;

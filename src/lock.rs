@@ -5,7 +5,7 @@
 //! `--lockfile PATH` chooses another. Two manifests in one folder never share one. The
 //! lockfile *owns* the outputs it records: `gc` removes only what its own lockfile recorded
 //! and its plan dropped, never a file another lockfile writing into the same `data_dir`
-//! records (see [`crate::dataset`]).
+//! records (see `crate::dataset`).
 //!
 //! # Format (version 2)
 //! TOML, written by hydrofetch only. It starts with an `@generated` comment, `version = 2`

@@ -5,7 +5,7 @@
 //! MATLAB datenums of column centres, `processingComment`) and `Meta`. A column's bin is
 //! `[centre − step/2, centre + step/2)`, `step` being the file's own column spacing, except a
 //! trailing partial column, which runs from the previous column's end to as far past its
-//! centre (see [`columns`]); so the clip is exact to the column, using the times in the files,
+//! centre (see `columns`); so the clip is exact to the column, using the times in the files,
 //! never an assumed grid, and an output's span ends where its last column's data ends. Sources
 //! must share the frequency axis. The output keeps every `SpectData` field of the first source
 //! with `PSD` and `time` cut; its `Meta` is the first source's with `dateFrom`/`dateTo` set to

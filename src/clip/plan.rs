@@ -37,7 +37,7 @@ pub enum Axis {
     /// Unix milliseconds (MAT columns, PNG pixel columns).
     Millis,
     /// The device's absolute sample grid at this rate: tick `n` is `n / rate` seconds after the
-    /// Unix epoch (audio; see [`super::segments`]).
+    /// Unix epoch (audio; see `super::segments`).
     Samples(u32),
 }
 

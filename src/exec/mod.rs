@@ -4,7 +4,7 @@
 //! spectrogram groups through `dataProductDelivery` (many requests in flight, each polled
 //! adaptively, each file downloaded as soon as its run completes), audio groups through
 //! archive listings and downloads, then clips from a ready queue. It reports [`ExecEvent`]s
-//! and never prints. Finished items go to an append-only [`record`]; [`compact`] writes the
+//! and never prints. Finished items go to an append-only `record`; [`compact`] writes the
 //! lockfile once at the end.
 
 mod audio;

@@ -73,7 +73,7 @@ pub struct RunPaths {
     pub lock: PathBuf,
     /// The resume journal.
     pub journal: PathBuf,
-    /// The record of finished items (see [`super::record`]).
+    /// The record of finished items (see `super::record`).
     pub record: PathBuf,
 }
 

@@ -1,9 +1,9 @@
 //! Manifests: the model ([`Manifest`]) and its loaders (TOML, YAML, JSON, CSV).
 //!
-//! `load` reads a file into located values ([`node`]), checks them table by table
-//! ([`layer`], [`fields`]), applies precedence ([`resolve`]) and returns a valid
+//! `load` reads a file into located values (`node`), checks them table by table
+//! (`layer`, `fields`), applies precedence (`resolve`) and returns a valid
 //! [`Manifest`] or every problem found ([`ManifestError`]). The JSON Schemas in `schemas/` are
-//! generated from [`raw`].
+//! generated from `raw`.
 
 pub(crate) mod error;
 pub(crate) mod fields;

@@ -2,7 +2,7 @@
 //! taking a typed options struct, a [`Reporter`] and (for the ones that touch the network) a
 //! cancellation token, and returning a typed summary.
 //!
-//! This is the layer between the command line and [`crate::dataset`]: it loads manifests,
+//! This is the layer between the command line and `crate::dataset`: it loads manifests,
 //! plans each one alone (each has its own lockfile), opens its state, connects to ONC (or the
 //! built-in simulator) only when there is something to fetch, and reports. It never prints and
 //! never reads the environment or installs signal handlers: the caller (the CLI, a test, a

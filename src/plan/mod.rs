@@ -2,7 +2,7 @@
 //! batching into ONC requests. Pure: no I/O, no clock.
 //!
 //! [`Plan::build_with`] takes loaded manifests and [`PlanLimits`] (refusing, before making
-//! them, more items than the limits allow; see [`limits`]); items are sorted by id; the plan
+//! them, more items than the limits allow; see `limits`); items are sorted by id; the plan
 //! hash is the SHA-256 of the sorted item ids, each followed by a newline. [`render`] shows a
 //! plan to people and as JSON.
 

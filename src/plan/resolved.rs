@@ -73,7 +73,7 @@ impl Plan {
     }
 
     /// Resolves manifests into a plan of at most `limits.max_items` items. A job is counted
-    /// before its items are made (see [`limits`](super::limits)), so no input makes planning
+    /// before its items are made (see `limits`), so no input makes planning
     /// allocate without bound.
     ///
     /// # Errors
