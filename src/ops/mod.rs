@@ -13,6 +13,7 @@
 //! fail and interruptions are not errors: they are in the summaries.
 
 mod connect;
+mod discover;
 mod maintain;
 mod plan;
 mod run;
@@ -20,6 +21,10 @@ mod simulate;
 mod watch;
 
 pub use connect::{Endpoint, NetOptions, NoToken};
+pub use discover::{
+    Coverage, CoverageOptions, CoverageTarget, DeploymentInfo, DeviceInfo, DevicesOptions,
+    WindowSpan, coverage, deployments, devices,
+};
 pub use maintain::{
     GcOptions, GcSummary, ManifestGc, ManifestVerify, VerifyOptions, VerifyReport, gc, verify,
 };
