@@ -79,7 +79,11 @@ pub(crate) fn devices(args: DevicesArgs) -> anyhow::Result<Outcome> {
         return print(&serde_json::to_string_pretty(&list)?);
     }
     let mut s = String::new();
-    let _ = writeln!(s, "{:<16} {:>8}  {:<24}  NAME", "DEVICE", "RATE", "DATA FROM");
+    let _ = writeln!(
+        s,
+        "{:<16} {:>8}  {:<24}  NAME",
+        "DEVICE", "RATE", "DATA FROM"
+    );
     for d in &list {
         let rate = d.sample_rate.map(|r| format!("{r} Hz")).unwrap_or_default();
         let _ = writeln!(
@@ -200,7 +204,13 @@ fn print(text: &str) -> anyhow::Result<Outcome> {
     let mut out = std::io::stdout().lock();
     match out
         .write_all(text.as_bytes())
-        .and_then(|()| if text.ends_with('\n') { Ok(()) } else { out.write_all(b"\n") })
+        .and_then(|()| {
+            if text.ends_with('\n') {
+                Ok(())
+            } else {
+                out.write_all(b"\n")
+            }
+        })
         .and_then(|()| out.flush())
     {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),

@@ -15,6 +15,7 @@
 mod connect;
 mod discover;
 mod maintain;
+mod online;
 mod plan;
 mod run;
 mod simulate;
@@ -182,6 +183,9 @@ pub struct StateOptions {
     pub lockfile: Option<PathBuf>,
     /// Fail at once, instead of waiting, when another process holds the lockfile.
     pub no_wait: bool,
+    /// Try again the items the lockfile records as having no data (a window may be archived
+    /// after the first run, or a deployment's dates corrected).
+    pub retry_no_data: bool,
 }
 
 impl StateOptions {

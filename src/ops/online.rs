@@ -1,0 +1,190 @@
+//! Online checks before any ONC job is submitted: every device of the job must be one ONC
+//! knows, and windows outside every deployment of their device are recorded as "no data"
+//! without asking ONC for them.
+//!
+//! Decisions recorded here:
+//! - An unknown device stops the manifest's run with one usage error (exit 2) naming the
+//!   closest known device; nothing has been submitted yet.
+//! - A window is outside deployments when no deployment of its device overlaps it. Such items
+//!   are locked as no data with the deployments in the reason, so a re-run skips them and
+//!   `--retry-no-data` tries them again.
+//! - When the discovery service itself fails (a fault, a token it refuses), the check is
+//!   skipped with a warning: the run goes on as it would without it, and the data requests
+//!   report what is wrong.
+
+use super::OpsError;
+use super::discover::unknown_devices;
+use crate::exec::job::WantedItem;
+use crate::exec::{ExecEvent, Job};
+use crate::lock::{ItemKind, LockEntry, Lockfile, Status};
+use crate::onc::Client;
+use crate::time::{UtcInstant, Window5m};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A deployment's span: begin, end (`None` while deployed).
+type Span = (UtcInstant, Option<UtcInstant>);
+
+/// What [`screen`] took out of the job.
+#[derive(Debug, Default)]
+pub(super) struct Screened {
+    /// Items recorded as no data (outside every deployment).
+    pub(super) skipped: usize,
+}
+
+/// Checks the job's devices and takes out (locking them as no data) the windows outside every
+/// deployment of their device.
+///
+/// # Errors
+/// [`OpsError::Usage`] when a device is unknown to ONC.
+pub(super) async fn screen(
+    client: &Client,
+    manifest: &str,
+    job: &mut Job,
+    lock: &mut Lockfile,
+    reporter: &dyn crate::exec::Reporter,
+) -> Result<Screened, OpsError> {
+    let devices: BTreeSet<String> = job
+        .spectrograms
+        .iter()
+        .map(|g| g.device.clone())
+        .chain(job.audio.iter().map(|g| g.device.clone()))
+        .collect();
+    let mut spans: BTreeMap<String, Vec<Span>> = BTreeMap::new();
+    let mut unknown = Vec::new();
+    for d in devices {
+        match client.device_deployments(&d).await {
+            Ok(deps) if deps.is_empty() => unknown.push(d),
+            Ok(deps) => {
+                let s = deps
+                    .iter()
+                    .filter_map(|x| {
+                        let begin = UtcInstant::parse(&x.begin).ok()?;
+                        let end = match x.end.as_deref() {
+                            Some(e) => Some(UtcInstant::parse(e).ok()?),
+                            None => None,
+                        };
+                        Some((begin, end))
+                    })
+                    .collect();
+                spans.insert(d, s);
+            }
+            Err(e) => {
+                tracing::warn!(device = %d, error = %e, "deployments unavailable: not checked");
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(unknown_devices(client, &unknown, Some(manifest)).await);
+    }
+    let mut out = Screened::default();
+    let mut skipped: BTreeMap<String, Vec<Window5m>> = BTreeMap::new();
+    let mut take =
+        |device: &str, product: String, items: Vec<WantedItem>| -> Vec<Vec<WantedItem>> {
+            let Some(deps) = spans.get(device) else {
+                return vec![items];
+            };
+            let mut runs: Vec<Vec<WantedItem>> = vec![Vec::new()];
+            for it in items {
+                if deps.iter().any(|s| overlaps(*s, it.window)) {
+                    if let Some(last) = runs.last_mut() {
+                        last.push(it);
+                    }
+                } else {
+                    if runs.last().is_some_and(|r| !r.is_empty()) {
+                        runs.push(Vec::new());
+                    }
+                    out.skipped += 1;
+                    skipped
+                        .entry(device.to_owned())
+                        .or_default()
+                        .push(it.window);
+                    lock.insert(LockEntry {
+                        id: it.id.clone(),
+                        kind: ItemKind::Fetch,
+                        device: device.to_owned(),
+                        product: product.clone(),
+                        window: it.window.start().to_onc_string(),
+                        status: Status::NoData,
+                        reason: format!("no data (outside deployment: {})", describe(deps)),
+                        ..LockEntry::default()
+                    });
+                }
+            }
+            runs.retain(|r| !r.is_empty());
+            runs
+        };
+    let mut spectrograms = Vec::with_capacity(job.spectrograms.len());
+    for g in std::mem::take(&mut job.spectrograms) {
+        let product = format!("spectrogram/{}", g.format);
+        let mut g = g;
+        let items = std::mem::take(&mut g.items);
+        for run in take(&g.device, product.clone(), items) {
+            let mut part = g.clone();
+            part.items = run;
+            spectrograms.push(part);
+        }
+    }
+    job.spectrograms = spectrograms;
+    let mut audio = Vec::with_capacity(job.audio.len());
+    for g in std::mem::take(&mut job.audio) {
+        let product = format!(
+            "audio/{}",
+            g.extensions.first().map(String::as_str).unwrap_or_default()
+        );
+        let mut g = g;
+        let items = std::mem::take(&mut g.items);
+        for run in take(&g.device, product.clone(), items) {
+            let mut part = g.clone();
+            part.items = run;
+            audio.push(part);
+        }
+    }
+    job.audio = audio;
+    for (device, mut windows) in skipped {
+        windows.sort();
+        windows.dedup();
+        for (a, b, n) in window_runs(&windows) {
+            reporter.event(&ExecEvent::Notice {
+                message: format!(
+                    "{device} {} – {}: no data (outside deployment), {n} window{} skipped before submitting",
+                    a.to_onc_string(),
+                    b.to_onc_string(),
+                    if n == 1 { "" } else { "s" }
+                ),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn overlaps((begin, end): Span, w: Window5m) -> bool {
+    begin < w.end() && end.is_none_or(|e| e > w.start())
+}
+
+fn describe(deps: &[Span]) -> String {
+    deps.iter()
+        .map(|(b, e)| {
+            format!(
+                "{}–{}",
+                b.to_onc_string(),
+                e.map(UtcInstant::to_onc_string).unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Runs of consecutive windows: (start, end, windows).
+fn window_runs(windows: &[Window5m]) -> Vec<(UtcInstant, UtcInstant, usize)> {
+    let mut out: Vec<(UtcInstant, UtcInstant, usize)> = Vec::new();
+    for w in windows {
+        match out.last_mut() {
+            Some((_, end, n)) if *end == w.start() => {
+                *end = w.end();
+                *n += 1;
+            }
+            _ => out.push((w.start(), w.end(), 1)),
+        }
+    }
+    out
+}
