@@ -98,11 +98,12 @@ pub(crate) fn devices(args: DevicesArgs) -> anyhow::Result<Outcome> {
 
 /// `hydrofetch deployments`.
 pub(crate) fn deployments(args: DeploymentsArgs) -> anyhow::Result<Outcome> {
-    let list = match block_on(ops::deployments(&args.device, args.net.options()))? {
+    let DeploymentsArgs { device, json, net } = args;
+    let list = match block_on(ops::deployments(&device, net.options()))? {
         Ok(l) => l,
         Err(e) => return super::run::fail(e),
     };
-    if args.json {
+    if json {
         return print(&serde_json::to_string_pretty(&list)?);
     }
     let mut s = String::new();
@@ -129,7 +130,7 @@ pub(crate) fn deployments(args: DeploymentsArgs) -> anyhow::Result<Outcome> {
         "{} deployment{} of {}",
         list.len(),
         plural(list.len()),
-        args.device
+        device
     );
     print(&s)
 }

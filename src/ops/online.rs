@@ -49,30 +49,7 @@ pub(super) async fn screen(
         .map(|g| g.device.clone())
         .chain(job.audio.iter().map(|g| g.device.clone()))
         .collect();
-    let mut spans: BTreeMap<String, Vec<Span>> = BTreeMap::new();
-    let mut unknown = Vec::new();
-    for d in devices {
-        match client.device_deployments(&d).await {
-            Ok(deps) if deps.is_empty() => unknown.push(d),
-            Ok(deps) => {
-                let s = deps
-                    .iter()
-                    .filter_map(|x| {
-                        let begin = UtcInstant::parse(&x.begin).ok()?;
-                        let end = match x.end.as_deref() {
-                            Some(e) => Some(UtcInstant::parse(e).ok()?),
-                            None => None,
-                        };
-                        Some((begin, end))
-                    })
-                    .collect();
-                spans.insert(d, s);
-            }
-            Err(e) => {
-                tracing::warn!(device = %d, error = %e, "deployments unavailable: not checked");
-            }
-        }
-    }
+    let (spans, unknown) = deployment_spans(client, devices).await;
     if !unknown.is_empty() {
         return Err(unknown_devices(client, &unknown, Some(manifest)).await);
     }
@@ -140,6 +117,44 @@ pub(super) async fn screen(
         }
     }
     job.audio = audio;
+    notify(reporter, skipped);
+    Ok(out)
+}
+
+/// Each device's deployment spans, and the devices ONC knows no deployment of.
+async fn deployment_spans(
+    client: &Client,
+    devices: BTreeSet<String>,
+) -> (BTreeMap<String, Vec<Span>>, Vec<String>) {
+    let mut spans: BTreeMap<String, Vec<Span>> = BTreeMap::new();
+    let mut unknown = Vec::new();
+    for d in devices {
+        match client.device_deployments(&d).await {
+            Ok(deps) if deps.is_empty() => unknown.push(d),
+            Ok(deps) => {
+                let s = deps
+                    .iter()
+                    .filter_map(|x| {
+                        let begin = UtcInstant::parse(&x.begin).ok()?;
+                        let end = match x.end.as_deref() {
+                            Some(e) => Some(UtcInstant::parse(e).ok()?),
+                            None => None,
+                        };
+                        Some((begin, end))
+                    })
+                    .collect();
+                spans.insert(d, s);
+            }
+            Err(e) => {
+                tracing::warn!(device = %d, error = %e, "deployments unavailable: not checked");
+            }
+        }
+    }
+    (spans, unknown)
+}
+
+/// One notice per run of skipped windows.
+fn notify(reporter: &dyn crate::exec::Reporter, skipped: BTreeMap<String, Vec<Window5m>>) {
     for (device, mut windows) in skipped {
         windows.sort();
         windows.dedup();
@@ -154,7 +169,6 @@ pub(super) async fn screen(
             });
         }
     }
-    Ok(out)
 }
 
 fn overlaps((begin, end): Span, w: Window5m) -> bool {
