@@ -180,14 +180,29 @@ pub(super) async fn unknown_devices(
     unknown: &[String],
     manifest: Option<&str>,
 ) -> OpsError {
-    let known: Vec<String> = client
+    let known = known_devices(client).await.unwrap_or_default();
+    unknown_error(unknown, &known, manifest)
+}
+
+/// The codes of every device ONC lists, or `None` when the list cannot be had.
+pub(super) async fn known_devices(client: &Client) -> Option<Vec<String>> {
+    client
         .devices(None)
         .await
-        .map(|d| d.into_iter().map(|d| d.device_code).collect())
-        .unwrap_or_default();
+        .ok()
+        .map(|d| d.into_iter().map(|d| d.device_code).collect::<Vec<_>>())
+        .filter(|d| !d.is_empty())
+}
+
+/// The usage error for `unknown` devices, each with the closest of `known`.
+pub(super) fn unknown_error(
+    unknown: &[String],
+    known: &[String],
+    manifest: Option<&str>,
+) -> OpsError {
     let parts: Vec<String> = unknown
         .iter()
-        .map(|u| match closest(u, &known) {
+        .map(|u| match closest(u, known) {
             Some(k) => format!("unknown device {u}: did you mean {k}?"),
             None => format!("unknown device {u}"),
         })

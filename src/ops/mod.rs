@@ -29,6 +29,7 @@ pub use discover::{
 pub use maintain::{
     GcOptions, GcSummary, ManifestGc, ManifestVerify, VerifyOptions, VerifyReport, gc, verify,
 };
+pub use online::{OnlineCheck, OutsideSpan, check_plan};
 pub use plan::{PlanOptions, PlanSummary, plan};
 pub use run::{ItemCounts, ManifestRun, RunOptions, RunSummary, run};
 pub use watch::{PlanDelta, WatchOptions, WatchSummary, watch};

@@ -13,7 +13,7 @@
 //!   report what is wrong.
 
 use super::OpsError;
-use super::discover::unknown_devices;
+use super::discover::{known_devices, unknown_error};
 use crate::exec::job::WantedItem;
 use crate::exec::{ExecEvent, Job};
 use crate::lock::{ItemKind, LockEntry, Lockfile, Status};
@@ -50,9 +50,7 @@ pub(super) async fn screen(
         .chain(job.audio.iter().map(|g| g.device.clone()))
         .collect();
     let (spans, unknown) = deployment_spans(client, devices).await;
-    if !unknown.is_empty() {
-        return Err(unknown_devices(client, &unknown, Some(manifest)).await);
-    }
+    confirm_unknown(client, &unknown, Some(manifest)).await?;
     let mut out = Screened::default();
     let mut skipped: BTreeMap<String, Vec<Window5m>> = BTreeMap::new();
     let mut take =
@@ -119,6 +117,33 @@ pub(super) async fn screen(
     job.audio = audio;
     notify(reporter, skipped);
     Ok(out)
+}
+
+/// Devices without deployments are unknown only when ONC's device list, read now, lacks them:
+/// a discovery service that answers oddly (a fault, a refused token) does not stop a run, whose
+/// data requests then report what is wrong.
+async fn confirm_unknown(
+    client: &Client,
+    candidates: &[String],
+    manifest: Option<&str>,
+) -> Result<(), OpsError> {
+    if candidates.is_empty() {
+        return Ok(());
+    }
+    let Some(known) = known_devices(client).await else {
+        tracing::warn!("the device list is unavailable: devices not checked");
+        return Ok(());
+    };
+    let unknown: Vec<String> = candidates
+        .iter()
+        .filter(|c| !known.contains(c))
+        .cloned()
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(unknown_error(&unknown, &known, manifest))
+    }
 }
 
 /// Each device's deployment spans, and the devices ONC knows no deployment of.
@@ -201,4 +226,75 @@ fn window_runs(windows: &[Window5m]) -> Vec<(UtcInstant, UtcInstant, usize)> {
         }
     }
     out
+}
+
+/// Fetch items of a plan that fall outside every deployment of their device, by span.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutsideSpan {
+    /// Device code.
+    pub device: String,
+    /// Start of the first window, ONC form.
+    pub from: String,
+    /// End of the last window, ONC form.
+    pub to: String,
+    /// Windows in the span.
+    pub windows: usize,
+}
+
+/// What [`check_plan`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[must_use]
+pub struct OnlineCheck {
+    /// Devices checked (all known to ONC).
+    pub devices: Vec<String>,
+    /// Spans outside every deployment; a run locks them as no data without asking ONC.
+    pub outside: Vec<OutsideSpan>,
+}
+
+/// The checks `run` makes before submitting, for a plan (`plan --online`): every device must
+/// be known to ONC, and the windows outside every deployment are listed by span.
+///
+/// # Errors
+/// [`OpsError::Usage`] for an unknown device (with a "did you mean"); [`OpsError`] when ONC
+/// cannot be reached.
+pub async fn check_plan(
+    plan: &crate::plan::Plan,
+    net: super::NetOptions,
+) -> Result<OnlineCheck, OpsError> {
+    let mut windows: BTreeMap<String, BTreeSet<Window5m>> = BTreeMap::new();
+    for f in plan.fetch_items() {
+        windows
+            .entry(f.device.as_str().to_owned())
+            .or_default()
+            .insert(f.window);
+    }
+    if windows.is_empty() {
+        return Ok(OnlineCheck::default());
+    }
+    let mut conn = super::connect::Connection::new(net);
+    let client = conn.client().await?;
+    let (spans, unknown) = deployment_spans(&client, windows.keys().cloned().collect()).await;
+    confirm_unknown(&client, &unknown, None).await?;
+    let mut out = OnlineCheck {
+        devices: windows.keys().cloned().collect(),
+        outside: Vec::new(),
+    };
+    for (device, ws) in windows {
+        let Some(deps) = spans.get(&device) else {
+            continue;
+        };
+        let outside: Vec<Window5m> = ws
+            .into_iter()
+            .filter(|w| !deps.iter().any(|s| overlaps(*s, *w)))
+            .collect();
+        for (a, b, n) in window_runs(&outside) {
+            out.outside.push(OutsideSpan {
+                device: device.clone(),
+                from: a.to_onc_string(),
+                to: b.to_onc_string(),
+                windows: n,
+            });
+        }
+    }
+    Ok(out)
 }

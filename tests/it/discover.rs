@@ -268,3 +268,43 @@ fn windows_outside_every_deployment_are_skipped_before_submitting() {
         assert!(to.as_str() <= "2023-11-20T09:00:00.000Z", "{from}–{to}");
     }
 }
+
+#[test]
+fn plan_online_checks_devices_and_lists_windows_outside_deployments() {
+    let sim = Sim::start(&[]);
+    let ran = Hf::new()
+        .sim(&sim)
+        .manifest("across.toml", ACROSS_END)
+        .args(["plan", "--online", "across.toml"])
+        .run();
+    assert!(
+        ran.stderr.contains(
+            "online: ICLISTENHF6324 2023-11-20T09:00:00.000Z – 2023-11-20T09:15:00.000Z: no data (outside deployment), 3 windows"
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stdout.contains("12"),
+        "the plan is printed: {}",
+        ran.stdout
+    );
+
+    let typo = ACROSS_END.replace("ICLISTENHF6324", "ICLISTENHF6342");
+    let bad = ran
+        .then()
+        .manifest("typo.toml", &typo)
+        .args(["plan", "--online", "typo.toml"])
+        .expect_exit(2)
+        .run();
+    assert!(
+        bad.stderr.contains("did you mean ICLISTENHF6324?"),
+        "{}",
+        bad.stderr
+    );
+    // Offline, plan asks nothing of ONC.
+    let before = sim.api_requests();
+    let _ = bad.then().args(["plan", "typo.toml"]).run();
+    assert_eq!(sim.api_requests(), before);
+    assert_eq!(sim.count("dataProductDelivery/request"), 0);
+}
