@@ -6,6 +6,7 @@
 //! interrupted; see `error.rs`).
 
 mod debug;
+mod discover;
 mod error;
 mod plan;
 mod progress;
@@ -79,6 +80,12 @@ enum Command {
     Audio(shortcuts::AudioArgs),
     /// Run a request file (JSON or CSV).
     Requests(shortcuts::RequestsArgs),
+    /// List ONC's devices (hydrophones by default).
+    Devices(discover::DevicesArgs),
+    /// List a device's deployments: begin/end, location, coordinates and depth.
+    Deployments(discover::DeploymentsArgs),
+    /// Which 5-minute windows of a device (or a manifest's devices) hold archived files.
+    Coverage(discover::CoverageArgs),
     /// Developer tools.
     #[command(hide = true, subcommand)]
     Debug(debug::DebugCommand),
@@ -102,6 +109,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Events(args) => shortcuts::events(args),
         Command::Audio(args) => shortcuts::audio(args),
         Command::Requests(args) => shortcuts::requests(args),
+        Command::Devices(args) => discover::devices(args),
+        Command::Deployments(args) => discover::deployments(args),
+        Command::Coverage(args) => discover::coverage(args),
     };
     match result {
         Ok(outcome) => outcome.into(),
@@ -129,7 +139,12 @@ impl Command {
             Self::Requests(a) => a.common.out.verbose(),
             #[cfg(feature = "sim")]
             Self::Sim(_) => 0,
-            Self::Plan(_) | Self::Gc(_) | Self::Debug(_) => 0,
+            Self::Plan(_)
+            | Self::Gc(_)
+            | Self::Debug(_)
+            | Self::Devices(_)
+            | Self::Deployments(_)
+            | Self::Coverage(_) => 0,
         }
     }
 }

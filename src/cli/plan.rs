@@ -22,6 +22,12 @@ pub(crate) struct PlanArgs {
     json: bool,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Also check online what `run` checks before submitting: every device is known to ONC
+    /// (else exit 2, with a "did you mean"), and which windows lie outside every deployment.
+    #[arg(long)]
+    online: bool,
+    #[command(flatten)]
+    net: super::run::NetArgs,
 }
 
 /// How large a plan may be: shared by `plan`, `run`, `watch` and the shortcuts.
@@ -42,7 +48,57 @@ impl LimitArgs {
 }
 
 pub(crate) fn exec(args: PlanArgs) -> anyhow::Result<Outcome> {
+    if args.online {
+        let outcome = check_online(&args)?;
+        if outcome != Outcome::Success {
+            return Ok(outcome);
+        }
+    }
     print_plan(Manifests::Files(args.manifests), args.json, args.limits)
+}
+
+/// `plan --online`: the checks `run` makes before submitting; findings go to stderr, so that
+/// the plan (also `--json`) stays as it is on stdout.
+fn check_online(args: &PlanArgs) -> anyhow::Result<Outcome> {
+    let options = ops::PlanOptions {
+        manifests: Manifests::Files(args.manifests.clone()),
+        limits: args.limits.limits(),
+        check_done: false,
+    };
+    let summary = match ops::plan(&options) {
+        Ok(s) => s,
+        Err(e) => {
+            print_input_error(&e);
+            return Ok(Outcome::BadInput);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let checked = runtime.block_on(ops::check_plan(&summary.plan, args.net.options()));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    let check = match checked {
+        Ok(c) => c,
+        Err(e) => return super::run::fail(e),
+    };
+    let mut lines = vec![format!(
+        "online: {} device{} known to ONC ({})",
+        check.devices.len(),
+        plural(check.devices.len()),
+        check.devices.join(", ")
+    )];
+    lines.extend(check.outside.iter().map(|o| {
+        format!(
+            "online: {} {} – {}: no data (outside deployment), {} window{} a run skips",
+            o.device,
+            o.from,
+            o.to,
+            o.windows,
+            plural(o.windows)
+        )
+    }));
+    print_lines(&lines);
+    Ok(Outcome::Success)
 }
 
 /// Prints a bad-input error the way `plan` prints it: every problem of every manifest, at

@@ -95,6 +95,10 @@ pub(crate) struct StateArgs {
     /// Fail at once, instead of waiting, when another hydrofetch works on the same lockfile.
     #[arg(long)]
     no_wait: bool,
+    /// Try again the items the lockfile records as having no data (outside a deployment, or
+    /// not archived when last asked).
+    #[arg(long)]
+    retry_no_data: bool,
 }
 
 impl StateArgs {
@@ -103,6 +107,7 @@ impl StateArgs {
         StateOptions {
             lockfile: self.lockfile.clone(),
             no_wait: self.no_wait,
+            retry_no_data: self.retry_no_data,
         }
     }
 }

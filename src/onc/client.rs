@@ -530,6 +530,41 @@ impl Client {
         }
     }
 
+    /// `deployments?deviceCode=` with every field ONC gives (location, coordinates, depth,
+    /// citation); ONC's "no match" (400/127 on a parameter other than the token) is an empty
+    /// list, so an unknown device code is an empty list too.
+    ///
+    /// # Errors
+    /// [`OncError`].
+    pub async fn device_deployments(
+        &self,
+        device: &str,
+    ) -> Result<Vec<wire::Deployment>, OncError> {
+        let params = [("deviceCode".to_owned(), device.to_owned())];
+        empty_on_no_match(self.get_json("deployments", &params).await)
+    }
+
+    /// `devices`, optionally of one `deviceCategoryCode`; ONC's "no match" is an empty list.
+    ///
+    /// # Errors
+    /// [`OncError`].
+    pub async fn devices(&self, category: Option<&str>) -> Result<Vec<wire::Device>, OncError> {
+        let params: Vec<(String, String)> = category
+            .map(|c| ("deviceCategoryCode".to_owned(), c.to_owned()))
+            .into_iter()
+            .collect();
+        empty_on_no_match(self.get_json("devices", &params).await)
+    }
+
+    /// `locations?locationCode=`; ONC's "no match" is an empty list.
+    ///
+    /// # Errors
+    /// [`OncError`].
+    pub async fn locations(&self, location: &str) -> Result<Vec<wire::Location>, OncError> {
+        let params = [("locationCode".to_owned(), location.to_owned())];
+        empty_on_no_match(self.get_json("locations", &params).await)
+    }
+
     /// GET returning JSON on 200 or 202 (`run` answers 202 while running), with retries.
     async fn get_json<T: DeserializeOwned>(
         &self,
@@ -741,6 +776,23 @@ impl Client {
             size,
             sha256: hex::encode(hasher.finalize()),
         })
+    }
+}
+
+/// A discovery answer, ONC's "no match" (400/127 on a parameter other than the token) read as
+/// an empty list.
+fn empty_on_no_match<T>(r: Result<(u16, Vec<T>), OncError>) -> Result<Vec<T>, OncError> {
+    match r {
+        Ok((_, v)) => Ok(v),
+        Err(OncError::Rejected { errors, .. })
+            if !errors.is_empty()
+                && errors
+                    .iter()
+                    .all(|e| e.error_code == 127 && e.parameter != "token") =>
+        {
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e),
     }
 }
 

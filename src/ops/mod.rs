@@ -13,16 +13,23 @@
 //! fail and interruptions are not errors: they are in the summaries.
 
 mod connect;
+mod discover;
 mod maintain;
+mod online;
 mod plan;
 mod run;
 mod simulate;
 mod watch;
 
 pub use connect::{Endpoint, NetOptions, NoToken};
+pub use discover::{
+    Coverage, CoverageOptions, CoverageTarget, DeploymentInfo, DeviceInfo, DevicesOptions,
+    WindowSpan, coverage, deployments, devices,
+};
 pub use maintain::{
     GcOptions, GcSummary, ManifestGc, ManifestVerify, VerifyOptions, VerifyReport, gc, verify,
 };
+pub use online::{OnlineCheck, OutsideSpan, check_plan};
 pub use plan::{PlanOptions, PlanSummary, plan};
 pub use run::{ItemCounts, ManifestRun, RunOptions, RunSummary, run};
 pub use watch::{PlanDelta, WatchOptions, WatchSummary, watch};
@@ -177,6 +184,9 @@ pub struct StateOptions {
     pub lockfile: Option<PathBuf>,
     /// Fail at once, instead of waiting, when another process holds the lockfile.
     pub no_wait: bool,
+    /// Try again the items the lockfile records as having no data (a window may be archived
+    /// after the first run, or a deployment's dates corrected).
+    pub retry_no_data: bool,
 }
 
 impl StateOptions {

@@ -216,9 +216,29 @@ impl Runner {
             &options,
             exec_reporter(reporter.as_ref()),
         )?;
-        let pending = crate::dataset::pending(&session, plan);
+        if self.state.retry_no_data {
+            forget_no_data(&mut session.lock, plan);
+        }
+        let mut pending = crate::dataset::pending(&session, plan);
+        let manifest_name = manifest
+            .sources
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let mut screened = super::online::Screened::default();
         let client = if crate::dataset::needs_network(&pending.job) {
-            Some(self.conn.client().await?)
+            let client = self.conn.client().await?;
+            // Before any job is submitted: unknown devices stop here, windows outside every
+            // deployment are locked as no data.
+            screened = super::online::screen(
+                &client,
+                &manifest_name,
+                &mut pending.job,
+                &mut session.lock,
+                exec_reporter(reporter.as_ref()),
+            )
+            .await?;
+            Some(client)
         } else {
             None
         };
@@ -234,18 +254,14 @@ impl Runner {
         .await?;
         let interrupted = report.outcome.interrupted || self.cancel.is_cancelled();
         let run = ManifestRun {
-            manifest: manifest
-                .sources
-                .first()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
+            manifest: manifest_name,
             lockfile: session.paths.lock.display().to_string(),
             plan_hash: plan.hash.clone(),
             items: ItemCounts {
                 total: report.total,
                 done_before: report.done_before,
                 fetched: report.outcome.fetched,
-                no_data: report.outcome.no_data,
+                no_data: report.outcome.no_data + screened.skipped,
                 failed: report.outcome.failures.len(),
             },
             onc_requests: report.outcome.onc_requests,
@@ -259,6 +275,22 @@ impl Runner {
         };
         self.reporter.op(&OpEvent::Ran(&run));
         Ok(Some(run))
+    }
+}
+
+/// Forgets the lockfile's no-data records of the plan's items, so that they run again.
+fn forget_no_data(lock: &mut crate::lock::Lockfile, plan: &Plan) {
+    let ids: Vec<String> = plan
+        .items
+        .iter()
+        .map(|i| i.id().hex().as_str().to_owned())
+        .filter(|id| {
+            lock.get(id)
+                .is_some_and(|e| e.status == crate::lock::Status::NoData)
+        })
+        .collect();
+    for id in ids {
+        let _ = lock.remove(&id);
     }
 }
 

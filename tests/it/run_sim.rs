@@ -219,7 +219,8 @@ fn bad_token_and_unknown_device_fail_fast_without_leaking_the_token() {
     let mut c = hf(&sim);
     c.arg("run").arg(&manifest).args(FAST);
     let (code, _, err) = output(c);
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("API Error 127"), "{err}");
+    // Caught before any job is submitted (issue #18): a usage error, exit 2.
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown device NOSUCHDEVICE01"), "{err}");
     assert!(!err.contains(TOKEN), "token leaked: {err}");
 }
