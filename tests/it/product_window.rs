@@ -101,3 +101,123 @@ fn the_rule_parses_by_name() {
     let err = "starts".parse::<ProductWindow>().unwrap_err();
     assert!(err.contains("`starts`") && err.contains("overlap"), "{err}");
 }
+
+/// Every file under `dir`, relative path → SHA-256.
+fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    files
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            (rel, crate::common::sha256(&p))
+        })
+        .collect()
+}
+
+/// The product requests a simulator received, as `dateFrom..dateTo`.
+fn product_requests(sim: &crate::common::Sim) -> Vec<String> {
+    crate::common::requests(&sim.log())
+        .iter()
+        .filter(|r| r["path"] == "/api/dataProductDelivery/request")
+        .map(|r| {
+            let p = r["params"].as_array().unwrap();
+            let get = |k: &str| {
+                p.iter()
+                    .find(|kv| kv[0] == k)
+                    .and_then(|kv| kv[1].as_str())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            format!("{}..{}", get("dateFrom"), get("dateTo"))
+        })
+        .collect()
+}
+
+/// Runs the seed JSON example against a simulator with `rule`; returns the checkout-free
+/// temp dir, the product requests sent, and the run's log.
+fn seed_under(rule: &str) -> (tempfile::TempDir, Vec<String>) {
+    use crate::common::{FAST, Sim, hf, output};
+    let sim = Sim::start(&["--time-scale", "0.001", "--product-window", rule]);
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("requests.json");
+    std::fs::copy("manifests/requests-seed.json", &manifest).unwrap();
+    let mut c = hf(&sim);
+    c.arg("run").arg(&manifest).args(FAST).arg("--verbose");
+    let (code, out, err) = output(c);
+    assert_eq!(code, 0, "{rule}: {out}\n{err}");
+    let mut c = hf(&sim);
+    c.arg("verify").arg(&manifest);
+    let (code, out, err) = output(c);
+    assert_eq!(code, 0, "verify under {rule}: {out}\n{err}");
+    let requests = product_requests(&sim);
+    eprintln!(
+        "{rule}: {} API requests, product requests {requests:?}",
+        sim.api_requests()
+    );
+    (dir, requests)
+}
+
+/// Issue #16 acceptance: the seed JSON example (whale call 1 at 12:34:50 ± 15 s; the ship-noise
+/// window) gives the same data set under both rules, byte for byte, its audio clips equal to
+/// the continuous signal sample for sample, and `verify` passes for both.
+#[test]
+fn the_seed_example_is_the_same_under_both_rules() {
+    use hydrofetch::formats::{self, Samples};
+    use hydrofetch::sim::signal::{SignalSpec, samples};
+    use hydrofetch::time::UtcInstant;
+    let (overlap, _) = seed_under("overlap");
+    let (start, _) = seed_under("start");
+    // The guard is per-run state (who ran when), not the data set.
+    let data = |d: &tempfile::TempDir| {
+        let mut t = tree(&d.path().join("data"));
+        t.remove(".hydrofetch/guard");
+        t
+    };
+    let (a, b) = (data(&overlap), data(&start));
+    assert!(!a.is_empty());
+    assert_eq!(a, b, "the data sets differ between the rules");
+    assert_eq!(
+        std::fs::read(crate::common::lock_of(&overlap.path().join("requests.json"))).unwrap(),
+        std::fs::read(crate::common::lock_of(&start.path().join("requests.json"))).unwrap(),
+        "the lockfiles differ between the rules"
+    );
+    // Decode the audio clips of both and compare with the continuous signal.
+    let rows: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(start.path().join("data/index.json")).unwrap(),
+    )
+    .unwrap();
+    let spec = SignalSpec::new(DEV, 64_000, 24, 0);
+    let mut clips = 0;
+    for r in rows
+        .iter()
+        .filter(|r| r["kind"] == "clip" && r["product"] == "audio")
+    {
+        let from = UtcInstant::parse(r["start"].as_str().unwrap()).unwrap();
+        let to = UtcInstant::parse(r["end"].as_str().unwrap()).unwrap();
+        let n = usize::try_from((to.unix_millis() - from.unix_millis()) * 64).unwrap();
+        let want = samples(&spec, from, n);
+        for dir in [&overlap, &start] {
+            let path = dir.path().join("data").join(r["path"].as_str().unwrap());
+            let a = formats::read_flac(&path)
+                .or_else(|_| formats::read_wav(&path))
+                .unwrap();
+            let Samples::Int(got) = a.samples else {
+                panic!("float samples in {}", path.display())
+            };
+            assert!(got == want, "{} differs from the signal", path.display());
+        }
+        clips += 1;
+    }
+    assert_eq!(clips, 2, "whale call 1 and the ship noise event");
+}
