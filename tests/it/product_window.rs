@@ -176,8 +176,15 @@ fn the_seed_example_is_the_same_under_both_rules() {
     use hydrofetch::formats::{self, Samples};
     use hydrofetch::sim::signal::{SignalSpec, samples};
     use hydrofetch::time::UtcInstant;
-    let (overlap, _) = seed_under("overlap");
-    let (start, _) = seed_under("start");
+    let (overlap, sent_overlap) = seed_under("overlap");
+    let (start, sent_start) = seed_under("start");
+    // One request for both clips' slots (12:25–12:40), beginning exactly at the real start of
+    // the file running across 12:25:00 (12:20:03, from the archive listing): under either
+    // rule the server processes the four files 12:20:03–12:35:03 and nothing more (reaching
+    // back a nominal 300 s to 12:20:00 made it process 12:15:03 too under overlap).
+    let want = ["2024-04-01T12:20:03.000Z..2024-04-01T12:40:00.000Z"];
+    assert_eq!(sent_overlap, want);
+    assert_eq!(sent_start, want);
     // The guard is per-run state (who ran when), not the data set.
     let data = |d: &tempfile::TempDir| {
         let mut t = tree(&d.path().join("data"));
