@@ -56,7 +56,7 @@ pub(crate) struct SimArgs {
     /// Which source files a product request returns: `overlap` (files overlapping
     /// [dateFrom, dateTo), like archive listings) or `start` (files whose start lies in
     /// [dateFrom, dateTo], both ends included). ONC's rule is unconfirmed; hydrofetch works
-    /// under both. `hydrofetch run --simulate` takes it from HYDROFETCH_SIM_PRODUCT_WINDOW.
+    /// under both. `hydrofetch run --simulate` takes it from `HYDROFETCH_SIM_PRODUCT_WINDOW`.
     #[arg(long, default_value_t = ProductWindow::Overlap)]
     product_window: ProductWindow,
 }

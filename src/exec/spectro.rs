@@ -177,7 +177,12 @@ async fn request_from(ctx: &Ctx, device: &str, first: &WantedItem) -> UtcInstant
     for ext in BOUNDARY_EXTENSIONS {
         let listed = ctx
             .client
-            .list_archive(device, start.add_millis(-NOMINAL_FILE_MILLIS), start.add_millis(1), ext)
+            .list_archive(
+                device,
+                start.add_millis(-NOMINAL_FILE_MILLIS),
+                start.add_millis(1),
+                ext,
+            )
             .await;
         let files = match listed {
             Ok(files) if !files.is_empty() => files,

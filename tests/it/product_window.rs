@@ -104,22 +104,26 @@ fn the_rule_parses_by_name() {
 
 /// Every file under `dir`, relative path → SHA-256.
 fn tree(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
-    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap().flatten() {
             let p = e.path();
             if p.is_dir() {
-                walk(root, &p, out);
+                walk(&p, out);
             } else {
                 out.push(p);
             }
         }
     }
     let mut files = Vec::new();
-    walk(dir, dir, &mut files);
+    walk(dir, &mut files);
     files
         .into_iter()
         .map(|p| {
-            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             (rel, crate::common::sha256(&p))
         })
         .collect()
@@ -195,7 +199,10 @@ fn the_seed_example_is_the_same_under_both_rules() {
     assert!(!a.is_empty());
     assert_eq!(a, b, "the data sets differ between the rules");
     assert_eq!(
-        std::fs::read(crate::common::lock_of(&overlap.path().join("requests.json"))).unwrap(),
+        std::fs::read(crate::common::lock_of(
+            &overlap.path().join("requests.json")
+        ))
+        .unwrap(),
         std::fs::read(crate::common::lock_of(&start.path().join("requests.json"))).unwrap(),
         "the lockfiles differ between the rules"
     );
