@@ -22,9 +22,8 @@ if cargo nextest --version >/dev/null 2>&1; then
   # shellcheck disable=SC2086
   HYDROFETCH_TEST_PRODUCT_WINDOW=start cargo nextest run --locked --test it --no-fail-fast -E "$(printf 'test(/^%s/) or ' $E2E | sed 's/ or $//')"
 else
-  for m in $E2E; do
-    HYDROFETCH_TEST_PRODUCT_WINDOW=start cargo test --locked --test it --no-fail-fast "$m"
-  done
+  # shellcheck disable=SC2086
+  HYDROFETCH_TEST_PRODUCT_WINDOW=start cargo test --locked --test it --no-fail-fast -- $E2E
 fi
 
 VENV=target/pyenv
