@@ -13,6 +13,12 @@
 //!   covering slot takes from the slot before starts earlier still). If a run's names are
 //!   ever seen out of time order, early recording stops for that run and its remaining slots
 //!   are recorded when every index is in.
+//! - Which files ONC puts in a product for `dateFrom..dateTo` is unconfirmed (files
+//!   overlapping `[dateFrom, dateTo)`, or files starting in `[dateFrom, dateTo]`; issue #16,
+//!   `sim::delivery`), so requests are shaped to be right under both: a group whose first
+//!   slot covers a clip begins exactly at the real start of the file running across that
+//!   slot's start, learnt from the archive listing ([`request_from`]); other slots take the
+//!   files starting inside them, which both readings select.
 //! - Polls and downloads give up ([`FailureStreak`]): a permanent error (400, 401, 403, 404)
 //!   fails the group's open slots at once, a transient one after `max_failures` in a row
 //!   (each after the client's own retries). A run that ONC ends in `error` or `cancelled`, or

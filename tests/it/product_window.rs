@@ -166,8 +166,12 @@ fn seed_under(rule: &str) -> (tempfile::TempDir, Vec<String>) {
     assert_eq!(code, 0, "verify under {rule}: {out}\n{err}");
     let requests = product_requests(&sim);
     eprintln!(
-        "{rule}: {} API requests, product requests {requests:?}",
-        sim.api_requests()
+        "{rule}: {} API requests, product requests {requests:?}, {} product downloads, {} \
+         archive listings, {} archive downloads",
+        sim.api_requests(),
+        sim.count("dataProductDelivery/download"),
+        sim.count("archivefile/device"),
+        sim.count("archivefile/download"),
     );
     (dir, requests)
 }
