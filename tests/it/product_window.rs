@@ -239,3 +239,22 @@ fn the_seed_example_is_the_same_under_both_rules() {
     }
     assert_eq!(clips, 2, "whale call 1 and the ship noise event");
 }
+
+/// `--simulate` takes the rule from `HYDROFETCH_SIM_PRODUCT_WINDOW`; an unknown one is bad
+/// usage (exit 2) naming the value, before anything is fetched.
+#[test]
+fn an_unknown_rule_for_the_embedded_simulator_is_bad_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("requests.json");
+    std::fs::copy("manifests/requests-seed.json", &manifest).unwrap();
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_hydrofetch"));
+    c.arg("run")
+        .arg(&manifest)
+        .arg("--simulate")
+        .env("HYDROFETCH_SIM_PRODUCT_WINDOW", "starts")
+        .env_remove("HYDROFETCH_LOG");
+    let (code, out, err) = crate::common::output(c);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("unknown product window `starts`"), "{err}");
+    assert!(!dir.path().join("data").join("clips").exists());
+}
