@@ -16,6 +16,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// The environment variable naming the embedded simulator's product-request rule for
+/// `--simulate` (`overlap` or `start`, as `hydrofetch sim --product-window`).
+const SIM_PRODUCT_WINDOW_ENV: &str = "HYDROFETCH_SIM_PRODUCT_WINDOW";
+
 /// How to reach ONC and how hard to push.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct NetArgs {
@@ -117,7 +121,9 @@ impl NetArgs {
     /// and missing only matters when something must be fetched.
     pub(crate) fn options(&self) -> NetOptions {
         let endpoint = if self.simulate {
-            Endpoint::Simulate
+            Endpoint::Simulate {
+                product_window: std::env::var(SIM_PRODUCT_WINDOW_ENV).ok(),
+            }
         } else {
             Endpoint::Onc {
                 url: self.onc_url.clone(),

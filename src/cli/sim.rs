@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::Outcome;
+use crate::sim::delivery::ProductWindow;
 use crate::sim::faults::FaultSpec;
 use crate::sim::{DEMO_TOKEN, SimConfig};
 
@@ -52,6 +53,12 @@ pub(crate) struct SimArgs {
     /// Allow binding a non-loopback address.
     #[arg(long)]
     allow_remote: bool,
+    /// Which source files a product request returns: `overlap` (files overlapping
+    /// [dateFrom, dateTo), like archive listings) or `start` (files whose start lies in
+    /// [dateFrom, dateTo], both ends included). ONC's rule is unconfirmed; hydrofetch works
+    /// under both. `hydrofetch run --simulate` takes it from `HYDROFETCH_SIM_PRODUCT_WINDOW`.
+    #[arg(long, default_value_t = ProductWindow::Overlap)]
+    product_window: ProductWindow,
 }
 
 pub(crate) fn exec(args: SimArgs) -> anyhow::Result<Outcome> {
@@ -72,6 +79,7 @@ pub(crate) fn exec(args: SimArgs) -> anyhow::Result<Outcome> {
         request_log: args.request_log,
         run_ttl: Duration::from_secs_f64(ttl),
         allow_remote: args.allow_remote,
+        product_window: args.product_window,
         ..SimConfig::default()
     };
     let demo = cfg.tokens.is_empty();

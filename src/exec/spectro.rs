@@ -13,6 +13,12 @@
 //!   covering slot takes from the slot before starts earlier still). If a run's names are
 //!   ever seen out of time order, early recording stops for that run and its remaining slots
 //!   are recorded when every index is in.
+//! - Which files ONC puts in a product for `dateFrom..dateTo` is unconfirmed (files
+//!   overlapping `[dateFrom, dateTo)`, or files starting in `[dateFrom, dateTo]`; issue #16,
+//!   `sim::delivery`), so requests are shaped to be right under both: a group whose first
+//!   slot covers a clip begins exactly at the real start of the file running across that
+//!   slot's start, learnt from the archive listing ([`request_from`]); other slots take the
+//!   files starting inside them, which both readings select.
 //! - Polls and downloads give up ([`FailureStreak`]): a permanent error (400, 401, 403, 404)
 //!   fails the group's open slots at once, a transient one after `max_failures` in a row
 //!   (each after the client's own retries). A run that ONC ends in `error` or `cancelled`, or
@@ -76,13 +82,18 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
         first.window.start(),
         last.window.end()
     );
-    // A covering first slot may need the file that started in the slot before.
-    let reach_back = if first.cover { NOMINAL_FILE_MILLIS } else { 0 };
+    let Some(date_from) = ctx
+        .cancel
+        .run_until_cancelled(request_from(&ctx, &group.device, first))
+        .await
+    else {
+        return;
+    };
     let request = ProductRequest {
         device: group.device.clone(),
         product_code: "HSD".into(),
         extension: group.format.clone(),
-        date_from: first.window.start().add_millis(-reach_back),
+        date_from,
         date_to: last.window.end(),
         options: group
             .options
@@ -150,6 +161,53 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
         ),
     )
     .await;
+}
+
+/// Audio extensions listed to learn a device's real file boundaries, in order.
+const BOUNDARY_EXTENSIONS: [&str; 2] = ["flac", "wav"];
+
+/// Where a group's request begins. A slot that does not cover starts at its own start (its
+/// files start inside it). A covering first slot also needs the file running across its
+/// start, which started in the slot before: the request begins exactly at that file's real
+/// start, learnt from the device's archive listing, which ONC documents as overlap-based.
+/// That one `dateFrom` is right under either reading of a product request (files overlapping
+/// `[dateFrom, dateTo)`, or files starting in `[dateFrom, dateTo]`; `sim::delivery`): the
+/// file is the first selected, and the one before it ends exactly there, so is not. Without
+/// a listing (an error, or no audio archived) the request reaches back one nominal file
+/// length, which holds for 5-minute files under both readings.
+async fn request_from(ctx: &Ctx, device: &str, first: &WantedItem) -> UtcInstant {
+    let start = first.window.start();
+    if !first.cover {
+        return start;
+    }
+    for ext in BOUNDARY_EXTENSIONS {
+        let listed = ctx
+            .client
+            .list_archive(
+                device,
+                start.add_millis(-NOMINAL_FILE_MILLIS),
+                start.add_millis(1),
+                ext,
+            )
+            .await;
+        let files = match listed {
+            Ok(files) if !files.is_empty() => files,
+            Ok(_) => continue,
+            Err(e) => {
+                tracing::debug!(device, error = %e, "no file boundaries: nominal reach-back");
+                break;
+            }
+        };
+        // The file running across `start`, if any: otherwise a file starts exactly there
+        // (or nothing was recorded), and the slot's own files are all it needs.
+        let across = files.iter().filter_map(|f| {
+            let s = f.start?;
+            let e = f.end.unwrap_or(s.add_millis(NOMINAL_FILE_MILLIS));
+            (s < start && e > start).then_some(s)
+        });
+        return across.min().unwrap_or(start);
+    }
+    start.add_millis(-NOMINAL_FILE_MILLIS)
 }
 
 /// Cancels an ONC job with one bounded call; a failure only leaves ONC to finish a job

@@ -11,8 +11,12 @@ use crate::onc::{Client, Token};
 pub enum Endpoint {
     /// The built-in simulator, started in-process on a free loopback port on first need, with
     /// ONC's processing times scaled down 50× (a first run takes seconds, still queueing like
-    /// ONC).
-    Simulate,
+    /// ONC). `product_window` names the simulator's product-request rule (`overlap`, the
+    /// default, or `start`; see `onc_sim::delivery`).
+    Simulate {
+        /// The simulator's `--product-window`, if not the default.
+        product_window: Option<String>,
+    },
     /// An ONC API root (or a simulator's), with a token, or why there is none: that is a usage
     /// error only when something must be fetched.
     Onc {
@@ -77,8 +81,8 @@ impl Connection {
             return Ok(c.clone());
         }
         let client = match &self.net.endpoint {
-            Endpoint::Simulate => {
-                let (client, sim) = super::simulate::start().await?;
+            Endpoint::Simulate { product_window } => {
+                let (client, sim) = super::simulate::start(product_window.as_deref()).await?;
                 self.sim = Some(sim);
                 client
             }

@@ -16,13 +16,21 @@ pub(super) enum Embedded {}
 
 /// Starts the embedded simulator and a client for it (with the demo token). ONC's processing
 /// times are scaled down 50×, so a first run takes seconds, not minutes, while still queueing
-/// like ONC.
+/// like ONC. `product_window` is the simulator's product-request rule by name (`overlap` or
+/// `start`); an unknown name is bad usage.
 #[cfg(feature = "sim")]
-pub(super) async fn start() -> Result<(Client, Embedded), OpsError> {
+pub(super) async fn start(product_window: Option<&str>) -> Result<(Client, Embedded), OpsError> {
     use crate::onc::Token;
+    let product_window = match product_window {
+        None => crate::sim::delivery::ProductWindow::default(),
+        Some(name) => name
+            .parse()
+            .map_err(|e: String| OpsError::Usage(format!("simulator product window: {e}")))?,
+    };
     let cfg = crate::sim::SimConfig {
         time_scale: 0.02,
         capacity: 4,
+        product_window,
         ..crate::sim::SimConfig::default()
     };
     let sim = crate::sim::spawn(cfg).await?;
@@ -39,7 +47,7 @@ pub(super) async fn start() -> Result<(Client, Embedded), OpsError> {
     clippy::unused_async,
     reason = "the same signature as the simulator build's"
 )]
-pub(super) async fn start() -> Result<(Client, Embedded), OpsError> {
+pub(super) async fn start(_product_window: Option<&str>) -> Result<(Client, Embedded), OpsError> {
     Err(OpsError::Usage(
         "--simulate: this build of hydrofetch has no simulator (it was built without the `sim` \
          feature); rebuild with default features, or pass --onc-url and a token"
@@ -56,7 +64,7 @@ mod tests {
     #[tokio::test]
     async fn simulate_without_the_simulator_is_a_usage_error() {
         // `Embedded` is uninhabited here: `start` cannot succeed, the type says so.
-        let Err(err) = super::start().await;
+        let Err(err) = super::start(None).await;
         assert!(err.is_bad_input(), "{err}");
         let message = err.to_string();
         assert!(message.contains("--simulate"), "{message}");
@@ -67,7 +75,7 @@ mod tests {
     #[cfg(feature = "sim")]
     #[tokio::test]
     async fn simulate_starts_a_loopback_simulator() {
-        let Ok((_client, sim)) = super::start().await else {
+        let Ok((_client, sim)) = super::start(None).await else {
             panic!("the embedded simulator did not start");
         };
         assert!(

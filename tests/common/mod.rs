@@ -23,6 +23,20 @@ pub struct Sim {
     pub url: String,
 }
 
+/// The environment variable choosing the product-request rule of every test simulator
+/// (`overlap`, the default, or `start`); scripts/test.sh runs the end-to-end modules under both.
+pub const PRODUCT_WINDOW_ENV: &str = "HYDROFETCH_TEST_PRODUCT_WINDOW";
+
+/// `--product-window RULE` from [`PRODUCT_WINDOW_ENV`], unless `extra` sets one itself.
+fn product_window(extra: &[&str]) -> Vec<String> {
+    match std::env::var(PRODUCT_WINDOW_ENV) {
+        Ok(rule) if !rule.is_empty() && !extra.contains(&"--product-window") => {
+            vec!["--product-window".into(), rule]
+        }
+        _ => Vec::new(),
+    }
+}
+
 impl Sim {
     /// Starts `hydrofetch sim --port 0 --token TOKEN <extra>` and reads its address. Generated
     /// files are cached on disk across tests and runs ([`sim_cache_dir`]).
@@ -40,6 +54,7 @@ impl Sim {
             ])
             .arg("--cache-dir")
             .arg(&cache)
+            .args(product_window(extra))
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

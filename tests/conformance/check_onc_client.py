@@ -31,6 +31,11 @@ BIN = os.environ.get("HYDROFETCH_BIN") or str(
 SPAN = {"dateFrom": "2024-04-01T12:00:00.000Z", "dateTo": "2024-04-01T12:30:00.000Z"}
 AF = "ICLISTENAF2523"  # on the 5-minute grid: a 30-minute span is exactly 6 files
 HF = "ICLISTENHF6324"  # drifts: hh:m0:03 / hh:m5:03
+# The simulator's product-request rule (issue #16): `overlap` selects the files overlapping
+# [dateFrom, dateTo), `start` those starting in [dateFrom, dateTo] (dateTo inclusive, so a
+# span ending on the grid takes one file more on the on-grid AF device).
+RULE = os.environ.get("HYDROFETCH_SIM_PRODUCT_WINDOW") or "overlap"
+SPAN_FILES = 6 if RULE == "overlap" else 7
 checks = 0
 
 
@@ -40,12 +45,13 @@ def check(cond, what):
     if not cond:
         print(f"FAIL: {what}", flush=True)
         sys.exit(1)
-    print(f"ok: {what}", flush=True)
+    print(f"ok [{RULE}]: {what}", flush=True)
 
 
 @contextlib.contextmanager
 def simulator(*extra):
-    args = [BIN, "sim", "--port", "0", "--time-scale", "0.001", "--token", TOKEN, "--seed", "1", *extra]
+    args = [BIN, "sim", "--port", "0", "--time-scale", "0.001", "--token", TOKEN, "--seed", "1",
+            "--product-window", RULE, *extra]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = proc.stdout.readline().strip()
@@ -95,7 +101,7 @@ def main():
         files = downloaded(res)
         mats = [f for f in files if f.endswith("-spect.mat")]
         metas = [f for f in files if f.endswith("_MAT_META.xml")]
-        check(len(mats) == 6 and len(metas) == 1, f"HSD mat order: 6 files + meta ({files})")
+        check(len(mats) == SPAN_FILES and len(metas) == 1, f"HSD mat order: {SPAN_FILES} files + meta ({files})")
         check(mats[0] == f"{AF}_20240401T120000.000Z-spect.mat", "first MAT name")
         m = scipy.io.loadmat(out / "a" / mats[0])
         sd = m["SpectData"][0, 0]
@@ -108,7 +114,7 @@ def main():
         # orderDataProduct, HSD PNG (archived: ready at once).
         res = quiet(c.orderDataProduct, {"deviceCode": AF, "dataProductCode": "HSD", "extension": "png", **SPAN})
         pngs = [f for f in downloaded(res) if f.endswith("-spect.png")]
-        check(len(pngs) == 6, f"HSD png order: 6 files ({pngs})")
+        check(len(pngs) == SPAN_FILES, f"HSD png order: {SPAN_FILES} files ({pngs})")
         check(any(f.endswith("_PNG_META.xml") for f in downloaded(res)), "png meta included")
         with Image.open(out / "a" / pngs[0]) as im:
             check(im.size == (1200, 900), f"PNG is 1200x900 ({im.size})")
@@ -116,7 +122,9 @@ def main():
         # request → run → download, audio at the device rate; status OPEN → COMPLETED.
         req = quiet(c.requestDataProduct, {
             "deviceCode": AF, "dataProductCode": "AD", "extension": "flac",
-            "dateFrom": "2024-04-01T12:00:00.000Z", "dateTo": "2024-04-01T12:05:00.000Z",
+            "dateFrom": "2024-04-01T12:00:00.000Z",
+            # One file under either rule (dateTo is inclusive under `start`).
+            "dateTo": "2024-04-01T12:05:00.000Z" if RULE == "overlap" else "2024-04-01T12:00:00.000Z",
         })
         rid = req["dpRequestId"]
         check("fileSize" in req, "archived audio request reports fileSize")
@@ -147,11 +155,11 @@ def main():
         except Exception:  # ONC answers 400 without `errors`, the client raises
             check(True, "download after cancel fails")
         run2 = quiet(c.restartDataProduct, rid, waitComplete=True)
-        check(run2["runIds"] == run["runIds"] and run2["fileCount"] == 6, f"restart reuses the run id ({run2})")
+        check(run2["runIds"] == run["runIds"] and run2["fileCount"] == SPAN_FILES, f"restart reuses the run id ({run2})")
         res = quiet(c.downloadDataProduct, run["runIds"][0], includeMetadataFile=False)
         wavs = downloaded(res)
         data, rate = soundfile.read(out / "a" / wavs[0])
-        check(len(wavs) == 6 and rate == 256 and len(data) == 300 * 256, "resampled wav files")
+        check(len(wavs) == SPAN_FILES and rate == 256 and len(data) == 300 * 256, "resampled wav files")
 
         # Archive listings with paging: allPages equals one big page; drift in names.
         q = {"deviceCode": HF, "dateFrom": "2024-04-01T12:00:00.000Z", "dateTo": "2024-04-01T14:00:00.000Z"}

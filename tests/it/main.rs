@@ -68,3 +68,6 @@ mod hostile_text;
 mod sim_api;
 mod sim_data;
 mod sim_jobs;
+
+// Which files a product request selects (overlap or start rule), and hydrofetch under both.
+mod product_window;

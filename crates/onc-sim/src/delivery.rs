@@ -1,10 +1,20 @@
 //! `api/dataProductDelivery/request|run|status|download|cancel|restart`.
 //!
 //! Decisions recorded here:
-//! - A request selects the source files overlapping `[dateFrom, dateTo)` exactly as
-//!   `archivefile` does (the file running across `dateFrom` is included, fact-sheet open
-//!   question 15); one product file per source file, named from it (see
-//!   [`crate::data::ProductKind::file_name`]).
+//! - Which source files a request selects is ONC's open question 15 (fact sheet §15), so it
+//!   is a switch, [`ProductWindow`] (`hydrofetch sim --product-window`):
+//!   - `overlap` (the default): the files overlapping `[dateFrom, dateTo)`, exactly as
+//!     `archivefile` does by ONC's documentation (the file running across `dateFrom` is
+//!     included, so `dateFrom = dateTo` selects the file holding that instant: on a drifting
+//!     device, the one that started almost five minutes earlier);
+//!   - `start`: the files whose start lies in `[dateFrom, dateTo]`, both ends included. The
+//!     evidence for it: onc-hydrophone-data, written against the live API, asks for
+//!     `dateTo = dateFrom + (n − 1) × 300 s` "to get precisely the requested number of
+//!     spectrograms" and sends `dateFrom = dateTo` for one spectrogram, which only works
+//!     if the start is what is selected and `dateTo` is inclusive.
+//!
+//!   Either way one product file per source file, named from it (see
+//!   [`crate::data::ProductKind::file_name`]); archive listings always use overlap.
 //! - Data source: `deviceCode`, or `locationCode` + `deviceCategoryCode=HYDROPHONE` (the
 //!   first device deployed there in the span). A device with no files in the span, or options
 //!   selecting no data, still get a request id; downloads then answer 204.
@@ -27,6 +37,8 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
+use crate::time::UtcInstant;
+
 use crate::api::{self, ApiError, ApiResult, Params};
 use crate::archive::{estimate_size, file_response, product_bytes, url_of};
 use crate::jobs::{RequestRec, RunState};
@@ -43,6 +55,68 @@ const REQUEST_PARAMS: &[&str] = &[
     "dateFrom",
     "dateTo",
 ];
+
+/// Which source files a product request selects for `dateFrom..dateTo` (module docs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProductWindow {
+    /// Files overlapping `[dateFrom, dateTo)`, like `archivefile`.
+    #[default]
+    Overlap,
+    /// Files whose start lies in `[dateFrom, dateTo]`.
+    Start,
+}
+
+impl ProductWindow {
+    /// The setting's name, as `--product-window` takes it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Overlap => "overlap",
+            Self::Start => "start",
+        }
+    }
+
+    /// The source files of `device` (at `location`) this rule selects for `from..to`.
+    #[must_use]
+    pub fn select(
+        self,
+        cat: &crate::catalogue::Catalogue,
+        device: &crate::catalogue::Device,
+        location: Option<&str>,
+        (from, to): (UtcInstant, UtcInstant),
+        now: UtcInstant,
+    ) -> Vec<crate::catalogue::SourceFile> {
+        match self {
+            Self::Overlap => cat.files(device, location, from, to, now),
+            // Every file starting in `[from, to]` overlaps `[from, to + 1 ms)`.
+            Self::Start => cat
+                .files(device, location, from, to.add_millis(1), now)
+                .into_iter()
+                .filter(|f| f.start >= from && f.start <= to)
+                .collect(),
+        }
+    }
+}
+
+impl std::fmt::Display for ProductWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for ProductWindow {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "overlap" => Ok(Self::Overlap),
+            "start" => Ok(Self::Start),
+            _ => Err(format!(
+                "unknown product window `{s}` (expected `overlap` or `start`)"
+            )),
+        }
+    }
+}
 
 fn format_size(b: u64) -> String {
     match b {
@@ -110,7 +184,9 @@ pub(crate) async fn request(
     let files = if choice.no_data {
         Vec::new()
     } else {
-        st.cat.files(device, location, from, to, now)
+        st.cfg
+            .product_window
+            .select(&st.cat, device, location, (from, to), now)
     };
     let size: u64 = files.iter().map(|f| estimate_size(f, &choice.kind)).sum();
     let n = files.len() as u64;

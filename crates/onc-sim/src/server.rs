@@ -72,6 +72,8 @@ pub struct SimConfig {
     pub allow_remote: bool,
     /// The job queue's clock (tests pass a [`crate::jobs::ManualClock`]).
     pub clock: crate::jobs::SharedClock,
+    /// Which source files a product request selects (see [`crate::delivery`]).
+    pub product_window: crate::delivery::ProductWindow,
 }
 
 impl Default for SimConfig {
@@ -91,6 +93,7 @@ impl Default for SimConfig {
             mem_cache_bytes: 1 << 30,
             allow_remote: false,
             clock: std::sync::Arc::new(crate::jobs::RealClock),
+            product_window: crate::delivery::ProductWindow::Overlap,
         }
     }
 }
