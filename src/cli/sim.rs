@@ -52,6 +52,10 @@ pub(crate) struct SimArgs {
     /// Allow binding a non-loopback address.
     #[arg(long)]
     allow_remote: bool,
+    /// Serve tiny valid placeholder products (a few hundred bytes) instead of synthetic
+    /// data, to benchmark orchestration apart from data generation.
+    #[arg(long)]
+    tiny: bool,
 }
 
 pub(crate) fn exec(args: SimArgs) -> anyhow::Result<Outcome> {
@@ -72,6 +76,7 @@ pub(crate) fn exec(args: SimArgs) -> anyhow::Result<Outcome> {
         request_log: args.request_log,
         run_ttl: Duration::from_secs_f64(ttl),
         allow_remote: args.allow_remote,
+        tiny: args.tiny,
         ..SimConfig::default()
     };
     let demo = cfg.tokens.is_empty();

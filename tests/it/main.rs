@@ -67,3 +67,4 @@ mod hostile_text;
 mod sim_api;
 mod sim_data;
 mod sim_jobs;
+mod sim_tiny;

@@ -118,6 +118,32 @@ pub fn hsd_mat_vars(
     let pcm = samples_at(spec, info.first_index, frames);
     let sp = spectrogram(&pcm, &info, res);
     let (nf, nt) = (sp.n_freq(), sp.n_time());
+    let spect = SpectParts {
+        psd: MatValue::matrix(nf, nt, sp.psd_db),
+        frequency: MatValue::matrix(nf, 1, sp.frequency),
+        time: MatValue::row(sp.time),
+        comment: sp.comment,
+    };
+    mat_vars_from(spec, start, frames, res, meta, spect)
+}
+
+/// The spectrogram arrays of an HSD MAT product.
+struct SpectParts {
+    psd: MatValue,
+    frequency: MatValue,
+    time: MatValue,
+    comment: String,
+}
+
+/// The MAT variables around already computed spectrogram arrays.
+fn mat_vars_from(
+    spec: &SignalSpec,
+    start: UtcInstant,
+    frames: usize,
+    res: Resolution,
+    meta: &MatMeta,
+    sp: SpectParts,
+) -> Vec<(String, MatValue)> {
     let downsample = match res {
         Resolution::Full => 0.0,
         Resolution::Minute => 1.0,
@@ -126,9 +152,9 @@ pub fn hsd_mat_vars(
     let end = start
         .add_millis(i64::try_from(frames).unwrap_or(0) * 1000 / i64::from(spec.sample_rate.max(1)));
     let spect = MatValue::Struct(vec![
-        ("PSD".into(), MatValue::matrix(nf, nt, sp.psd_db)),
-        ("frequency".into(), MatValue::matrix(nf, 1, sp.frequency)),
-        ("time".into(), MatValue::row(sp.time)),
+        ("PSD".into(), sp.psd),
+        ("frequency".into(), sp.frequency),
+        ("time".into(), sp.time),
         ("processingComment".into(), MatValue::Char(sp.comment)),
         ("dataProductCode".into(), MatValue::Char("HSD".into())),
         (
@@ -233,4 +259,53 @@ pub fn hsd_png(
     opts: &RenderOptions,
 ) -> Result<Vec<u8>, FormatError> {
     encode_png(&hsd_image(spec, start, frames, opts))
+}
+
+/// Frames of a tiny audio placeholder (see [`tiny_product`]).
+pub const TINY_FRAMES: usize = 16;
+
+/// What a tiny placeholder stands for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TinyKind<'a> {
+    /// Audio in this container.
+    Audio(AudioExt),
+    /// An HSD MAT at this resolution.
+    Mat(Resolution, &'a MatMeta),
+    /// An HSD PNG.
+    Png,
+}
+
+/// A tiny but valid placeholder of a product (`hydrofetch sim --tiny`): a few hundred bytes
+/// that decode as the right format, so that orchestration can be measured apart from data
+/// generation. Audio: the first [`TINY_FRAMES`] samples of the real signal at the spec's
+/// rate and depth. MAT: the real variable layout with a 2 × 2 PSD (0 Hz and the usable
+/// limit, the file's first and last instants), compressed. PNG: an 8 × 8 black image.
+pub fn tiny_product(
+    spec: &SignalSpec,
+    start: UtcInstant,
+    frames: usize,
+    kind: TinyKind<'_>,
+) -> Result<Vec<u8>, FormatError> {
+    match kind {
+        TinyKind::Audio(ext) => audio_file(spec, start, TINY_FRAMES.min(frames.max(1)), ext),
+        TinyKind::Mat(res, meta) => {
+            let day_ms = 86_400_000.0;
+            #[expect(clippy::cast_precision_loss, reason = "instants are far below 2^53 ms")]
+            let datenum = |t: UtcInstant| {
+                t.unix_millis() as f64 / day_ms + super::spectro::DATENUM_UNIX_EPOCH
+            };
+            let end = start.add_millis(
+                i64::try_from(frames).unwrap_or(0) * 1000 / i64::from(spec.sample_rate.max(1)),
+            );
+            let top = f64::from(spec.sample_rate) * 0.4;
+            let parts = SpectParts {
+                psd: MatValue::matrix(2, 2, vec![60.0; 4]),
+                frequency: MatValue::matrix(2, 1, vec![0.0, top]),
+                time: MatValue::row(vec![datenum(start), datenum(end)]),
+                comment: "Tiny placeholder (hydrofetch simulator --tiny).".into(),
+            };
+            encode_mat(&mat_vars_from(spec, start, frames, res, meta, parts), true)
+        }
+        TinyKind::Png => encode_png(&crate::formats::Image::new_rgb(8, 8)),
+    }
 }

@@ -72,6 +72,9 @@ pub struct SimConfig {
     pub allow_remote: bool,
     /// The job queue's clock (tests pass a [`crate::jobs::ManualClock`]).
     pub clock: crate::jobs::SharedClock,
+    /// Serve tiny valid placeholder products (a few hundred bytes each) instead of the
+    /// synthetic data, to measure orchestration apart from data generation.
+    pub tiny: bool,
 }
 
 impl Default for SimConfig {
@@ -91,6 +94,7 @@ impl Default for SimConfig {
             mem_cache_bytes: 1 << 30,
             allow_remote: false,
             clock: std::sync::Arc::new(crate::jobs::RealClock),
+            tiny: false,
         }
     }
 }
