@@ -51,6 +51,7 @@ mod schemas;
 mod golden;
 
 // File formats: round trips, interop fixtures, fuzzing, the hidden debug commands.
+mod flac_fast;
 mod formats_audio;
 mod formats_cli;
 mod formats_fuzz;

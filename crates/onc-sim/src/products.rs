@@ -18,11 +18,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::render::{self, RenderOptions};
-use super::signal::{SignalSpec, first_index, samples_at};
+use super::signal::{CHUNK, SignalSpec, first_index, samples_at};
 use super::spectro::{Resolution, SpanInfo, spectrogram};
+use crate::formats::flac::encode_flac_pieces;
 use crate::formats::{
-    Audio, AudioSpec, FormatError, MatValue, SampleFormat, Samples, encode_flac, encode_mat,
-    encode_png, encode_wav,
+    Audio, AudioSpec, FormatError, MatValue, SampleFormat, Samples, encode_mat, encode_png,
+    encode_wav,
 };
 use crate::time::UtcInstant;
 
@@ -98,11 +99,43 @@ pub fn audio_file(
     frames: usize,
     ext: AudioExt,
 ) -> Result<Vec<u8>, FormatError> {
-    let a = audio(spec, start, frames);
     match ext {
-        AudioExt::Flac => encode_flac(&a),
-        AudioExt::Wav => encode_wav(&a),
+        AudioExt::Flac => flac_file(spec, start, frames),
+        AudioExt::Wav => encode_wav(&audio(spec, start, frames)),
     }
+}
+
+/// Samples made per piece handed from the synthesis thread to the FLAC encoder.
+const PIECE: usize = 4 * CHUNK;
+
+/// A FLAC audio file, synthesis and encoding overlapped: one thread makes the samples piece
+/// by piece (each piece on all cores) while this one encodes the previous piece. The same
+/// bytes as encoding [`audio`] at once (the encoder's output does not depend on how its
+/// input is split), for about the encoder's time alone.
+fn flac_file(spec: &SignalSpec, start: UtcInstant, frames: usize) -> Result<Vec<u8>, FormatError> {
+    let first = first_index(start, spec.sample_rate);
+    let audio_spec = AudioSpec {
+        sample_rate: spec.sample_rate,
+        channels: 1,
+        bits_per_sample: spec.bits_per_sample,
+        format: SampleFormat::Int,
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<i32>>(1);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let mut done = 0usize;
+            while done < frames {
+                let n = PIECE.min(frames - done);
+                let at = first.wrapping_add(i64::try_from(done).unwrap_or(i64::MAX));
+                // The encoder stopped (an error): nothing more to make.
+                if tx.send(samples_at(spec, at, n)).is_err() {
+                    break;
+                }
+                done += n;
+            }
+        });
+        encode_flac_pieces(audio_spec, frames as u64, rx)
+    })
 }
 
 /// The MAT variables of an HSD product (see the module doc for the layout).
