@@ -37,7 +37,14 @@ fn main() {
         // `cargo bench --bench clip -- presets`: candidate fast presets on the same 30 s.
         let thirty = audio(&spec, t0, 30 * 64_000);
         let raw = (30 * 64_000 * 3) as f64;
-        for (bs, po) in [(4096u16, 4u32), (4096, 2), (4096, 0), (8192, 2), (16384, 2), (16384, 0)] {
+        for (bs, po) in [
+            (4096u16, 4u32),
+            (4096, 2),
+            (4096, 0),
+            (8192, 2),
+            (16384, 2),
+            (16384, 0),
+        ] {
             let o = flac_codec::encode::Options::default()
                 .block_size(bs)
                 .expect("bs")
@@ -124,10 +131,21 @@ fn main() {
         slow_t / fast_t
     );
     let probe = dir.path().join("probe.flac");
-    flac::write_flac_with(&probe, &thirty, flac::fast_encoder_options().expect("options"))
-        .expect("write");
-    match std::process::Command::new("flac").args(["-t", "-s"]).arg(&probe).status() {
-        Ok(st) => println!("flac -t on a fast-preset file: {}", if st.success() { "ok" } else { "FAILED" }),
+    flac::write_flac_with(
+        &probe,
+        &thirty,
+        flac::fast_encoder_options().expect("options"),
+    )
+    .expect("write");
+    match std::process::Command::new("flac")
+        .args(["-t", "-s"])
+        .arg(&probe)
+        .status()
+    {
+        Ok(st) => println!(
+            "flac -t on a fast-preset file: {}",
+            if st.success() { "ok" } else { "FAILED" }
+        ),
         Err(_) => println!("flac -t: `flac` not installed"),
     }
 

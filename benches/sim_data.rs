@@ -87,7 +87,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         audio_file(&spec, start, frames, AudioExt::Flac)
     })?;
     let after = t.elapsed().as_secs_f64();
-    assert!(product == serial && product == flac, "the product's bytes changed");
+    assert!(
+        product == serial && product == flac,
+        "the product's bytes changed"
+    );
     println!(
         "cold 5-minute 64 kHz 24-bit FLAC: {after:.2} s (samples then encode: {before:.2} s; x{:.2}), same bytes",
         before / after

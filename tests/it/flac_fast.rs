@@ -10,7 +10,11 @@ use hydrofetch::sim::signal::SignalSpec;
 use hydrofetch::time::UtcInstant;
 
 fn flac_t(path: &std::path::Path) {
-    match std::process::Command::new("flac").args(["-t", "-s"]).arg(path).output() {
+    match std::process::Command::new("flac")
+        .args(["-t", "-s"])
+        .arg(path)
+        .output()
+    {
         Ok(out) => assert!(
             out.status.success(),
             "flac -t {}: {}",
@@ -54,6 +58,9 @@ fn fast_preset_files_are_in_spec_and_bit_exact() {
         assert_eq!(read_flac(&lpc).unwrap(), read_flac(&fast).unwrap());
         let again = dir.path().join(format!("again-{name}"));
         write_flac_with(&again, a, fast_encoder_options().unwrap()).unwrap();
-        assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&fast).unwrap());
+        assert_eq!(
+            std::fs::read(&again).unwrap(),
+            std::fs::read(&fast).unwrap()
+        );
     }
 }

@@ -95,5 +95,8 @@ fn tiny_run_writes_small_files_that_decode() {
         assert_eq!(a.spec.sample_rate, 64_000);
         assert!(a.frames() > 0);
     }
-    assert_eq!(check_lock(&lock_of(&manifest), &dir.path().join("data")), 10);
+    assert_eq!(
+        check_lock(&lock_of(&manifest), &dir.path().join("data")),
+        10
+    );
 }

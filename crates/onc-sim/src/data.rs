@@ -157,11 +157,9 @@ pub fn make_product(
         }
         ProductKind::Png(_) => (spec, products::TinyKind::Png),
     };
-    products::tiny_product(&spec, src.start, src.frames, tk).map_err(|source| {
-        DataError::Encode {
-            name: kind.file_name(src),
-            source,
-        }
+    products::tiny_product(&spec, src.start, src.frames, tk).map_err(|source| DataError::Encode {
+        name: kind.file_name(src),
+        source,
     })
 }
 
