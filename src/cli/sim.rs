@@ -59,6 +59,10 @@ pub(crate) struct SimArgs {
     /// under both. `hydrofetch run --simulate` takes it from `HYDROFETCH_SIM_PRODUCT_WINDOW`.
     #[arg(long, default_value_t = ProductWindow::Overlap)]
     product_window: ProductWindow,
+    /// Serve tiny valid placeholder products (a few hundred bytes) instead of synthetic
+    /// data, to benchmark orchestration apart from data generation.
+    #[arg(long)]
+    tiny: bool,
 }
 
 pub(crate) fn exec(args: SimArgs) -> anyhow::Result<Outcome> {
@@ -80,6 +84,7 @@ pub(crate) fn exec(args: SimArgs) -> anyhow::Result<Outcome> {
         run_ttl: Duration::from_secs_f64(ttl),
         allow_remote: args.allow_remote,
         product_window: args.product_window,
+        tiny: args.tiny,
         ..SimConfig::default()
     };
     let demo = cfg.tokens.is_empty();

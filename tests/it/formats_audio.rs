@@ -163,11 +163,17 @@ fn flac_round_trip_is_bit_exact_and_readable_by_flac_codec() {
             let a = int_audio(20_000, channels, bits, 64_000);
             let p = dir.path().join(format!("a{bits}_{channels}.flac"));
             write_flac(&p, &a).unwrap();
+            // `write_flac` uses the fast preset (clips); `encode_flac` the simulator's.
             assert_eq!(
                 std::fs::read(&p).unwrap(),
-                encode_flac(&a).unwrap(),
+                hydrofetch::formats::encode_flac_with(
+                    &a,
+                    hydrofetch::formats::flac::fast_encoder_options().unwrap()
+                )
+                .unwrap(),
                 "deterministic output"
             );
+            assert_eq!(read_flac_bytes(&encode_flac(&a).unwrap(), dir.path()), a);
             let b = read_flac(&p).unwrap();
             assert_eq!(a, b, "{bits}-bit {channels}ch");
             // Independent decoder: flac-codec's reader.
@@ -269,4 +275,11 @@ fn flac_md5_mismatch_is_detected_on_full_reads() {
         read_flac_span(&p, 100, 200).unwrap().samples,
         slice(&a, 100, 200)
     );
+}
+
+/// Decodes FLAC bytes through a file in `dir`.
+fn read_flac_bytes(bytes: &[u8], dir: &std::path::Path) -> hydrofetch::formats::Audio {
+    let p = dir.join("bytes.flac");
+    std::fs::write(&p, bytes).unwrap();
+    read_flac(&p).unwrap()
 }

@@ -52,6 +52,7 @@ mod schemas;
 mod golden;
 
 // File formats: round trips, interop fixtures, fuzzing, the hidden debug commands.
+mod flac_fast;
 mod formats_audio;
 mod formats_cli;
 mod formats_fuzz;
@@ -71,3 +72,4 @@ mod sim_jobs;
 
 // Which files a product request selects (overlap or start rule), and hydrofetch under both.
 mod product_window;
+mod sim_tiny;

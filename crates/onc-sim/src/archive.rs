@@ -278,12 +278,12 @@ pub(crate) async fn product_bytes(
     src: &SourceFile,
     kind: &ProductKind,
 ) -> ApiResult<bytes::Bytes> {
-    let key = data::cache_key(src, kind, st.cfg.data_seed);
+    let key = data::product_key(src, kind, st.cfg.data_seed, st.cfg.tiny);
     let name = kind.file_name(src);
     let (st2, src2, kind2) = (st.clone(), src.clone(), kind.clone());
     st.cache
         .get_or_make(key, name, move || {
-            data::make_bytes(&st2.cat, &src2, &kind2, st2.cfg.data_seed)
+            data::make_product(&st2.cat, &src2, &kind2, st2.cfg.data_seed, st2.cfg.tiny)
         })
         .await
         .map_err(|e| {

@@ -132,6 +132,37 @@ pub fn make_bytes(
     r.map_err(|source| DataError::Encode { name, source })
 }
 
+/// Makes the bytes of `kind` from `src`, or a tiny placeholder of it when `tiny` (see
+/// [`products::tiny_product`]).
+pub fn make_product(
+    cat: &Catalogue,
+    src: &SourceFile,
+    kind: &ProductKind,
+    seed: u64,
+    tiny: bool,
+) -> Result<Vec<u8>, DataError> {
+    if !tiny {
+        return make_bytes(cat, src, kind, seed);
+    }
+    let spec = SignalSpec::new(src.device, src.sample_rate, src.bits, seed);
+    let meta;
+    let (spec, tk) = match kind {
+        ProductKind::Audio { ext, rate } => (
+            SignalSpec::new(src.device, *rate, src.bits, seed),
+            products::TinyKind::Audio(*ext),
+        ),
+        ProductKind::Mat(res) => {
+            meta = mat_meta(cat, src);
+            (spec, products::TinyKind::Mat(*res, &meta))
+        }
+        ProductKind::Png(_) => (spec, products::TinyKind::Png),
+    };
+    products::tiny_product(&spec, src.start, src.frames, tk).map_err(|source| DataError::Encode {
+        name: kind.file_name(src),
+        source,
+    })
+}
+
 fn mat_meta(cat: &Catalogue, src: &SourceFile) -> MatMeta {
     let dev = cat.device(src.device);
     let dep = dev.and_then(|d| {
@@ -307,4 +338,12 @@ pub fn cache_key(src: &SourceFile, kind: &ProductKind, seed: u64) -> String {
         src.frames,
         kind.key()
     )
+}
+
+/// Cache key of a product of `src` made by [`make_product`] (tiny placeholders have their
+/// own keys, so a disk cache shared by a tiny and a full simulator never mixes them).
+#[must_use]
+pub fn product_key(src: &SourceFile, kind: &ProductKind, seed: u64, tiny: bool) -> String {
+    let key = cache_key(src, kind, seed);
+    if tiny { format!("{key}|tiny") } else { key }
 }

@@ -18,11 +18,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::render::{self, RenderOptions};
-use super::signal::{SignalSpec, first_index, samples_at};
+use super::signal::{CHUNK, SignalSpec, first_index, samples_at};
 use super::spectro::{Resolution, SpanInfo, spectrogram};
+use crate::formats::flac::encode_flac_pieces;
 use crate::formats::{
-    Audio, AudioSpec, FormatError, MatValue, SampleFormat, Samples, encode_flac, encode_mat,
-    encode_png, encode_wav,
+    Audio, AudioSpec, FormatError, MatValue, SampleFormat, Samples, encode_mat, encode_png,
+    encode_wav,
 };
 use crate::time::UtcInstant;
 
@@ -98,11 +99,43 @@ pub fn audio_file(
     frames: usize,
     ext: AudioExt,
 ) -> Result<Vec<u8>, FormatError> {
-    let a = audio(spec, start, frames);
     match ext {
-        AudioExt::Flac => encode_flac(&a),
-        AudioExt::Wav => encode_wav(&a),
+        AudioExt::Flac => flac_file(spec, start, frames),
+        AudioExt::Wav => encode_wav(&audio(spec, start, frames)),
     }
+}
+
+/// Samples made per piece handed from the synthesis thread to the FLAC encoder.
+const PIECE: usize = 4 * CHUNK;
+
+/// A FLAC audio file, synthesis and encoding overlapped: one thread makes the samples piece
+/// by piece (each piece on all cores) while this one encodes the previous piece. The same
+/// bytes as encoding [`audio`] at once (the encoder's output does not depend on how its
+/// input is split), for about the encoder's time alone.
+fn flac_file(spec: &SignalSpec, start: UtcInstant, frames: usize) -> Result<Vec<u8>, FormatError> {
+    let first = first_index(start, spec.sample_rate);
+    let audio_spec = AudioSpec {
+        sample_rate: spec.sample_rate,
+        channels: 1,
+        bits_per_sample: spec.bits_per_sample,
+        format: SampleFormat::Int,
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<i32>>(1);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let mut done = 0usize;
+            while done < frames {
+                let n = PIECE.min(frames - done);
+                let at = first.wrapping_add(i64::try_from(done).unwrap_or(i64::MAX));
+                // The encoder stopped (an error): nothing more to make.
+                if tx.send(samples_at(spec, at, n)).is_err() {
+                    break;
+                }
+                done += n;
+            }
+        });
+        encode_flac_pieces(audio_spec, frames as u64, rx)
+    })
 }
 
 /// The MAT variables of an HSD product (see the module doc for the layout).
@@ -118,6 +151,32 @@ pub fn hsd_mat_vars(
     let pcm = samples_at(spec, info.first_index, frames);
     let sp = spectrogram(&pcm, &info, res);
     let (nf, nt) = (sp.n_freq(), sp.n_time());
+    let spect = SpectParts {
+        psd: MatValue::matrix(nf, nt, sp.psd_db),
+        frequency: MatValue::matrix(nf, 1, sp.frequency),
+        time: MatValue::row(sp.time),
+        comment: sp.comment,
+    };
+    mat_vars_from(spec, start, frames, res, meta, spect)
+}
+
+/// The spectrogram arrays of an HSD MAT product.
+struct SpectParts {
+    psd: MatValue,
+    frequency: MatValue,
+    time: MatValue,
+    comment: String,
+}
+
+/// The MAT variables around already computed spectrogram arrays.
+fn mat_vars_from(
+    spec: &SignalSpec,
+    start: UtcInstant,
+    frames: usize,
+    res: Resolution,
+    meta: &MatMeta,
+    sp: SpectParts,
+) -> Vec<(String, MatValue)> {
     let downsample = match res {
         Resolution::Full => 0.0,
         Resolution::Minute => 1.0,
@@ -126,9 +185,9 @@ pub fn hsd_mat_vars(
     let end = start
         .add_millis(i64::try_from(frames).unwrap_or(0) * 1000 / i64::from(spec.sample_rate.max(1)));
     let spect = MatValue::Struct(vec![
-        ("PSD".into(), MatValue::matrix(nf, nt, sp.psd_db)),
-        ("frequency".into(), MatValue::matrix(nf, 1, sp.frequency)),
-        ("time".into(), MatValue::row(sp.time)),
+        ("PSD".into(), sp.psd),
+        ("frequency".into(), sp.frequency),
+        ("time".into(), sp.time),
         ("processingComment".into(), MatValue::Char(sp.comment)),
         ("dataProductCode".into(), MatValue::Char("HSD".into())),
         (
@@ -233,4 +292,53 @@ pub fn hsd_png(
     opts: &RenderOptions,
 ) -> Result<Vec<u8>, FormatError> {
     encode_png(&hsd_image(spec, start, frames, opts))
+}
+
+/// Frames of a tiny audio placeholder (see [`tiny_product`]).
+pub const TINY_FRAMES: usize = 16;
+
+/// What a tiny placeholder stands for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TinyKind<'a> {
+    /// Audio in this container.
+    Audio(AudioExt),
+    /// An HSD MAT at this resolution.
+    Mat(Resolution, &'a MatMeta),
+    /// An HSD PNG.
+    Png,
+}
+
+/// A tiny but valid placeholder of a product (`hydrofetch sim --tiny`): a few hundred bytes
+/// that decode as the right format, so that orchestration can be measured apart from data
+/// generation. Audio: the first [`TINY_FRAMES`] samples of the real signal at the spec's
+/// rate and depth. MAT: the real variable layout with a 2 × 2 PSD (0 Hz and the usable
+/// limit, the file's first and last instants), compressed. PNG: an 8 × 8 black image.
+pub fn tiny_product(
+    spec: &SignalSpec,
+    start: UtcInstant,
+    frames: usize,
+    kind: TinyKind<'_>,
+) -> Result<Vec<u8>, FormatError> {
+    match kind {
+        TinyKind::Audio(ext) => audio_file(spec, start, TINY_FRAMES.min(frames.max(1)), ext),
+        TinyKind::Mat(res, meta) => {
+            let day_ms = 86_400_000.0;
+            #[expect(clippy::cast_precision_loss, reason = "instants are far below 2^53 ms")]
+            let datenum = |t: UtcInstant| {
+                t.unix_millis() as f64 / day_ms + super::spectro::DATENUM_UNIX_EPOCH
+            };
+            let end = start.add_millis(
+                i64::try_from(frames).unwrap_or(0) * 1000 / i64::from(spec.sample_rate.max(1)),
+            );
+            let top = f64::from(spec.sample_rate) * 0.4;
+            let parts = SpectParts {
+                psd: MatValue::matrix(2, 2, vec![60.0; 4]),
+                frequency: MatValue::matrix(2, 1, vec![0.0, top]),
+                time: MatValue::row(vec![datenum(start), datenum(end)]),
+                comment: "Tiny placeholder (hydrofetch simulator --tiny).".into(),
+            };
+            encode_mat(&mat_vars_from(spec, start, frames, res, meta, parts), true)
+        }
+        TinyKind::Png => encode_png(&crate::formats::Image::new_rgb(8, 8)),
+    }
 }

@@ -74,6 +74,9 @@ pub struct SimConfig {
     pub clock: crate::jobs::SharedClock,
     /// Which source files a product request selects (see [`crate::delivery`]).
     pub product_window: crate::delivery::ProductWindow,
+    /// Serve tiny valid placeholder products (a few hundred bytes each) instead of the
+    /// synthetic data, to measure orchestration apart from data generation.
+    pub tiny: bool,
 }
 
 impl Default for SimConfig {
@@ -94,6 +97,7 @@ impl Default for SimConfig {
             allow_remote: false,
             clock: std::sync::Arc::new(crate::jobs::RealClock),
             product_window: crate::delivery::ProductWindow::Overlap,
+            tiny: false,
         }
     }
 }

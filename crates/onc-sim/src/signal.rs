@@ -101,25 +101,54 @@ pub fn samples(spec: &SignalSpec, start: UtcInstant, frames: usize) -> Vec<i32> 
 }
 
 /// `frames` samples starting at absolute index `first`.
-#[must_use]
 ///
-/// Works in chunks of [`CHUNK`] samples to bound memory; chunking cannot change a sample
-/// because each one depends on its absolute index only.
+/// Works in chunks of [`CHUNK`] samples to bound memory, spread over the machine's cores
+/// (each worker takes the next chunk until none is left); neither chunking nor the order in
+/// which chunks are made can change a sample, because each one depends on its absolute
+/// index only: the output is the same bytes on one core or many.
+#[must_use]
 pub fn samples_at(spec: &SignalSpec, first: i64, frames: usize) -> Vec<i32> {
-    let fs = spec.full_scale();
-    let mut out = Vec::with_capacity(frames);
-    let mut done = 0usize;
-    while done < frames {
-        let n = CHUNK.min(frames - done);
-        let at = first.wrapping_add(i64::try_from(done).unwrap_or(i64::MAX));
-        out.extend(
-            signal_at(spec, at, n)
-                .into_iter()
-                .map(|x| quantise(x * fs, fs)),
-        );
-        done += n;
-    }
+    let mut out = vec![0i32; frames];
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(frames.div_ceil(CHUNK));
+    fill_parallel(spec, first, &mut out, workers);
     out
+}
+
+/// Fills `out` (samples from absolute index `first`) chunk by chunk on `workers` threads.
+fn fill_parallel(spec: &SignalSpec, first: i64, out: &mut [i32], workers: usize) {
+    let chunks = std::sync::Mutex::new(out.chunks_mut(CHUNK).enumerate());
+    let work = || {
+        loop {
+            let next = match chunks.lock() {
+                Ok(mut it) => it.next(),
+                Err(_) => None,
+            };
+            let Some((k, slot)) = next else { break };
+            let at = first.wrapping_add(i64::try_from(k * CHUNK).unwrap_or(i64::MAX));
+            fill_chunk(spec, at, slot);
+        }
+    };
+    if workers <= 1 {
+        work();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 1..workers {
+                s.spawn(work);
+            }
+            work();
+        });
+    }
+}
+
+/// Quantised samples of `spec` from absolute index `first` into `slot`.
+fn fill_chunk(spec: &SignalSpec, first: i64, slot: &mut [i32]) {
+    let fs = spec.full_scale();
+    let signal = signal_at(spec, first, slot.len());
+    for (o, x) in slot.iter_mut().zip(signal) {
+        *o = quantise(x * fs, fs);
+    }
 }
 
 /// Samples generated per internal chunk (a 512 KiB float buffer that stays in cache while
@@ -378,6 +407,24 @@ mod tests {
 
     fn spec() -> SignalSpec {
         SignalSpec::new("ICLISTENHF6324", 64_000, 24, 7)
+    }
+
+    #[test]
+    fn parallel_chunks_equal_one_chunk_at_a_time() {
+        // Several chunks (made on all cores) and a ragged tail, starting off a chunk edge.
+        let s = spec();
+        let first = 1_711_972_800 * 64_000 + 12_345;
+        let n = 3 * CHUNK + 777;
+        let whole = samples_at(&s, first, n);
+        let mut serial = vec![0i32; n];
+        fill_parallel(&s, first, &mut serial, 1);
+        assert_eq!(whole, serial);
+        let mut piecewise = Vec::new();
+        for k in 0..n.div_ceil(CHUNK) {
+            let len = CHUNK.min(n - k * CHUNK);
+            piecewise.extend(samples_at(&s, first + (k * CHUNK) as i64, len));
+        }
+        assert_eq!(whole, piecewise);
     }
 
     #[test]
