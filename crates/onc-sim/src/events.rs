@@ -17,7 +17,7 @@
 //!   all under a `sin²` rise-and-fall envelope over the passage (held per 64 samples).
 //! - **Level**: `level_db` is the peak RMS level re 1 µPa, given the calibration
 //!   [`FULL_SCALE_DB_RE_UPA`]; it is a whole number of dB so the amplitude is exact.
-//! - [`event_template`] returns exactly what [`add_event`] adds to the signal (full-scale units
+//! - [`event_template`] returns exactly what `add_event` adds to the signal (full-scale units
 //!   times the bit depth's full scale, i.e. PCM counts before rounding), so cross-correlating a
 //!   clip with it peaks at the onset.
 

@@ -22,7 +22,7 @@
 //! - With any `echo_token` rate, every 401 answer (a bad token) echoes the token too.
 //! - `run_error` is drawn per (seed, run id, attempt), independently of request draws.
 //! - `evil_name` is drawn per (seed, device, file start), so a file has the same hostile
-//!   name in every listing and run; [`evil_name`] prefixes the real name with one of
+//!   name in every listing and run; [`FaultSpec::evil_name`] prefixes the real name with one of
 //!   [`EVIL_PREFIXES`] (chosen by the same hash), and [`real_name`] strips it again so the
 //!   download endpoints still serve the file. A header cannot carry most control bytes, so a
 //!   `Content-Disposition` name uses the tab variant ([`EVIL_HEADER_CONTROL`]) instead.

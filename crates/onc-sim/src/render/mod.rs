@@ -14,7 +14,7 @@
 //! - **Colour**: ONC's default palette (black → navy → blue → cyan → green → yellow → red →
 //!   dark red) over `[lower_db, upper_db]` (default 40–140 dB), clamped; palette 1 is grey;
 //!   other palette numbers fall back to 0. A colour bar with 10 dB ticks sits on the right.
-//! - **Text** with a built-in 5 × 7 font ([`font`]): header lines, minute labels `HH:MM` under
+//! - **Text** with a built-in 5 × 7 font (`font`): header lines, minute labels `HH:MM` under
 //!   the time axis (ticks on whole UTC minutes), kHz labels left of the frequency axis.
 
 #![expect(
