@@ -33,11 +33,9 @@ pub(crate) async fn run_group(ctx: Ctx, group: AudioGroup) {
     if ctx.cancel.is_cancelled() {
         return;
     }
-    // A covering first slot may need the file that started in the slot before.
-    let from = first
-        .window
-        .start()
-        .add_millis(if first.cover { -NOMINAL_FILE_MILLIS } else { 0 });
+    // The listing selects by overlap (ONC documents it so), so it already holds the file
+    // running across the first slot's start, which a slot feeding a clip may take.
+    let from = first.window.start();
     let mut open: BTreeSet<Window5m> = group.items.iter().map(|i| i.window).collect();
     // Each file once, with the slots it serves.
     let mut chosen: BTreeMap<String, (ArchiveFile, Vec<Window5m>)> = BTreeMap::new();
@@ -296,7 +294,7 @@ mod tests {
             .map(|k| WantedItem {
                 id: format!("item{k}"),
                 window: w.offset(k),
-                cover: false,
+                clip_from: None,
             })
             .collect()
     }

@@ -14,10 +14,10 @@ pub struct WantedItem {
     pub id: String,
     /// The slot.
     pub window: Window5m,
-    /// Whether the item must cover its whole slot (it feeds a clip): then it also takes the
-    /// file that started in the slot before and runs into this one. Otherwise a slot's file
-    /// is the one that starts inside it.
-    pub cover: bool,
+    /// When the item feeds a clip: the earliest instant of its slot a clip needs. It then
+    /// also takes the file that started in the slot before if that file runs past this
+    /// instant. Otherwise (and always) a slot's files are the ones that start inside it.
+    pub clip_from: Option<crate::time::UtcInstant>,
 }
 
 impl WantedItem {
@@ -25,7 +25,9 @@ impl WantedItem {
     #[must_use]
     pub fn takes(&self, start: crate::time::UtcInstant, end: crate::time::UtcInstant) -> bool {
         self.window.contains(start)
-            || (self.cover && start < self.window.start() && end > self.window.start())
+            || self
+                .clip_from
+                .is_some_and(|from| start < self.window.start() && end > from)
     }
 }
 

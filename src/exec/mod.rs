@@ -8,6 +8,7 @@
 //! lockfile once at the end.
 
 mod audio;
+mod boundaries;
 mod clipper;
 mod clips;
 pub(crate) mod events;

@@ -28,12 +28,20 @@ pub struct Pending {
 /// Computes what of `plan` is not yet done according to `lock` and `data_dir`.
 #[must_use]
 pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
-    let clip_sources: std::collections::HashSet<ItemId> = plan
-        .clip_items()
-        .flat_map(|c| c.sources.iter().copied())
-        .collect();
     let windows: HashMap<ItemId, crate::time::Window5m> =
         plan.fetch_items().map(|f| (f.id, f.window)).collect();
+    // For each fetch item feeding a clip, the earliest instant of its slot a clip needs.
+    let mut clip_from: HashMap<ItemId, crate::time::UtcInstant> = HashMap::new();
+    for c in plan.clip_items() {
+        for id in &c.sources {
+            let Some(w) = windows.get(id) else { continue };
+            let from = c.start.max(w.start());
+            clip_from
+                .entry(*id)
+                .and_modify(|f| *f = (*f).min(from))
+                .or_insert(from);
+        }
+    }
     let mut out = Pending {
         total: windows.len(),
         ..Pending::default()
@@ -51,7 +59,7 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
             let item = WantedItem {
                 id: id.to_string(),
                 window,
-                cover: clip_sources.contains(id),
+                clip_from: clip_from.get(id).copied(),
             };
             match runs.last_mut() {
                 Some(run) if run.last().is_some_and(|l| l.window.next() == window) => {

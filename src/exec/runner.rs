@@ -159,6 +159,8 @@ pub(crate) struct Ctx {
     pub(crate) stopped: Arc<std::sync::Mutex<Option<String>>>,
     /// Jobs of an earlier run, by group key, to re-attach to.
     pub(crate) previous: Arc<std::collections::BTreeMap<String, InFlight>>,
+    /// The devices' real file boundaries, listed once per device and day for the run.
+    pub(crate) boundaries: Arc<super::boundaries::Boundaries>,
 }
 
 impl Ctx {

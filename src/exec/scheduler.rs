@@ -208,6 +208,7 @@ impl<'a> Scheduler<'a> {
             reporter: Arc::clone(&reporter),
             stopped: Arc::clone(&stopped),
             previous: Arc::new(previous),
+            boundaries: Arc::default(),
         });
         let open = job
             .spectrograms
@@ -653,7 +654,7 @@ mod tests {
             .map(|n| WantedItem {
                 id: id(n),
                 window: Window5m::floor(start).offset(i64::try_from(n).unwrap()),
-                cover: false,
+                clip_from: None,
             })
             .collect();
         let job = Job {

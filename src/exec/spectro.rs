@@ -15,10 +15,16 @@
 //!   are recorded when every index is in.
 //! - Which files ONC puts in a product for `dateFrom..dateTo` is unconfirmed (files
 //!   overlapping `[dateFrom, dateTo)`, or files starting in `[dateFrom, dateTo]`; issue #16,
-//!   `sim::delivery`), so requests are shaped to be right under both: a group whose first
-//!   slot covers a clip begins exactly at the real start of the file running across that
-//!   slot's start, learnt from the archive listing ([`request_from`]); other slots take the
-//!   files starting inside them, which both readings select.
+//!   `sim::delivery`), so requests are shaped to be right under both and to cost ONC no file
+//!   the group skips: from the real start of the first file the group needs to 1 ms past the
+//!   start of the last, learnt from the device's archive listing (one per device and day,
+//!   shared by the run: `exec::boundaries`; [`request_span`]). A slot feeding a clip needs
+//!   the file running across its start only when that file reaches the clip's window.
+//! - After a run, a slot feeding a clip checks its files against the listing; archived files
+//!   ONC left out are asked for once, exactly (`dateFrom` = their start, `dateTo` 1 ms on),
+//!   before the slot is recorded, so a server with a stricter rule than either reading still
+//!   gives whole clips (`drop_first` fault in the simulator). What is still missing then
+//!   reaches the clip, which reports the gap.
 //! - Polls and downloads give up ([`FailureStreak`]): a permanent error (400, 401, 403, 404)
 //!   fails the group's open slots at once, a transient one after `max_failures` in a row
 //!   (each after the client's own retries). A run that ONC ends in `error` or `cancelled`, or
@@ -29,6 +35,7 @@
 //! - A run file whose `Content-Disposition` name is not a [`SafeName`] fails the run's open
 //!   slots (which slot it belongs to cannot be trusted from that name); nothing is written.
 
+use super::boundaries::FileSpan;
 use super::events::ExecEvent;
 use super::job::{NOMINAL_FILE_MILLIS, SpectrogramGroup, WantedItem};
 use super::journal::InFlight;
@@ -82,132 +89,191 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
         first.window.start(),
         last.window.end()
     );
-    let Some(date_from) = ctx
+    let Some((date_from, date_to, listing)) = ctx
         .cancel
-        .run_until_cancelled(request_from(&ctx, &group.device, first))
+        .run_until_cancelled(request_span(&ctx, &group, (first, last)))
         .await
     else {
         return;
     };
-    let request = ProductRequest {
+    let mut request = ProductRequest {
         device: group.device.clone(),
         product_code: "HSD".into(),
         extension: group.format.clone(),
         date_from,
-        date_to: last.window.end(),
+        date_to,
         options: group
             .options
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     };
+    let mut fetched = Fetched {
+        listing,
+        ..Fetched::default()
+    };
     let mut reattach = ctx.previous.get(&key).copied();
-    // Slots already sent to the lockfile, across resubmissions.
-    let mut recorded: BTreeSet<Window5m> = BTreeSet::new();
+    loop {
+        if !submit_and_follow(
+            &ctx,
+            &group,
+            (&key, &what),
+            &request,
+            reattach.take(),
+            &mut fetched,
+        )
+        .await
+        {
+            return;
+        }
+        let (Some(&from), Some(&to)) = (fetched.missing.first(), fetched.missing.last()) else {
+            return;
+        };
+        // ONC left out archived files a clip needs: ask once for exactly those.
+        ctx.report(&ExecEvent::Retrying {
+            what: what.clone(),
+            error: format!(
+                "ONC's files leave {} archived source file(s) out (first {from}): asking for them",
+                fetched.missing.len()
+            ),
+        });
+        fetched.patched = true;
+        fetched.missing.clear();
+        request.date_from = from;
+        request.date_to = to.add_millis(1);
+    }
+}
+
+/// What a group has fetched so far, across its ONC requests.
+#[derive(Debug, Default)]
+struct Fetched {
+    /// The device's real files over the group's span, when the archive listing told.
+    listing: Option<Vec<FileSpan>>,
+    /// Slots already sent to the lockfile, across resubmissions.
+    recorded: BTreeSet<Window5m>,
+    /// Files already downloaded for slots that wait for more (see `missing`).
+    carry: Vec<(UtcInstant, Downloaded)>,
+    /// Starts of archived files a clip needs that ONC's files left out.
+    missing: BTreeSet<UtcInstant>,
+    /// Whether the request for missing files was made: slots no longer wait for more.
+    patched: bool,
+}
+
+/// Submits `request` (resubmitting a bounded number of times) and follows it until every
+/// open slot is recorded or waits for missing files: `true`. `false` when the group ended
+/// otherwise (failed, cancelled, disk full: reported and journalled here).
+async fn submit_and_follow(
+    ctx: &Ctx,
+    group: &SpectrogramGroup,
+    (key, what): (&str, &str),
+    request: &ProductRequest,
+    mut reattach: Option<InFlight>,
+    fetched: &mut Fetched,
+) -> bool {
     let mut last_reason = String::new();
     for _attempt in 0..=ctx.config.max_resubmits {
-        let (id, state, estimate) = match start(&ctx, &key, &what, &request, reattach.take()).await
-        {
+        let (id, state, estimate) = match start(ctx, key, what, request, reattach.take()).await {
             Begun::Run(id, state, estimate) => (id, state, estimate),
             Begun::Failed(e) => {
-                return fail_open(&ctx, &group, &recorded, &error_text(&e)).await;
+                fail_open(ctx, group, &fetched.recorded, &error_text(&e)).await;
+                return false;
             }
             Begun::Cancelled(job) => {
                 if let Some(id) = job {
-                    cancel_job(&ctx, id).await;
+                    cancel_job(ctx, id).await;
                 }
-                ctx.send(Msg::Journal(key, None)).await;
-                return;
+                ctx.send(Msg::Journal(key.to_owned(), None)).await;
+                return false;
             }
         };
-        match follow(&ctx, &group, id, state, estimate, &mut recorded).await {
+        match follow(ctx, group, id, state, estimate, fetched).await {
             RunEnd::Complete => {
-                ctx.send(Msg::Journal(key, None)).await;
-                return;
+                ctx.send(Msg::Journal(key.to_owned(), None)).await;
+                return true;
             }
             RunEnd::Cancelled => {
                 // Tell ONC to stop working on it; it is no longer ours to resume.
-                cancel_job(&ctx, id).await;
-                ctx.send(Msg::Journal(key, None)).await;
-                return;
+                cancel_job(ctx, id).await;
+                ctx.send(Msg::Journal(key.to_owned(), None)).await;
+                return false;
             }
             RunEnd::Failed(reason) => {
                 // The job stays in the journal: ONC may finish it, and the next run re-attaches.
-                return fail_open(&ctx, &group, &recorded, &reason).await;
+                fail_open(ctx, group, &fetched.recorded, &reason).await;
+                return false;
             }
             RunEnd::DiskFull(reason, e) => {
                 // A local fault, not ONC's: the job stays in the journal for the next run.
-                fail_open(&ctx, &group, &recorded, &reason).await;
+                fail_open(ctx, group, &fetched.recorded, &reason).await;
                 let _ = ctx.stop_if_disk_full(&e);
-                return;
+                return false;
             }
             RunEnd::Resubmit(reason) => {
                 ctx.report(&ExecEvent::Retrying {
-                    what: what.clone(),
+                    what: what.to_owned(),
                     error: reason.clone(),
                 });
                 last_reason = reason;
             }
         }
     }
-    ctx.send(Msg::Journal(key, None)).await;
+    ctx.send(Msg::Journal(key.to_owned(), None)).await;
     fail_open(
-        &ctx,
-        &group,
-        &recorded,
+        ctx,
+        group,
+        &fetched.recorded,
         &format!(
             "ONC request failed after {} attempts: {last_reason}",
             ctx.config.max_resubmits + 1
         ),
     )
     .await;
+    false
 }
 
-/// Audio extensions listed to learn a device's real file boundaries, in order.
-const BOUNDARY_EXTENSIONS: [&str; 2] = ["flac", "wav"];
-
-/// Where a group's request begins. A slot that does not cover starts at its own start (its
-/// files start inside it). A covering first slot also needs the file running across its
-/// start, which started in the slot before: the request begins exactly at that file's real
-/// start, learnt from the device's archive listing, which ONC documents as overlap-based.
-/// That one `dateFrom` is right under either reading of a product request (files overlapping
-/// `[dateFrom, dateTo)`, or files starting in `[dateFrom, dateTo]`; `sim::delivery`): the
-/// file is the first selected, and the one before it ends exactly there, so is not. Without
-/// a listing (an error, or no audio archived) the request reaches back one nominal file
-/// length, which holds for 5-minute files under both readings.
-async fn request_from(ctx: &Ctx, device: &str, first: &WantedItem) -> UtcInstant {
+/// The span `dateFrom..dateTo` of a group's request, and the device's real files over it
+/// when the archive listing told them ([`Boundaries`]).
+///
+/// With the real files known, the request runs from the start of the first file the group
+/// needs to 1 ms past the start of the last: under either reading of a product request
+/// (files overlapping `[dateFrom, dateTo)`, or files starting in `[dateFrom, dateTo]`;
+/// `sim::delivery`) that selects exactly those files, so ONC processes nothing the group
+/// skips. A slot needs the files starting inside it, and a slot feeding a clip also the file
+/// running across its start when that file reaches the clip ([`WantedItem::takes`]).
+/// Without a listing (an error, or no audio archived) the request covers the slots, reaching
+/// back one nominal file length for a first slot that feeds a clip: right for 5-minute
+/// files under both readings, at the cost of files the group then skips.
+async fn request_span(
+    ctx: &Ctx,
+    group: &SpectrogramGroup,
+    (first, last): (&WantedItem, &WantedItem),
+) -> (UtcInstant, UtcInstant, Option<Vec<FileSpan>>) {
     let start = first.window.start();
-    if !first.cover {
-        return start;
-    }
-    for ext in BOUNDARY_EXTENSIONS {
-        let listed = ctx
-            .client
-            .list_archive(
-                device,
-                start.add_millis(-NOMINAL_FILE_MILLIS),
-                start.add_millis(1),
-                ext,
-            )
-            .await;
-        let files = match listed {
-            Ok(files) if !files.is_empty() => files,
-            Ok(_) => continue,
-            Err(e) => {
-                tracing::debug!(device, error = %e, "no file boundaries: nominal reach-back");
-                break;
-            }
-        };
-        // The file running across `start`, if any: otherwise a file starts exactly there
-        // (or nothing was recorded), and the slot's own files are all it needs.
-        let across = files.iter().filter_map(|f| {
-            let s = f.start?;
-            let e = f.end.unwrap_or(s.add_millis(NOMINAL_FILE_MILLIS));
-            (s < start && e > start).then_some(s)
-        });
-        return across.min().unwrap_or(start);
-    }
-    start.add_millis(-NOMINAL_FILE_MILLIS)
+    let nominal_from = if first.clip_from.is_some() {
+        start.add_millis(-NOMINAL_FILE_MILLIS)
+    } else {
+        start
+    };
+    let nominal = (nominal_from, last.window.end());
+    let listing = ctx
+        .boundaries
+        .files(
+            &ctx.client,
+            &group.device,
+            start.add_millis(-NOMINAL_FILE_MILLIS),
+            last.window.end(),
+        )
+        .await;
+    let Some(files) = listing else {
+        return (nominal.0, nominal.1, None);
+    };
+    let needed = |f: &&FileSpan| group.items.iter().any(|i| i.takes(f.start, f.end));
+    let (from, to) = match (files.iter().find(needed), files.iter().rev().find(needed)) {
+        (Some(a), Some(b)) => (a.start, b.start.add_millis(1)),
+        // Nothing archived for these slots: ask anyway, ONC answers what it has.
+        _ => nominal,
+    };
+    (from, to, Some(files))
 }
 
 /// Cancels an ONC job with one bounded call; a failure only leaves ONC to finish a job
@@ -313,7 +379,7 @@ async fn follow(
     id: i64,
     mut state: RunState,
     estimate: Option<Duration>,
-    recorded: &mut BTreeSet<Window5m>,
+    fetched: &mut Fetched,
 ) -> RunEnd {
     let mut polls = 0;
     let mut streak = FailureStreak::new(ctx.config.max_failures);
@@ -363,7 +429,7 @@ async fn follow(
         dp_request_id: id,
         files: state.file_count,
     });
-    download_all(ctx, group, &state, recorded).await
+    download_all(ctx, group, &state, fetched).await
 }
 
 /// Downloads every index of a complete run, bounded by the shared transfer limit, recording
@@ -372,14 +438,16 @@ async fn download_all(
     ctx: &Ctx,
     group: &SpectrogramGroup,
     state: &RunState,
-    recorded: &mut BTreeSet<Window5m>,
+    fetched: &mut Fetched,
 ) -> RunEnd {
     // The slots still to record, in time order.
     let open: Vec<&WantedItem> = group
         .items
         .iter()
-        .filter(|i| !recorded.contains(&i.window))
+        .filter(|i| !fetched.recorded.contains(&i.window))
         .collect();
+    let listing = fetched.listing.clone();
+    let end_of = |start: UtcInstant| file_end(listing.as_deref(), start);
     let device = match SafeName::new(&group.device) {
         Ok(d) => d,
         Err(why) => {
@@ -388,7 +456,7 @@ async fn download_all(
     };
     let dest = |name: &SafeName| -> Option<PathBuf> {
         let start = UtcInstant::from_file_name(name.as_str())?;
-        let end = start.add_millis(NOMINAL_FILE_MILLIS);
+        let end = end_of(start);
         open.iter().any(|i| i.takes(start, end)).then(|| {
             ctx.data_dir
                 .join(spectrogram_path(&device, &group.options, name))
@@ -459,8 +527,7 @@ async fn download_all(
             continue;
         };
         while let Some(item) = open.get(next).filter(|i| i.window.end() <= frontier) {
-            record(ctx, group, item, &files).await;
-            recorded.insert(item.window);
+            record(ctx, group, item, &files, fetched).await;
             next += 1;
         }
     }
@@ -470,8 +537,7 @@ async fn download_all(
     }
     // Every index is in: every slot is complete.
     for item in open.iter().skip(next) {
-        record(ctx, group, item, &files).await;
-        recorded.insert(item.window);
+        record(ctx, group, item, &files, fetched).await;
     }
     RunEnd::Complete
 }
@@ -553,18 +619,56 @@ async fn download_index(
     }
 }
 
-/// Records a complete slot: its files, or that ONC had none.
+/// The end of the file starting at `start`: the listing's, else one nominal file length on.
+fn file_end(listing: Option<&[FileSpan]>, start: UtcInstant) -> UtcInstant {
+    listing
+        .and_then(|l| l.iter().find(|f| same_file(f.start, start)))
+        .map_or(start.add_millis(NOMINAL_FILE_MILLIS), |f| f.end)
+}
+
+/// Whether two starts name the same source file (ONC's names carry whole seconds).
+fn same_file(a: UtcInstant, b: UtcInstant) -> bool {
+    (a.unix_millis() - b.unix_millis()).abs() < 1_000
+}
+
+/// Records a complete slot: its files, or that ONC had none. A slot feeding a clip first
+/// checks its files against the archive listing: when ONC left out a file the clip needs
+/// and no request for missing files was made yet, the slot waits for it (its files so far
+/// are kept in `fetched.carry`, the missing start in `fetched.missing`).
 async fn record(
     ctx: &Ctx,
     group: &SpectrogramGroup,
     item: &WantedItem,
     files: &[(UtcInstant, Downloaded)],
+    fetched: &mut Fetched,
 ) {
-    let found: Vec<Downloaded> = files
+    let listing = fetched.listing.as_deref();
+    let mine = |(s, _): &&(UtcInstant, Downloaded)| item.takes(*s, file_end(listing, *s));
+    let found: Vec<(UtcInstant, Downloaded)> = files
         .iter()
-        .filter(|(s, _)| item.takes(*s, s.add_millis(NOMINAL_FILE_MILLIS)))
-        .map(|(_, d)| d.clone())
+        .chain(fetched.carry.iter())
+        .filter(mine)
+        .cloned()
         .collect();
+    if item.clip_from.is_some() && !fetched.patched {
+        let missing: Vec<UtcInstant> = listing
+            .unwrap_or_default()
+            .iter()
+            .filter(|f| item.takes(f.start, f.end))
+            .filter(|f| !found.iter().any(|(s, _)| same_file(*s, f.start)))
+            .map(|f| f.start)
+            .collect();
+        if !missing.is_empty() {
+            tracing::debug!(slot = %item.window, ?missing, "archived files missing from ONC's run");
+            fetched.missing.extend(missing);
+            fetched.carry.extend(files.iter().filter(mine).cloned());
+            return;
+        }
+    }
+    let mut found: Vec<Downloaded> = found.into_iter().map(|(_, d)| d).collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    found.dedup_by(|a, b| a.name == b.name);
+    fetched.recorded.insert(item.window);
     ctx.slot_done(
         item,
         &group.device,

@@ -23,7 +23,7 @@ fn spectrogram_job(n: usize) -> Job {
         .map(|i| WantedItem {
             id: format!("{:064x}", i + 1),
             window: Window5m::floor(start).offset(i as i64),
-            cover: false,
+            clip_from: None,
         })
         .collect();
     Job {

@@ -151,8 +151,16 @@ fn product_requests(sim: &crate::common::Sim) -> Vec<String> {
 /// Runs the seed JSON example against a simulator with `rule`; returns the checkout-free
 /// temp dir, the product requests sent, and the run's log.
 fn seed_under(rule: &str) -> (tempfile::TempDir, Vec<String>) {
+    seed_with(&["--product-window", rule])
+}
+
+/// [`seed_under`] with any simulator flags.
+fn seed_with(flags: &[&str]) -> (tempfile::TempDir, Vec<String>) {
     use crate::common::{FAST, Sim, hf, output};
-    let sim = Sim::start(&["--time-scale", "0.001", "--product-window", rule]);
+    let rule = flags.join(" ");
+    let mut args = vec!["--time-scale", "0.001"];
+    args.extend_from_slice(flags);
+    let sim = Sim::start(&args);
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("requests.json");
     std::fs::copy("manifests/requests-seed.json", &manifest).unwrap();
@@ -186,11 +194,13 @@ fn the_seed_example_is_the_same_under_both_rules() {
     use hydrofetch::time::UtcInstant;
     let (overlap, sent_overlap) = seed_under("overlap");
     let (start, sent_start) = seed_under("start");
-    // One request for both clips' slots (12:25–12:40), beginning exactly at the real start of
-    // the file running across 12:25:00 (12:20:03, from the archive listing): under either
-    // rule the server processes the four files 12:20:03–12:35:03 and nothing more (reaching
-    // back a nominal 300 s to 12:20:00 made it process 12:15:03 too under overlap).
-    let want = ["2024-04-01T12:20:03.000Z..2024-04-01T12:40:00.000Z"];
+    // One request for both clips' slots (12:25–12:40), shaped from the archive listing to
+    // exactly the three files the padded windows overlap (ship noise 12:29:50–12:33:50:
+    // 12:25:03 and 12:30:03; whale call 12:34:35–12:35:05: 12:30:03 and 12:35:03): from the
+    // first file's real start to 1 ms past the last one's. Under either rule the server
+    // processes those three and nothing more (reaching back a nominal 300 s to 12:20:00, as
+    // hydrofetch once did, made it process 12:15:03 and 12:20:03 too under overlap).
+    let want = ["2024-04-01T12:25:03.000Z..2024-04-01T12:35:03.001Z"];
     assert_eq!(sent_overlap, want);
     assert_eq!(sent_start, want);
     // The guard is per-run state (who ran when), not the data set.
@@ -238,6 +248,37 @@ fn the_seed_example_is_the_same_under_both_rules() {
         clips += 1;
     }
     assert_eq!(clips, 2, "whale call 1 and the ship noise event");
+}
+
+/// A server whose rule is stricter than either reading (`drop_first`: a request selecting
+/// several files leaves out its first, here the file running across the covering slot's
+/// start): hydrofetch sees after download that the clip's span is not covered, asks for
+/// exactly the missing file, and ends with the same data set as against a faithful server.
+#[test]
+fn a_file_the_server_left_out_is_fetched_again() {
+    let (clean, _) = seed_under("overlap");
+    for rule in ["overlap", "start"] {
+        let (dir, sent) = seed_with(&["--product-window", rule, "--faults", "drop_first=1"]);
+        assert_eq!(
+            sent,
+            [
+                "2024-04-01T12:25:03.000Z..2024-04-01T12:35:03.001Z",
+                "2024-04-01T12:25:03.000Z..2024-04-01T12:25:03.001Z",
+            ],
+            "{rule}: one request, then exactly the file it lacked"
+        );
+        let data = |d: &tempfile::TempDir| {
+            let mut t = tree(&d.path().join("data"));
+            t.remove(".hydrofetch/guard");
+            t
+        };
+        assert_eq!(data(&clean), data(&dir), "{rule}: the data sets differ");
+        assert_eq!(
+            std::fs::read(crate::common::lock_of(&clean.path().join("requests.json"))).unwrap(),
+            std::fs::read(crate::common::lock_of(&dir.path().join("requests.json"))).unwrap(),
+            "{rule}: the lockfiles differ"
+        );
+    }
 }
 
 /// `--simulate` takes the rule from `HYDROFETCH_SIM_PRODUCT_WINDOW`; an unknown one is bad

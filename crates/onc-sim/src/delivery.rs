@@ -184,9 +184,7 @@ pub(crate) async fn request(
     let files = if choice.no_data {
         Vec::new()
     } else {
-        st.cfg
-            .product_window
-            .select(&st.cat, device, location, (from, to), now)
+        selected(&st, device, location, (from, to), now)
     };
     let size: u64 = files.iter().map(|f| estimate_size(f, &choice.kind)).sum();
     let n = files.len() as u64;
@@ -221,6 +219,32 @@ pub(crate) async fn request(
         query_pids: Some(25_848_930 + id % 1000),
         query_url: Some(url_of(&headers, "api/dataProductDelivery/request", &p)),
     }))
+}
+
+/// The source files a product request selects: the rule's, less the first with the
+/// `drop_first` fault.
+fn selected(
+    st: &SimState,
+    device: &crate::catalogue::Device,
+    location: Option<&str>,
+    (from, to): (UtcInstant, UtcInstant),
+    now: UtcInstant,
+) -> Vec<crate::catalogue::SourceFile> {
+    let mut files = st
+        .cfg
+        .product_window
+        .select(&st.cat, device, location, (from, to), now);
+    if files.len() > 1
+        && st.cfg.faults.drop_first(
+            st.cfg.seed,
+            device.code,
+            from.unix_millis(),
+            to.unix_millis(),
+        )
+    {
+        files.remove(0);
+    }
+    files
 }
 
 fn will_error(st: &SimState) -> impl Fn(u64, u32) -> bool + '_ {

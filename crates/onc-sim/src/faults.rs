@@ -9,7 +9,9 @@
 //! terminal escape sequences; drawn on `dataProductDelivery/run`, the run's status text does
 //! instead), `run_error` (a data-product run ends in `error`), `evil_name` (a hostile server: a
 //! source file's names in archive listings and in product runs' `Content-Disposition` carry
-//! traversal, separators, control bytes or an over-long name). Example:
+//! traversal, separators, control bytes or an over-long name), `drop_first` (a server whose
+//! window rule is stricter than either documented reading: a product request that selects
+//! more than one source file leaves out its first). Example:
 //! `500=0.05,503=0.05,429=0.05,reset=0.02`.
 //! An empty spec injects nothing. The sum of the request-level rates must not exceed 1.
 //!
@@ -21,6 +23,9 @@
 //!   `dataProductDelivery/download` answering 200); drawn elsewhere they do nothing.
 //! - With any `echo_token` rate, every 401 answer (a bad token) echoes the token too.
 //! - `run_error` is drawn per (seed, run id, attempt), independently of request draws.
+//! - `drop_first` is drawn per (seed, device, dateFrom, dateTo), so the same request loses
+//!   the same file every time; a request selecting one file keeps it (asking for exactly
+//!   the missing file is how a client recovers).
 //! - `evil_name` is drawn per (seed, device, file start), so a file has the same hostile
 //!   name in every listing and run; [`FaultSpec::evil_name`] prefixes the real name with one of
 //!   [`EVIL_PREFIXES`] (chosen by the same hash), and [`real_name`] strips it again so the
@@ -54,6 +59,8 @@ pub enum FaultKind {
     RunError,
     /// Hostile file names.
     EvilName,
+    /// A product request leaves out the first of its files.
+    DropFirst,
 }
 
 impl FaultKind {
@@ -71,6 +78,7 @@ impl FaultKind {
             Self::EchoToken => "echo_token",
             Self::RunError => "run_error",
             Self::EvilName => "evil_name",
+            Self::DropFirst => "drop_first",
         }
     }
 
@@ -103,7 +111,7 @@ pub enum FaultSpecError {
     },
     /// Unknown kind.
     #[error(
-        "unknown fault kind `{kind}` (expected 500, 503, 429, reset, truncate, slow, short_body, echo_token, run_error, evil_name)"
+        "unknown fault kind `{kind}` (expected 500, 503, 429, reset, truncate, slow, short_body, echo_token, run_error, evil_name, drop_first)"
     )]
     Kind {
         /// The kind.
@@ -134,11 +142,15 @@ impl FromStr for FaultSpec {
             let (k, r) = item.split_once('=').ok_or_else(|| FaultSpecError::Item {
                 item: item.to_owned(),
             })?;
-            let kind = [FaultKind::RunError, FaultKind::EvilName]
-                .into_iter()
-                .chain(FaultKind::REQUEST_KINDS)
-                .find(|x| x.word() == k.trim())
-                .ok_or_else(|| FaultSpecError::Kind { kind: k.to_owned() })?;
+            let kind = [
+                FaultKind::RunError,
+                FaultKind::EvilName,
+                FaultKind::DropFirst,
+            ]
+            .into_iter()
+            .chain(FaultKind::REQUEST_KINDS)
+            .find(|x| x.word() == k.trim())
+            .ok_or_else(|| FaultSpecError::Kind { kind: k.to_owned() })?;
             let rate: f64 = r
                 .trim()
                 .parse()
@@ -225,6 +237,25 @@ impl FaultSpec {
                 ^ run
                 ^ (u64::from(attempt) << 48)))
                 < r
+    }
+}
+
+impl FaultSpec {
+    /// Whether a product request of `device` for `from..to` (Unix milliseconds) leaves out
+    /// its first file (module docs).
+    #[must_use]
+    pub fn drop_first(&self, seed: u64, device: &str, from: i64, to: i64) -> bool {
+        let r = self.rate(FaultKind::DropFirst);
+        if r <= 0.0 {
+            return false;
+        }
+        let mut h = mix(seed ^ 0x0D40_F157);
+        for b in device.bytes() {
+            h = mix(h ^ u64::from(b));
+        }
+        #[expect(clippy::cast_sign_loss, reason = "hashed bits, not a quantity")]
+        let h = mix(mix(h ^ from as u64) ^ to as u64);
+        unit(h) < r
     }
 }
 
