@@ -47,6 +47,7 @@ mod manifest_fuzz;
 mod manifest_limits;
 mod plan_seed;
 mod schemas;
+mod server_work;
 
 // Golden outputs: plans, lockfile text, item ids.
 mod golden;
