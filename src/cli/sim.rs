@@ -37,7 +37,7 @@ pub(crate) struct SimArgs {
     /// Seed of the synthetic data (same data seed: same bytes).
     #[arg(long, default_value_t = 0)]
     data_seed: u64,
-    /// Faults, e.g. `500=0.05,503=0.05,429=0.05,reset=0.02,truncate=0.02,slow=0.01,short_body=0.02,run_error=0.02`.
+    /// Faults, e.g. `500=0.05,503=0.05,429=0.05,reset=0.02,truncate=0.02,slow=0.01,short_body=0.02,run_error=0.02,drop_first=0.1`.
     /// `echo_token=RATE` answers with error documents that repeat the token (hostile server).
     #[arg(long, default_value = "")]
     faults: FaultSpec,
