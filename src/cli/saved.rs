@@ -85,7 +85,11 @@ fn relative(to: &Path, from_dir: &Path) -> std::io::Result<String> {
     let (to, from) = (absolute(to)?, absolute(from_dir)?);
     let rel = pathdiff::diff_paths(&to, &from).unwrap_or(to);
     let text = rel.to_string_lossy().replace('\\', "/");
-    Ok(if text.is_empty() { ".".to_owned() } else { text })
+    Ok(if text.is_empty() {
+        ".".to_owned()
+    } else {
+        text
+    })
 }
 
 fn folder_of(path: &Path) -> &Path {
@@ -157,10 +161,7 @@ pub(crate) fn render(
             (*mode, table)
         }
         Body::Requests(file, fields) => {
-            table.insert(
-                "file".to_owned(),
-                toml::Value::String(relative(file, dir)?),
-            );
+            table.insert("file".to_owned(), toml::Value::String(relative(file, dir)?));
             for (k, v) in *fields {
                 table.insert((*k).to_owned(), typed(k, v));
             }
@@ -227,7 +228,10 @@ mod tests {
 
     #[test]
     fn values_are_typed_as_a_manifest_writes_them() {
-        assert_eq!(typed("spectrograms_per_batch", "6"), toml::Value::Integer(6));
+        assert_eq!(
+            typed("spectrograms_per_batch", "6"),
+            toml::Value::Integer(6)
+        );
         assert_eq!(typed("pad_seconds", "2.5"), toml::Value::Float(2.5));
         assert_eq!(typed("download_audio", "yes"), toml::Value::Boolean(true));
         assert_eq!(

@@ -43,7 +43,7 @@ fn a_saved_manifest_reruns_with_no_requests_and_the_same_lockfile_and_index() {
         text.contains("hydrofetch run hydrofetch-range.toml"),
         "{text}"
     );
-    hydrofetch::manifest::load(&manifest).expect("the saved manifest loads");
+    let _ = hydrofetch::manifest::load(&manifest).expect("the saved manifest loads");
     assert!(
         lock_of(&manifest).exists(),
         "the lockfile sits beside the saved manifest"
@@ -78,7 +78,11 @@ fn a_saved_manifest_reruns_with_no_requests_and_the_same_lockfile_and_index() {
     other[6] = "2024-04-01T12:20:00Z";
     let ran = ran.then().args(&other).fast().expect_exit(2).run();
     assert!(ran.stderr.contains("--force"), "{}", ran.stderr);
-    assert!(ran.stderr.contains("hydrofetch-range.toml"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("hydrofetch-range.toml"),
+        "{}",
+        ran.stderr
+    );
     assert_eq!(read(&manifest), text);
     assert_eq!(sim.api_requests(), before, "refused before any request");
     // ... but with --force it does, or with --manifest it goes elsewhere.
@@ -91,7 +95,7 @@ fn a_saved_manifest_reruns_with_no_requests_and_the_same_lockfile_and_index() {
     let later = read(&ran.join("more/later.toml"));
     assert!(later.contains("data_dir = \"../data\""), "{later}");
     assert!(ran.join("more/later.toml.lock").exists());
-    let ran = ran.then().args(&other).arg("--force").fast().run();
+    let ran = ran.then().args(&other).args(["--force"]).fast().run();
     assert!(read(&manifest).contains("2024-04-01T12:20:00Z"));
     drop(ran);
 }
@@ -103,10 +107,10 @@ fn same_plan(args: &[&str], name: &str, files: &[(&str, &str)]) -> String {
     for (f, text) in files {
         hf = hf.file(f, text);
     }
-    let ran = hf.args(args).arg("--print-manifest").run();
+    let ran = hf.args(args).args(["--print-manifest"]).run();
     let printed = ran.stdout.clone();
-    let parsed: toml::Table = toml::from_str(&printed)
-        .unwrap_or_else(|e| panic!("{args:?}: not TOML ({e}):\n{printed}"));
+    let parsed: toml::Table =
+        toml::from_str(&printed).unwrap_or_else(|e| panic!("{args:?}: not TOML ({e}):\n{printed}"));
     assert_eq!(parsed["version"].as_integer(), Some(1), "{printed}");
     assert!(!ran.join(name).exists(), "--print-manifest wrote {name}");
     let ran = ran.then().args(args).args(["--plan", "--json"]).run();
@@ -254,7 +258,13 @@ fn problems_name_the_flag_and_exit_2() {
             "`--pad-seconds`: found \"7200\", expected at most 3600 seconds",
         ),
         (
-            &["events", "--device", DEVICE, "--clip", "2024-04-01T12:00:00Z"],
+            &[
+                "events",
+                "--device",
+                DEVICE,
+                "--clip",
+                "2024-04-01T12:00:00Z",
+            ],
             "`--clip`: needs padding",
         ),
         (
