@@ -8,6 +8,8 @@
 //! - `[[sample]]` asking for more windows than the range holds is an error (not capped), so
 //!   that a plan never silently holds less than was asked for.
 //! - `[[audio]]` fetches audio only; its batch size comes from `[defaults]`.
+//! - `[[events]]` with `clip = true` becomes one request per instant (its padded span, clipped),
+//!   the items a request file with those timestamps gives; it needs padding.
 
 use super::error::{Loc, Sink};
 use super::fields;
