@@ -11,6 +11,7 @@ mod error;
 mod plan;
 mod progress;
 mod run;
+mod saved;
 mod shortcuts;
 #[cfg(feature = "sim")]
 mod sim;
@@ -58,33 +59,71 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Fetch everything a manifest asks for, recording it in the lockfile.
+    #[command(
+        after_help = "Examples:\n  hydrofetch run --simulate manifests/quickstart.toml\n  hydrofetch run events.toml            # ONC_TOKEN from the environment or .env\n  hydrofetch run -v range.toml          # one line per event, retries with their cause"
+    )]
     Run(run::RunArgs),
     /// Show what a run would fetch, without touching the network.
+    #[command(
+        after_help = "Examples:\n  hydrofetch plan manifests/quickstart.toml\n  hydrofetch plan --json manifests/quickstart.toml | jq .plan_hash\n  hydrofetch plan --online --simulate manifests/quickstart.toml"
+    )]
     Plan(plan::PlanArgs),
     /// Run, then watch manifests and fetch only what changed.
+    #[command(after_help = "Examples:\n  hydrofetch watch --simulate manifests/quickstart.toml")]
     Watch(watch::WatchArgs),
     /// Re-hash every locked file and report mismatches.
+    #[command(
+        after_help = "Examples:\n  hydrofetch verify manifests/quickstart.toml\n  hydrofetch verify --repair --simulate manifests/quickstart.toml"
+    )]
     Verify(verify::VerifyArgs),
     /// Remove outputs of items no manifest asks for any more.
+    #[command(
+        after_help = "Examples:\n  hydrofetch gc --dry-run manifests/quickstart.toml\n  hydrofetch gc manifests/quickstart.toml"
+    )]
     Gc(verify::GcArgs),
     /// Serve the offline ONC simulator on a loopback address.
     #[cfg(feature = "sim")]
+    #[command(
+        after_help = "Examples:\n  hydrofetch sim --port 8080 --token test\n  ONC_URL=http://127.0.0.1:8080/ ONC_TOKEN=test hydrofetch run manifests/quickstart.toml"
+    )]
     Sim(sim::SimArgs),
     /// Every spectrogram in a date range (no manifest needed).
+    #[command(
+        after_help = "Examples:\n  hydrofetch range --simulate --device ICLISTENHF6324 --start 2024-04-01T12:00:00Z \\\n      --end 2024-04-01T13:00:00Z --per-batch 6 --audio\n  hydrofetch range --device ICLISTENHF6324 --start 2024-04-01T12:00:00Z --end 2024-04-01T13:00:00Z --print-manifest\n  (writes hydrofetch-range.toml beside the data folder; repeat with `hydrofetch run hydrofetch-range.toml`)"
+    )]
     Range(shortcuts::RangeArgs),
     /// A uniform sample of spectrograms across a range.
+    #[command(
+        after_help = "Examples:\n  hydrofetch sample --simulate --device ICLISTENHF6324 --start 2024-04-01T00:00:00Z \\\n      --end 2024-04-08T00:00:00Z --total 24 --per-request 6"
+    )]
     Sample(shortcuts::SampleArgs),
     /// Spectrograms for the windows holding given instants.
+    #[command(
+        after_help = "Examples:\n  hydrofetch events --simulate --device ICLISTENHF6324 2024-04-01T12:05:00Z 2024-04-01T13:25:00Z\n  hydrofetch events --simulate --device ICLISTENHF6324 --clip --pad 15 --audio --no-spectrograms \\\n      2024-04-01T12:34:50Z"
+    )]
     Events(shortcuts::EventsArgs),
     /// Audio files over a range.
+    #[command(
+        after_help = "Examples:\n  hydrofetch audio --simulate --device ICLISTENHF6324 --start 2024-04-01T12:00:00Z \\\n      --end 2024-04-01T12:30:00Z --data-dir audio-data"
+    )]
     Audio(shortcuts::AudioArgs),
     /// Run a request file (JSON or CSV).
+    #[command(
+        after_help = "Examples:\n  hydrofetch requests --simulate manifests/requests-seed.csv --default-pad-seconds 10 --download-audio\n  hydrofetch requests manifests/requests-seed.json --plan --data-dir data"
+    )]
     Requests(shortcuts::RequestsArgs),
     /// List ONC's devices (hydrophones by default).
+    #[command(
+        after_help = "Examples:\n  hydrofetch devices --simulate\n  hydrofetch devices --search iclisten --json"
+    )]
     Devices(discover::DevicesArgs),
     /// List a device's deployments: begin/end, location, coordinates and depth.
+    #[command(after_help = "Examples:\n  hydrofetch deployments --simulate ICLISTENHF6324")]
     Deployments(discover::DeploymentsArgs),
     /// Which 5-minute windows of a device (or a manifest's devices) hold archived files.
+    #[command(
+        after_help = "Examples:\n  hydrofetch coverage --simulate ICLISTENHF6324 --from 2024-04-01T00:00:00Z --to 2024-04-02T00:00:00Z\n  hydrofetch coverage --simulate manifests/quickstart.toml"
+    )]
     Coverage(discover::CoverageArgs),
     /// Developer tools.
     #[command(hide = true, subcommand)]

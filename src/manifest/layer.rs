@@ -181,6 +181,7 @@ pub(crate) fn events_fields() -> Vec<&'static str> {
         "pad_after_seconds",
         "spectrograms_per_batch",
         "spectrograms_per_request",
+        "clip",
     ];
     v.extend(PRODUCT_FIELDS);
     v

@@ -245,6 +245,8 @@ pub(crate) struct RawEvents {
     /// Synonym of `spectrograms_per_request`.
     #[schemars(range(min = 1))]
     pub spectrograms_per_batch: Option<u32>,
+    /// Also cut each instant's padded span into a clip (needs padding).
+    pub clip: Option<bool>,
     /// Fetch audio too.
     pub download_audio: Option<bool>,
     /// Fetch ONC spectrograms.

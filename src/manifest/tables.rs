@@ -8,11 +8,13 @@
 //! - `[[sample]]` asking for more windows than the range holds is an error (not capped), so
 //!   that a plan never silently holds less than was asked for.
 //! - `[[audio]]` fetches audio only; its batch size comes from `[defaults]`.
+//! - `[[events]]` with `clip = true` becomes one request per instant (its padded span, clipped),
+//!   the items a request file with those timestamps gives; it needs padding.
 
 use super::error::{Loc, Sink};
 use super::fields;
 use super::layer::{self, Layer};
-use super::model::{Job, Origin, Sourced};
+use super::model::{DeviceSpan, Job, Origin, Request, Sourced, SpanField};
 use super::node::{Node, Value};
 use super::resolve;
 use crate::time::Window5m;
@@ -124,11 +126,11 @@ pub(crate) fn manifest(root: &Node, sink: &mut Sink, file: &Path, dir: &Path) ->
             };
             let own = layer::read(&entries, sink, &path);
             let layers = [&own, &p.defaults];
-            let job = match mode {
-                "range" => range(&layers, sink, node.loc, &path),
-                "sample" => sample(&layers, sink, node.loc, &path),
+            let jobs: Vec<Job> = match mode {
+                "range" => range(&layers, sink, node.loc, &path).into_iter().collect(),
+                "sample" => sample(&layers, sink, node.loc, &path).into_iter().collect(),
                 "events" => events(&layers, sink, node.loc, &path),
-                "audio" => audio(&layers, sink, node.loc, &path),
+                "audio" => audio(&layers, sink, node.loc, &path).into_iter().collect(),
                 _ => {
                     match &own.file {
                         Some((f, loc)) => p.files.push(FileRef {
@@ -143,10 +145,10 @@ pub(crate) fn manifest(root: &Node, sink: &mut Sink, file: &Path, dir: &Path) ->
                             "is missing; expected the path of a JSON or CSV request file",
                         ),
                     }
-                    None
+                    Vec::new()
                 }
             };
-            if let Some(job) = job {
+            for job in jobs {
                 p.jobs.push(Sourced {
                     origin: Origin {
                         file: Arc::clone(&file_arc),
@@ -226,7 +228,7 @@ fn sample(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Jo
     })
 }
 
-fn events(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Job> {
+fn events(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Vec<Job> {
     let products = resolve::products(layers, None, sink, loc, path);
     let device = layer::first(layers, |l| l.device.clone());
     if device.is_none() {
@@ -236,14 +238,54 @@ fn events(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Option<Jo
             "is missing; expected a device code such as \"ICLISTENHF6324\"",
         );
     }
-    let times = resolve::times(layers, sink, loc, path)?;
+    let Some(times) = resolve::times(layers, sink, loc, path) else {
+        return Vec::new();
+    };
     let (before, after) = layer::padding(&layers[..1]);
-    Some(Job::Events {
-        device: device?,
-        times,
-        pad_before_ms: before,
-        pad_after_ms: after,
-        products: products?,
-        per_request: resolve::batch(layers),
-    })
+    let clip = layers[0].clip.unwrap_or(false);
+    if clip && before == 0 && after == 0 {
+        sink.push(
+            loc,
+            &format!("{path}.clip"),
+            "needs padding: set pad_seconds (or pad_before_seconds/pad_after_seconds) to give each clip a length",
+        );
+        return Vec::new();
+    }
+    let (Some(device), Some(products)) = (device, products) else {
+        return Vec::new();
+    };
+    let batch = resolve::batch(layers);
+    if !clip {
+        return vec![Job::Events {
+            device,
+            times,
+            pad_before_ms: before,
+            pad_after_ms: after,
+            products,
+            per_request: batch,
+        }];
+    }
+    // Clipped events are requests of one instant each: the same items a request file with
+    // these timestamps and padding gives.
+    times
+        .into_iter()
+        .map(|t| {
+            Job::Request(Box::new(Request {
+                span: DeviceSpan {
+                    device: device.clone(),
+                    start: t.add_millis(-before),
+                    end: t.add_millis(after),
+                },
+                span_field: SpanField::Timestamp,
+                products: products.clone(),
+                clip: true,
+                gap: layer::first(layers, |l| l.gap).unwrap_or_default(),
+                output_tag: None,
+                output_name: None,
+                label: None,
+                description: None,
+                batch,
+            }))
+        })
+        .collect()
 }

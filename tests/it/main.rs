@@ -74,3 +74,7 @@ mod sim_jobs;
 // Which files a product request selects (overlap or start rule), and hydrofetch under both.
 mod product_window;
 mod sim_tiny;
+
+// The command line: shortcuts that leave a manifest; help examples and -v.
+mod help;
+mod shortcuts;

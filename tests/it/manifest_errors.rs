@@ -312,7 +312,7 @@ fn command_line_errors_exit_2() {
         ])
         .expect_exit(2)
         .run();
-    assert!(ran.stderr.contains("<command line>: `default_pad_seconds`: found \"-4\", expected a non-negative number of seconds"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("<command line>: `--default-pad-seconds`: found \"-4\", expected a non-negative number of seconds"), "{}", ran.stderr);
     hf_snapshot!("command_line", &ran.stderr);
 }
 

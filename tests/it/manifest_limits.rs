@@ -139,7 +139,7 @@ fn padding_over_an_hour_is_a_manifest_error() {
     assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains(
-            "<command line>: `events.pad_seconds`: found \"7200\", expected at most 3600 seconds"
+            "<command line>: `--pad-seconds`: found \"7200\", expected at most 3600 seconds"
         ),
         "{err}"
     );
