@@ -96,6 +96,25 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
     else {
         return;
     };
+    if let Some(files) = &listing {
+        if !files
+            .iter()
+            .any(|f| group.items.iter().any(|i| i.takes(f.start, f.end)))
+        {
+            // The archive has no source file for any of these slots: nothing for ONC to do.
+            for item in &group.items {
+                ctx.slot_done(
+                    item,
+                    &group.device,
+                    format!("spectrogram/{}", group.format),
+                    &[],
+                    NOT_ARCHIVED,
+                )
+                .await;
+            }
+            return;
+        }
+    }
     let mut request = ProductRequest {
         device: group.device.clone(),
         product_code: "HSD".into(),
@@ -143,6 +162,9 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
         request.date_to = to.add_millis(1);
     }
 }
+
+/// Why a slot without files has none, when the archive listing shows no source file for it.
+const NOT_ARCHIVED: &str = "no archived source files in this slot (archive listing)";
 
 /// What a group has fetched so far, across its ONC requests.
 #[derive(Debug, Default)]
@@ -669,12 +691,17 @@ async fn record(
     found.sort_by(|a, b| a.name.cmp(&b.name));
     found.dedup_by(|a, b| a.name == b.name);
     fetched.recorded.insert(item.window);
+    let archived = listing.is_none_or(|l| l.iter().any(|f| item.takes(f.start, f.end)));
     ctx.slot_done(
         item,
         &group.device,
         format!("spectrogram/{}", group.format),
         &found,
-        "ONC produced no spectrogram for this slot",
+        if archived {
+            "ONC produced no spectrogram for this slot"
+        } else {
+            NOT_ARCHIVED
+        },
     )
     .await;
 }

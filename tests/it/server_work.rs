@@ -116,3 +116,86 @@ async fn events_cost_the_server_only_the_files_their_windows_overlap() {
         );
     }
 }
+
+/// Slots inside an archive gap (ICLISTENHF6324 has none between 2024-04-02 02:57:40 and
+/// 07:20:06, within a deployment) cost ONC nothing: they are locked as having no data from the
+/// archive listing, without a product request; slots beside the gap are fetched as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archive_gap_submits_no_job() {
+    let sim: SimHandle = hydrofetch::sim::spawn(SimConfig {
+        tokens: vec![TOKEN.to_owned()],
+        time_scale: 0.001,
+        capacity: 4,
+        cache_dir: Some(common::sim_cache_dir()),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("gap.toml");
+    // 03:00–03:30 lies inside the gap; 02:50–03:00 holds the last files before it.
+    std::fs::write(
+        &manifest,
+        format!(
+            "version = 1\ndata_dir = \"data\"\n[defaults]\ndevice = \"{DEVICE}\"\n\
+             spectrogram_format = \"mat\"\n\
+             [[range]]\nstart = \"2024-04-02T03:00:00Z\"\nend = \"2024-04-02T03:30:00Z\"\n\
+             spectrograms_per_batch = 6\n\
+             [[range]]\nstart = \"2024-04-02T02:50:00Z\"\nend = \"2024-04-02T03:00:00Z\"\n\
+             spectrograms_per_batch = 6\n"
+        ),
+    )
+    .unwrap();
+    let mut net = NetOptions::onc(
+        sim.base_url.clone(),
+        hydrofetch::onc::Token::new(TOKEN).unwrap(),
+    );
+    net.exec = ExecConfig {
+        poll_min: Duration::from_millis(5),
+        poll_max: Duration::from_millis(200),
+        ..ExecConfig::default()
+    };
+    let summary = ops::run(
+        RunOptions {
+            manifests: Manifests::Files(vec![manifest.clone()]),
+            data_dir: None,
+            state: StateOptions::default(),
+            limits: PlanLimits::default(),
+            net,
+        },
+        std::sync::Arc::new(hydrofetch::exec::Silent),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert!(summary.success(), "{summary:?}");
+    // `done` counts the items settled, those without data included.
+    assert_eq!((summary.done, summary.no_data), (8, 6), "{summary:?}");
+    let sent: Vec<String> = sim
+        .request_log()
+        .iter()
+        .filter(|r| r.path.ends_with("dataProductDelivery/request"))
+        .map(|r| {
+            let get = |k: &str| {
+                r.params
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            format!("{}..{}", get("dateFrom"), get("dateTo"))
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        ["2024-04-02T02:50:03.000Z..2024-04-02T02:55:03.001Z"],
+        "one request, for the two files before the gap"
+    );
+    let lock = std::fs::read_to_string(common::lock_of(&manifest)).unwrap();
+    assert_eq!(
+        lock.matches("no archived source files in this slot")
+            .count(),
+        6,
+        "{lock}"
+    );
+}
