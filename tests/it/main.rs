@@ -28,6 +28,7 @@ mod sim_support;
 // `hydrofetch run`, end to end against the simulator.
 mod clip_sim;
 mod dataset_sim;
+mod index_columns;
 mod discover;
 mod duplicates;
 mod interrupt_sim;
