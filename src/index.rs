@@ -88,8 +88,7 @@ pub(crate) struct IndexRow {
 impl IndexRow {
     /// Fills the media and deployment columns from a locked file and its item.
     fn describe(mut self, file: &crate::lock::LockedFile, e: &crate::lock::LockEntry) -> Self {
-        let nonzero = |n: u32| (n != 0).then_some(n);
-        self.sample_rate = nonzero(file.sample_rate);
+        self.sample_rate = (file.sample_rate != 0).then_some(file.sample_rate);
         self.channels = (file.channels != 0).then_some(file.channels);
         self.duration = (file.duration != 0.0).then_some(file.duration);
         if let Some(d) = &e.deployment {
@@ -170,27 +169,29 @@ fn add_rows(lock: &crate::lock::Lockfile, seen: &mut Seen, out: &mut Vec<IndexRo
                 } else {
                     file.source.as_str()
                 };
-                out.push(IndexRow {
-                    path: file.path.clone(),
-                    kind: "source".into(),
-                    device: e.device.clone(),
-                    product: product.to_owned(),
-                    format: file.path.rsplit('.').next().unwrap_or_default().to_owned(),
-                    start: UtcInstant::from_file_name(name)
-                        .map(onc_core::time::UtcInstant::to_onc_string)
-                        .unwrap_or_default(),
-                    end: String::new(),
-                    label: String::new(),
-                    description: String::new(),
-                    request_file: String::new(),
-                    request_row: 0,
-                    sources: vec![name.to_owned()],
-                    sha256: file.sha256.clone(),
-                    size: file.size,
-                    gaps: Vec::new(),
-                    ..IndexRow::default()
-                }
-                .describe(file, e));
+                out.push(
+                    IndexRow {
+                        path: file.path.clone(),
+                        kind: "source".into(),
+                        device: e.device.clone(),
+                        product: product.to_owned(),
+                        format: file.path.rsplit('.').next().unwrap_or_default().to_owned(),
+                        start: UtcInstant::from_file_name(name)
+                            .map(onc_core::time::UtcInstant::to_onc_string)
+                            .unwrap_or_default(),
+                        end: String::new(),
+                        label: String::new(),
+                        description: String::new(),
+                        request_file: String::new(),
+                        request_row: 0,
+                        sources: vec![name.to_owned()],
+                        sha256: file.sha256.clone(),
+                        size: file.size,
+                        gaps: Vec::new(),
+                        ..IndexRow::default()
+                    }
+                    .describe(file, e),
+                );
                 continue;
             }
             seen.clip_paths.insert(file.path.clone());
@@ -201,35 +202,37 @@ fn add_rows(lock: &crate::lock::Lockfile, seen: &mut Seen, out: &mut Vec<IndexRo
                 {
                     continue;
                 }
-                out.push(IndexRow {
-                    path: file.path.clone(),
-                    kind: "clip".into(),
-                    device: e.device.clone(),
-                    product: product.to_owned(),
-                    format: format.to_owned(),
-                    start: if file.start.is_empty() {
-                        &e.start
-                    } else {
-                        &file.start
+                out.push(
+                    IndexRow {
+                        path: file.path.clone(),
+                        kind: "clip".into(),
+                        device: e.device.clone(),
+                        product: product.to_owned(),
+                        format: format.to_owned(),
+                        start: if file.start.is_empty() {
+                            &e.start
+                        } else {
+                            &file.start
+                        }
+                        .clone(),
+                        end: if file.end.is_empty() {
+                            &e.end
+                        } else {
+                            &file.end
+                        }
+                        .clone(),
+                        label: r.label.clone(),
+                        description: r.description.clone(),
+                        request_file: r.file.clone(),
+                        request_row: r.row,
+                        sources: file.sources.clone(),
+                        sha256: file.sha256.clone(),
+                        size: file.size,
+                        gaps: e.gaps.clone(),
+                        ..IndexRow::default()
                     }
-                    .clone(),
-                    end: if file.end.is_empty() {
-                        &e.end
-                    } else {
-                        &file.end
-                    }
-                    .clone(),
-                    label: r.label.clone(),
-                    description: r.description.clone(),
-                    request_file: r.file.clone(),
-                    request_row: r.row,
-                    sources: file.sources.clone(),
-                    sha256: file.sha256.clone(),
-                    size: file.size,
-                    gaps: e.gaps.clone(),
-                    ..IndexRow::default()
-                }
-                .describe(file, e));
+                    .describe(file, e),
+                );
             }
         }
     }

@@ -594,8 +594,7 @@ pub fn check_entry(e: &LockEntry) -> Result<(), String> {
         ));
     }
     if e.files.iter().any(|f| !f.duration.is_finite())
-        || e
-            .deployment
+        || e.deployment
             .as_ref()
             .is_some_and(|d| ![d.lat, d.lon, d.depth].iter().all(|x| x.is_finite()))
     {

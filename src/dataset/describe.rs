@@ -187,13 +187,9 @@ pub(crate) fn fill_deployments(lock: &mut Lockfile, fresh: &Deployments) -> bool
                 ItemKind::Fetch => &e.window,
                 ItemKind::Clip => &e.start,
             };
-            let dep = UtcInstant::parse(at).ok().and_then(|t| {
-                known
-                    .get(&e.device)?
-                    .iter()
-                    .find(|d| covers(d, t))
-                    .cloned()
-            });
+            let dep = UtcInstant::parse(at)
+                .ok()
+                .and_then(|t| known.get(&e.device)?.iter().find(|d| covers(d, t)).cloned());
             (e.id.clone(), dep)
         })
         .collect();
@@ -230,6 +226,12 @@ mod tests {
             "citation": {"citation": format!("cite {location}"), "doi": "10.80000/x"},
         }))
         .unwrap()
+    }
+
+    fn loc(lock: &Lockfile, n: u8) -> Option<String> {
+        lock.get(&format!("{n:064x}"))
+            .and_then(|e| e.deployment.as_ref())
+            .map(|d| d.location.clone())
     }
 
     #[test]
@@ -269,15 +271,10 @@ mod tests {
             ],
         );
         assert!(fill_deployments(&mut lock, &fresh));
-        let loc = |n: u8| {
-            lock.get(&format!("{n:064x}"))
-                .and_then(|e| e.deployment.as_ref())
-                .map(|d| d.location.clone())
-        };
-        assert_eq!(loc(1).as_deref(), Some("OLD"));
-        assert_eq!(loc(2).as_deref(), Some("NEW"));
-        assert_eq!(loc(3).as_deref(), Some("NEW"));
-        assert_eq!(loc(4), None, "in the gap between deployments");
+        assert_eq!(loc(&lock, 1).as_deref(), Some("OLD"));
+        assert_eq!(loc(&lock, 2).as_deref(), Some("NEW"));
+        assert_eq!(loc(&lock, 3).as_deref(), Some("NEW"));
+        assert_eq!(loc(&lock, 4), None, "in the gap between deployments");
         // Without ONC, a new item takes what the lockfile already knows.
         lock.insert(LockEntry {
             id: format!("{:064x}", 5),
@@ -288,7 +285,7 @@ mod tests {
             ..LockEntry::default()
         });
         assert!(fill_deployments(&mut lock, &Deployments::new()));
-        assert_eq!(loc(5).as_deref(), Some("NEW"));
+        assert_eq!(loc(&lock, 5).as_deref(), Some("NEW"));
         assert!(!fill_deployments(&mut lock, &Deployments::new()));
     }
 }

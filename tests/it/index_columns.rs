@@ -156,7 +156,11 @@ fn check_index(sim: &Sim, data: &Path, expect_deployment: impl Fn(&Row) -> bool)
         assert_eq!(row["sample_rate"], rate, "{}", row["path"]);
         assert_eq!(row["channels"], channels, "{}", row["path"]);
         let dur: f64 = row["duration"].parse().unwrap();
-        assert!((dur - secs).abs() < 1e-9, "{}: {dur} vs {secs}", row["path"]);
+        assert!(
+            (dur - secs).abs() < 1e-9,
+            "{}: {dur} vs {secs}",
+            row["path"]
+        );
         assert_eq!(j["duration"].as_f64().unwrap(), dur);
         assert!(dur > 0.0);
         let start = UtcInstant::parse(&row["start"]).unwrap();
@@ -173,7 +177,11 @@ fn check_index(sim: &Sim, data: &Path, expect_deployment: impl Fn(&Row) -> bool)
         let d = covering(deps, start);
         located += 1;
         assert_eq!(row["location"], d["locationCode"].as_str().unwrap());
-        for (col, key) in [("latitude", "lat"), ("longitude", "lon"), ("depth", "depth")] {
+        for (col, key) in [
+            ("latitude", "lat"),
+            ("longitude", "lon"),
+            ("depth", "depth"),
+        ] {
             let v: f64 = row[col].parse().unwrap();
             assert_eq!(v, d[key].as_f64().unwrap(), "{}: {col}", row["path"]);
             assert_eq!(j[col].as_f64().unwrap(), v);
@@ -215,7 +223,11 @@ fn index_columns_match_the_files_and_the_deployments() {
     let mut seen: BTreeMap<(String, String, String), usize> = BTreeMap::new();
     for r in &rows {
         *seen
-            .entry((r["device"].clone(), r["location"].clone(), r["format"].clone()))
+            .entry((
+                r["device"].clone(),
+                r["location"].clone(),
+                r["format"].clone(),
+            ))
             .or_default() += 1;
     }
     for key in [

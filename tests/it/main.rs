@@ -28,9 +28,9 @@ mod sim_support;
 // `hydrofetch run`, end to end against the simulator.
 mod clip_sim;
 mod dataset_sim;
-mod index_columns;
 mod discover;
 mod duplicates;
+mod index_columns;
 mod interrupt_sim;
 mod run_sim;
 mod watch_sim;

@@ -264,7 +264,7 @@ impl Catalogue {
     }
 
     /// The citation of a deployment, in ONC's form ("Ocean Networks Canada Society. YEAR.
-    /// LOCATION Hydrophone Deployed DATE. Ocean Networks Canada Society. https://doi.org/…"),
+    /// LOCATION Hydrophone Deployed DATE. Ocean Networks Canada Society. `https://doi.org/…`"),
     /// and its DOI. The DOI is synthetic (registrant `10.0000`, which no one holds): one per
     /// device and deployment, so a dataset's citations can be told apart.
     #[must_use]
