@@ -734,6 +734,13 @@ mod tests {
             Lockfile::parse(&evil_source, p),
             Err(LockError::Parse { .. })
         ));
+        let nan = format!(
+            "version = 2\n[[item]]\nid='{AA}'\nkind='fetch'\nstatus='done'\n[[item.files]]\npath='a/x.flac'\nsize=1\nsha256='x'\nduration=nan\n"
+        );
+        assert!(matches!(
+            Lockfile::parse(&nan, p),
+            Err(LockError::Parse { .. })
+        ));
         let bad_id = "version = 2\n[[item]]\nid='../x'\nkind='fetch'\nstatus='done'\n";
         assert!(matches!(
             Lockfile::parse(bad_id, p),
