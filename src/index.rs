@@ -15,6 +15,16 @@
 //! request is listed once). A source file has one row, with the request columns empty.
 //!
 //! Rows are sorted by path, then request file and row, so the files diff cleanly between runs.
+//!
+//! # Columns for ML pipelines
+//! After the columns above (their order is kept; new columns are appended): `sample_rate`,
+//! `channels` and `duration` (seconds) read from the file itself (FLAC/WAV header, MAT
+//! `Meta`; PNG spectrograms carry no sample rate, so theirs are empty), and `location`,
+//! `latitude`, `longitude`, `depth` of the device's deployment covering the output's start
+//! (ONC's `deployments` service). `index.json` also gives each row that deployment's
+//! `citation` and `doi`, ONC's text to cite the data by. Unknown values are empty in the CSV
+//! and `null` in the JSON. All of it comes from the lockfiles (see [`crate::lock`]), so the
+//! index stays a function of them.
 
 use crate::atomic::write_atomic;
 use serde::Serialize;
@@ -22,7 +32,7 @@ use std::io;
 use std::path::Path;
 
 /// One output in the index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub(crate) struct IndexRow {
     /// Path relative to `data_dir`, `/`-separated.
     pub path: String,
@@ -55,6 +65,42 @@ pub(crate) struct IndexRow {
     pub size: u64,
     /// Gaps in the archive inside this output's window, `start/end` pairs.
     pub gaps: Vec<String>,
+    /// Samples per second, read from the file (audio header, MAT `Meta`); empty for PNG.
+    pub sample_rate: Option<u32>,
+    /// Audio channels, from the header; empty for spectrograms.
+    pub channels: Option<u16>,
+    /// Length in seconds, from the file.
+    pub duration: Option<f64>,
+    /// Location code of the deployment covering the output's start.
+    pub location: Option<String>,
+    /// Latitude of that deployment, degrees.
+    pub latitude: Option<f64>,
+    /// Longitude of that deployment, degrees.
+    pub longitude: Option<f64>,
+    /// Depth of that deployment, metres.
+    pub depth: Option<f64>,
+    /// ONC's citation of that deployment (`index.json` only).
+    pub citation: Option<String>,
+    /// The citation's DOI (`index.json` only).
+    pub doi: Option<String>,
+}
+
+impl IndexRow {
+    /// Fills the media and deployment columns from a locked file and its item.
+    fn describe(mut self, file: &crate::lock::LockedFile, e: &crate::lock::LockEntry) -> Self {
+        self.sample_rate = (file.sample_rate != 0).then_some(file.sample_rate);
+        self.channels = (file.channels != 0).then_some(file.channels);
+        self.duration = (file.duration != 0.0).then_some(file.duration);
+        if let Some(d) = &e.deployment {
+            self.location = Some(d.location.clone());
+            self.latitude = Some(d.lat);
+            self.longitude = Some(d.lon);
+            self.depth = Some(d.depth);
+            self.citation = (!d.citation.is_empty()).then(|| d.citation.clone());
+            self.doi = (!d.doi.is_empty()).then(|| d.doi.clone());
+        }
+        self
+    }
 }
 
 /// The index rows of one lockfile: every file of its done items. A clip file carries its
@@ -123,25 +169,29 @@ fn add_rows(lock: &crate::lock::Lockfile, seen: &mut Seen, out: &mut Vec<IndexRo
                 } else {
                     file.source.as_str()
                 };
-                out.push(IndexRow {
-                    path: file.path.clone(),
-                    kind: "source".into(),
-                    device: e.device.clone(),
-                    product: product.to_owned(),
-                    format: file.path.rsplit('.').next().unwrap_or_default().to_owned(),
-                    start: UtcInstant::from_file_name(name)
-                        .map(onc_core::time::UtcInstant::to_onc_string)
-                        .unwrap_or_default(),
-                    end: String::new(),
-                    label: String::new(),
-                    description: String::new(),
-                    request_file: String::new(),
-                    request_row: 0,
-                    sources: vec![name.to_owned()],
-                    sha256: file.sha256.clone(),
-                    size: file.size,
-                    gaps: Vec::new(),
-                });
+                out.push(
+                    IndexRow {
+                        path: file.path.clone(),
+                        kind: "source".into(),
+                        device: e.device.clone(),
+                        product: product.to_owned(),
+                        format: file.path.rsplit('.').next().unwrap_or_default().to_owned(),
+                        start: UtcInstant::from_file_name(name)
+                            .map(onc_core::time::UtcInstant::to_onc_string)
+                            .unwrap_or_default(),
+                        end: String::new(),
+                        label: String::new(),
+                        description: String::new(),
+                        request_file: String::new(),
+                        request_row: 0,
+                        sources: vec![name.to_owned()],
+                        sha256: file.sha256.clone(),
+                        size: file.size,
+                        gaps: Vec::new(),
+                        ..IndexRow::default()
+                    }
+                    .describe(file, e),
+                );
                 continue;
             }
             seen.clip_paths.insert(file.path.clone());
@@ -152,33 +202,37 @@ fn add_rows(lock: &crate::lock::Lockfile, seen: &mut Seen, out: &mut Vec<IndexRo
                 {
                     continue;
                 }
-                out.push(IndexRow {
-                    path: file.path.clone(),
-                    kind: "clip".into(),
-                    device: e.device.clone(),
-                    product: product.to_owned(),
-                    format: format.to_owned(),
-                    start: if file.start.is_empty() {
-                        &e.start
-                    } else {
-                        &file.start
+                out.push(
+                    IndexRow {
+                        path: file.path.clone(),
+                        kind: "clip".into(),
+                        device: e.device.clone(),
+                        product: product.to_owned(),
+                        format: format.to_owned(),
+                        start: if file.start.is_empty() {
+                            &e.start
+                        } else {
+                            &file.start
+                        }
+                        .clone(),
+                        end: if file.end.is_empty() {
+                            &e.end
+                        } else {
+                            &file.end
+                        }
+                        .clone(),
+                        label: r.label.clone(),
+                        description: r.description.clone(),
+                        request_file: r.file.clone(),
+                        request_row: r.row,
+                        sources: file.sources.clone(),
+                        sha256: file.sha256.clone(),
+                        size: file.size,
+                        gaps: e.gaps.clone(),
+                        ..IndexRow::default()
                     }
-                    .clone(),
-                    end: if file.end.is_empty() {
-                        &e.end
-                    } else {
-                        &file.end
-                    }
-                    .clone(),
-                    label: r.label.clone(),
-                    description: r.description.clone(),
-                    request_file: r.file.clone(),
-                    request_row: r.row,
-                    sources: file.sources.clone(),
-                    sha256: file.sha256.clone(),
-                    size: file.size,
-                    gaps: e.gaps.clone(),
-                });
+                    .describe(file, e),
+                );
             }
         }
     }
@@ -207,6 +261,13 @@ struct CsvRow<'a> {
     sha256: &'a str,
     size: u64,
     gaps: String,
+    sample_rate: Option<u32>,
+    channels: Option<u16>,
+    duration: Option<f64>,
+    location: Option<&'a str>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    depth: Option<f64>,
 }
 
 /// Writes `index.csv` and `index.json` into `data_dir`, atomically, rows sorted by path,
@@ -234,6 +295,13 @@ pub(crate) fn write_index(data_dir: &Path, rows: &mut [IndexRow]) -> io::Result<
             sha256: &r.sha256,
             size: r.size,
             gaps: r.gaps.join(";"),
+            sample_rate: r.sample_rate,
+            channels: r.channels,
+            duration: r.duration,
+            location: r.location.as_deref(),
+            latitude: r.latitude,
+            longitude: r.longitude,
+            depth: r.depth,
         })
         .map_err(io::Error::other)?;
     }
@@ -254,6 +322,13 @@ pub(crate) fn write_index(data_dir: &Path, rows: &mut [IndexRow]) -> io::Result<
             "sha256",
             "size",
             "gaps",
+            "sample_rate",
+            "channels",
+            "duration",
+            "location",
+            "latitude",
+            "longitude",
+            "depth",
         ])
         .map_err(io::Error::other)?;
     }
@@ -289,6 +364,7 @@ mod tests {
             sha256: "00".into(),
             size: 3,
             gaps: vec![],
+            ..IndexRow::default()
         };
         let mut rows = vec![
             row("clips/b.flac", "ship, \"loud\""),

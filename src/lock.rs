@@ -31,6 +31,17 @@
 //! size = 5242880
 //! sha256 = "9a0b…"
 //! source = "ICLISTENHF6324_20240401T123003.000Z-spect.mat"   # ONC's name for it
+//! sample_rate = 64000             # from the file's header or MAT `Meta` (absent: unknown)
+//! duration = 300.0                # seconds
+//!
+//! [item.deployment]               # the device's deployment at the item's start (ONC's)
+//! location = "BACAX"
+//! begin = "2023-12-31T22:14:00.000Z"
+//! lat = 48.3167
+//! lon = -126.05
+//! depth = 985.0
+//! citation = "Ocean Networks Canada Society. 2023. Barkley Canyon Axis Hydrophone Deployed …"
+//! doi = "10.80000/…"
 //!
 //! [[item]]
 //! id = "77e0…"
@@ -68,6 +79,11 @@
 //! refused with [`LockError::UnsupportedVersion`], never guessed at.
 //!
 //! # Change history
+//! - 2 (later still): per file `sample_rate`, `channels`, `duration` (seconds), read from the
+//!   file itself; per item `deployment` (`location`, `begin`, `end`, `lat`, `lon`, `depth`,
+//!   `citation`, `doi`), from ONC's `deployments` service. All optional: files without them
+//!   load, and the next run fills them (media from the files on disk, deployments when it
+//!   talks to ONC). Older readers ignore them (item fields are not `deny_unknown_fields`).
 //! - 2 (later): clip `requests`, every request that a clip serves (identical requests share
 //!   one clip); `label`/`description` stay, the first request's, for readers that predate it.
 //! - 2: one lockfile per manifest (`NAME.lock`); `data_dir`; clip `start`/`end`, `label`,
@@ -148,7 +164,7 @@ pub enum ItemKind {
 }
 
 /// One file an item produced.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LockedFile {
     /// Path relative to `data_dir`, `/`-separated.
     pub path: String,
@@ -168,7 +184,49 @@ pub struct LockedFile {
     /// The source files it was cut from that overlap it (clips; paths relative to `data_dir`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<String>,
+    /// Samples per second, from the file's own header (audio) or metadata (MAT `Meta`);
+    /// 0 when unknown (PNG, or not read yet).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub sample_rate: u32,
+    /// Audio channels, from the header; 0 when unknown (spectrograms).
+    #[serde(default, skip_serializing_if = "is_zero_u16")]
+    pub channels: u16,
+    /// Length in seconds: frames ÷ sample rate (audio) or `Meta.dateTo − dateFrom` (MAT); 0
+    /// when unknown.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub duration: f64,
 }
+
+// Floats read from a lockfile are checked finite ([`check_entry`]), so equality is total.
+impl Eq for LockedFile {}
+
+/// The deployment of the device when it recorded an item: where, and how to cite it, as ONC's
+/// `deployments` service gives it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LockDeployment {
+    /// Location code.
+    pub location: String,
+    /// Start of the deployment, ONC style.
+    pub begin: String,
+    /// End of the deployment, ONC style (empty while deployed).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub end: String,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Depth, metres.
+    pub depth: f64,
+    /// ONC's citation text.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub citation: String,
+    /// The DOI of the citation.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub doi: String,
+}
+
+// Checked finite when read ([`check_entry`]).
+impl Eq for LockDeployment {}
 
 /// One request a clip serves: where it was asked for and its metadata.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +251,30 @@ pub struct LockRequest {
 )]
 const fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
+const fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
+const fn is_zero_u16(n: &u16) -> bool {
+    *n == 0
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
+fn is_zero_f64(n: &f64) -> bool {
+    *n == 0.0
 }
 
 /// How an item ended.
@@ -247,6 +329,10 @@ pub struct LockEntry {
     /// are the only request known.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requests: Vec<LockRequest>,
+    /// The deployment covering the item's start (read from ONC when the item was done; absent
+    /// in lockfiles written before it existed, filled by the next run that talks to ONC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<LockDeployment>,
     /// The files produced, sorted by path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<LockedFile>,
@@ -507,6 +593,16 @@ pub fn check_entry(e: &LockEntry) -> Result<(), String> {
             e.id.chars().take(80).collect::<String>().escape_debug()
         ));
     }
+    if e.files.iter().any(|f| !f.duration.is_finite())
+        || e.deployment
+            .as_ref()
+            .is_some_and(|d| ![d.lat, d.lon, d.depth].iter().all(|x| x.is_finite()))
+    {
+        return Err(format!(
+            "item {}: a duration, latitude, longitude or depth is not a finite number",
+            e.id
+        ));
+    }
     if let Some(bad) = e
         .files
         .iter()
@@ -636,6 +732,13 @@ mod tests {
         );
         assert!(matches!(
             Lockfile::parse(&evil_source, p),
+            Err(LockError::Parse { .. })
+        ));
+        let nan = format!(
+            "version = 2\n[[item]]\nid='{AA}'\nkind='fetch'\nstatus='done'\n[[item.files]]\npath='a/x.flac'\nsize=1\nsha256='x'\nduration=nan\n"
+        );
+        assert!(matches!(
+            Lockfile::parse(&nan, p),
             Err(LockError::Parse { .. })
         ));
         let bad_id = "version = 2\n[[item]]\nid='../x'\nkind='fetch'\nstatus='done'\n";

@@ -30,6 +30,7 @@
 //! the entries of the manifest's plan are copied into its own lockfile, once, with a notice; the
 //! old file is left for the folder's other manifests.
 
+pub(crate) mod describe;
 pub(crate) mod guard;
 pub(crate) mod registry;
 
@@ -153,6 +154,9 @@ pub(crate) struct Session {
     pub data_dir: PathBuf,
     /// The lockfile, as loaded (and migrated, annotated).
     pub lock: Lockfile,
+    /// The deployments ONC gave for the devices of this run (the online checks read them),
+    /// recorded on the items that finish ([`describe::fill_deployments`]).
+    pub deployments: describe::Deployments,
     _guard: Guard,
 }
 
@@ -234,6 +238,9 @@ pub(crate) fn open_held(
     }
     sweep_leftovers(&paths, &data_dir, reporter);
     annotate(&mut lock, plan, &paths.lock);
+    // A lockfile from before the media fields gets them from its files, offline.
+    let _ = describe::fill_media(&mut lock, &data_dir);
+    let _ = describe::fill_deployments(&mut lock, &describe::Deployments::new());
     if let Some(dir) = paths.lock.parent() {
         let base = if dir.as_os_str().is_empty() {
             Path::new(".")
@@ -251,6 +258,7 @@ pub(crate) fn open_held(
         paths,
         data_dir,
         lock,
+        deployments: describe::Deployments::new(),
         _guard: held,
     })
 }
@@ -437,6 +445,8 @@ pub(crate) async fn execute(
         }
     }
     annotate(&mut session.lock, plan, &session.paths.lock);
+    let _ = describe::fill_media(&mut session.lock, &session.data_dir);
+    let _ = describe::fill_deployments(&mut session.lock, &session.deployments);
     crate::exec::compact(&session.lock, &run_paths(session))?;
     report.index_rows = refresh_index(&session.data_dir, &session.paths.lock, &session.lock)?;
     Ok(report)

@@ -96,24 +96,23 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
     else {
         return;
     };
-    if let Some(files) = &listing {
-        if !files
+    if let Some(files) = &listing
+        && !files
             .iter()
             .any(|f| group.items.iter().any(|i| i.takes(f.start, f.end)))
-        {
-            // The archive has no source file for any of these slots: nothing for ONC to do.
-            for item in &group.items {
-                ctx.slot_done(
-                    item,
-                    &group.device,
-                    format!("spectrogram/{}", group.format),
-                    &[],
-                    NOT_ARCHIVED,
-                )
-                .await;
-            }
-            return;
+    {
+        // The archive has no source file for any of these slots: nothing for ONC to do.
+        for item in &group.items {
+            ctx.slot_done(
+                item,
+                &group.device,
+                format!("spectrogram/{}", group.format),
+                &[],
+                NOT_ARCHIVED,
+            )
+            .await;
         }
+        return;
     }
     let mut request = ProductRequest {
         device: group.device.clone(),

@@ -29,6 +29,8 @@ type Span = (UtcInstant, Option<UtcInstant>);
 pub(super) struct Screened {
     /// Items recorded as no data (outside every deployment).
     pub(super) skipped: usize,
+    /// ONC's deployments of each device checked (recorded on the items that finish).
+    pub(super) deployments: crate::dataset::describe::Deployments,
 }
 
 /// Checks the job's devices and takes out (locking them as no data) the windows outside every
@@ -49,9 +51,12 @@ pub(super) async fn screen(
         .map(|g| g.device.clone())
         .chain(job.audio.iter().map(|g| g.device.clone()))
         .collect();
-    let (spans, unknown) = deployment_spans(client, devices).await;
+    let (spans, unknown, deployments) = deployment_spans(client, devices).await;
     confirm_unknown(client, &unknown, Some(manifest)).await?;
-    let mut out = Screened::default();
+    let mut out = Screened {
+        deployments,
+        ..Screened::default()
+    };
     let mut skipped: BTreeMap<String, Vec<Window5m>> = BTreeMap::new();
     let mut take =
         |device: &str, product: String, items: Vec<WantedItem>| -> Vec<Vec<WantedItem>> {
@@ -146,13 +151,19 @@ async fn confirm_unknown(
     }
 }
 
-/// Each device's deployment spans, and the devices ONC knows no deployment of.
+/// Each device's deployment spans, the devices ONC knows no deployment of, and ONC's
+/// deployments themselves.
 async fn deployment_spans(
     client: &Client,
     devices: BTreeSet<String>,
-) -> (BTreeMap<String, Vec<Span>>, Vec<String>) {
+) -> (
+    BTreeMap<String, Vec<Span>>,
+    Vec<String>,
+    crate::dataset::describe::Deployments,
+) {
     let mut spans: BTreeMap<String, Vec<Span>> = BTreeMap::new();
     let mut unknown = Vec::new();
+    let mut all = crate::dataset::describe::Deployments::new();
     for d in devices {
         match client.device_deployments(&d).await {
             Ok(deps) if deps.is_empty() => unknown.push(d),
@@ -168,14 +179,15 @@ async fn deployment_spans(
                         Some((begin, end))
                     })
                     .collect();
-                spans.insert(d, s);
+                spans.insert(d.clone(), s);
+                all.insert(d, deps);
             }
             Err(e) => {
                 tracing::warn!(device = %d, error = %e, "deployments unavailable: not checked");
             }
         }
     }
-    (spans, unknown)
+    (spans, unknown, all)
 }
 
 /// One notice per run of skipped windows.
@@ -273,7 +285,7 @@ pub async fn check_plan(
     }
     let mut conn = super::connect::Connection::new(net);
     let client = conn.client().await?;
-    let (spans, unknown) = deployment_spans(&client, windows.keys().cloned().collect()).await;
+    let (spans, unknown, _) = deployment_spans(&client, windows.keys().cloned().collect()).await;
     confirm_unknown(&client, &unknown, None).await?;
     let mut out = OnlineCheck {
         devices: windows.keys().cloned().collect(),

@@ -238,6 +238,7 @@ impl Runner {
                 exec_reporter(reporter.as_ref()),
             )
             .await?;
+            session.deployments = std::mem::take(&mut screened.deployments);
             Some(client)
         } else {
             None

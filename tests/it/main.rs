@@ -30,6 +30,7 @@ mod clip_sim;
 mod dataset_sim;
 mod discover;
 mod duplicates;
+mod index_columns;
 mod interrupt_sim;
 mod run_sim;
 mod watch_sim;

@@ -263,6 +263,33 @@ impl Catalogue {
         self.locations.iter().find(|l| l.code == code)
     }
 
+    /// The citation of a deployment, in ONC's form ("Ocean Networks Canada Society. YEAR.
+    /// LOCATION Hydrophone Deployed DATE. Ocean Networks Canada Society. `https://doi.org/…`"),
+    /// and its DOI. The DOI is synthetic (registrant `10.0000`, which no one holds): one per
+    /// device and deployment, so a dataset's citations can be told apart.
+    #[must_use]
+    pub fn citation(&self, device: &Device, dep: &Deployment) -> (String, String) {
+        let begin = dep.begin.to_onc_string();
+        let day = begin.get(..10).unwrap_or_default();
+        let year = begin.get(..4).unwrap_or_default();
+        let place = self
+            .location(dep.location_code)
+            .map_or(dep.location_code, |l| l.name);
+        let doi = format!(
+            "10.0000/SIM.{}.{}.{}",
+            device.code,
+            dep.location_code,
+            day.replace('-', "")
+        );
+        (
+            format!(
+                "Ocean Networks Canada Society. {year}. {place} Hydrophone Deployed {day}. \
+                 Ocean Networks Canada Society. https://doi.org/{doi}"
+            ),
+            doi,
+        )
+    }
+
     /// Devices deployed at `location` at some time overlapping `[from, to)`, each with its
     /// deployments there.
     #[must_use]

@@ -181,10 +181,10 @@ fn mat_meta(cat: &Catalogue, src: &SourceFile) -> MatMeta {
         lon: dep.map_or(0.0, |d| d.lon),
         depth: dep.map_or(0.0, |d| d.depth),
         creation_date: src.end,
-        citation: format!(
-            "Ocean Networks Canada Society (simulated). {} Hydrophone Deployed {}.",
-            src.location, src.device
-        ),
+        citation: dev
+            .zip(dep)
+            .map(|(d, x)| cat.citation(d, x).0)
+            .unwrap_or_default(),
     }
 }
 

@@ -77,16 +77,14 @@ pub(crate) async fn deployments(
                 && !p.contains_key("propertyCode")
                 && overlaps(dep.begin, dep.end, from, to)
             {
+                let (citation, doi) = st.cat.citation(d, dep);
                 out.push(wire::Deployment {
                     begin: dep.begin.to_onc_string(),
                     end: dep.end.map(UtcInstant::to_onc_string),
                     citation: Citation {
-                        citation: format!(
-                            "Ocean Networks Canada Society (simulated). {} Hydrophone Deployed {}.",
-                            dep.location_code, d.code
-                        ),
-                        doi: "10.0000/SIMULATED".into(),
-                        landing_page_url: "https://doi.org/10.0000/SIMULATED".into(),
+                        citation,
+                        landing_page_url: format!("https://doi.org/{doi}"),
+                        doi,
                         query_pid: None,
                     },
                     depth: dep.depth,
