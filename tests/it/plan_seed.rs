@@ -194,14 +194,28 @@ fn every_example_plans() {
         let plan = plan_json(&[path.to_str().unwrap()]);
         assert!(!plan["items"].as_array().unwrap().is_empty(), "{name}");
         assert_eq!(plan["plan_hash"].as_str().unwrap().len(), 64);
-        // Items are sorted by id.
-        let ids: Vec<&str> = plan["items"]
+        // Items are ordered by device, product, format, then fetch before clip; ids are unique.
+        let keys: Vec<(&str, &str, &str, bool)> = plan["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["device"].as_str().unwrap(),
+                    i["product"].as_str().unwrap(),
+                    i["format"].as_str().unwrap(),
+                    i["kind"] == "clip",
+                )
+            })
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{name}");
+        let ids: std::collections::BTreeSet<&str> = plan["items"]
             .as_array()
             .unwrap()
             .iter()
             .map(|i| i["id"].as_str().unwrap())
             .collect();
-        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{name}");
+        assert_eq!(ids.len(), keys.len(), "{name}");
     }
     // Human output too.
     Command::cargo_bin("hydrofetch")
