@@ -64,8 +64,8 @@ fn estimate_then_run(sim: &Sim, name: &str, text: &str) -> Ran {
     assert_eq!(sim_requests(sim, "dataProductDelivery/request"), 0);
     let ran = online
         .then()
-        .fast()
         .args(["run", "--json", "--max-bytes", "1GiB", name])
+        .fast()
         .run();
     let run = ran.json();
     let actual = bytes_on_disk(&ran.join("data"));
@@ -231,7 +231,7 @@ fn plan_json_has_status_totals_paths_and_order() {
             .collect()
     };
     assert_eq!(items, expect(["pending"; 3]));
-    let ran = hf.then().fast().args(["run", "mixed.toml"]).run();
+    let ran = hf.then().args(["run", "mixed.toml"]).fast().run();
     let plan = ran.then().args(["plan", "--json", "mixed.toml"]).run().json();
     assert_eq!(order(&plan), expect(["done", "done", "no_data"]));
     let t = &plan["totals"];
@@ -248,8 +248,8 @@ fn max_bytes_refuses_before_any_request() {
     let ran = Hf::new()
         .sim(&sim)
         .manifest("quickstart.toml", QUICKSTART)
-        .fast()
         .args(["run", "--max-bytes", "100MB", "quickstart.toml"])
+        .fast()
         .expect_exit(2)
         .run();
     assert!(
@@ -289,7 +289,7 @@ fn sample_outputs() {
         println!("$ hydrofetch plan {name}\n{}", hf.stdout);
         let online = hf.then().args(["plan", "--online", "--json", name]).run();
         let est_online = online.json()["totals"]["estimated_bytes"].clone();
-        let ran = online.then().fast().args(["run", name]).run();
+        let ran = online.then().args(["run", name]).fast().run();
         println!("$ hydrofetch run {name}\n{}", ran.stderr.lines().last().unwrap_or_default());
         println!(
             "estimated online: {est_online} bytes; on disk: {} bytes\n",
