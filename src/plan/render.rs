@@ -17,7 +17,7 @@
 //! "items"}]}`, instants as `YYYY-MM-DDTHH:MM:SS.sssZ`. `lockfile` is the first manifest's
 //! lockfile; `lockfiles` (only when several manifests are planned together) lists each.
 //! `status` is `done`, `pending` or `no_data` (from the lockfiles). Items are ordered by
-//! device, product, format, options, fetch before clip, then time (ids stay content hashes);
+//! device, product, format, fetch before clip, options, then time (ids stay content hashes);
 //! `estimates[].options` holds only the options that differ from ONC's defaults. A clip's
 //! `label` is its first request's; `labels` (only on a clip that several requests share)
 //! lists every request's label in order, `""` for none.
@@ -231,7 +231,7 @@ fn order_key(item: &Item) -> (&str, &'static str, &'static str, u8, crate::time:
     }
 }
 
-/// Indices of the plan's items by device, product, format, options, fetch before clip, time,
+/// Indices of the plan's items by device, product, format, fetch before clip, options, time,
 /// then id.
 fn display_order(plan: &Plan) -> Vec<usize> {
     // Options (or extension preferences) of fetch items, ranked once per distinct product.
@@ -257,8 +257,8 @@ fn display_order(plan: &Plan) -> Vec<usize> {
             Item::Fetch(f) => rank.get(&f.product).copied().unwrap_or(0),
             Item::Clip(_) => 0,
         };
-        (ka.0, ka.1, ka.2, ra, ka.3, ka.4, ia.id())
-            .cmp(&(kb.0, kb.1, kb.2, rb, kb.3, kb.4, ib.id()))
+        (ka.0, ka.1, ka.2, ka.3, ra, ka.4, ia.id())
+            .cmp(&(kb.0, kb.1, kb.2, kb.3, rb, kb.4, ib.id()))
     });
     order
 }

@@ -271,10 +271,14 @@ fn human_summary_snapshot() {
     assert!(out.status.success());
     insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap(), @r"
     ICLISTENHF6324
-      + audio flac > wav: 12 windows in 2 ONC requests (12 to fetch, 0 already in the lockfile)
-      + spectrogram mat (dpo_spectrogramConcatenation=None): 12 windows in 2 ONC requests (12 to fetch, 0 already in the lockfile)
+      + spectrogram mat: 12 windows (12 to fetch, 0 already in the lockfile) in 2 ONC requests: 12 files, ≈ 1.1 MiB, ONC processing ≈ 0 s
+          2024-04-01 12:00–13:00 UTC
+      + audio flac > wav: 12 windows (12 to fetch, 0 already in the lockfile) in 2 audio listings: 12 files, ≈ 378.3 MiB, ONC processing ≈ 0 s
+          2024-04-01 12:00–13:00 UTC
 
-    Plan 41cb265bf2c9: 24 fetch items (24 to fetch, 0 already in the lockfile) in 4 ONC requests; 0 clip items (0 to make).
+    Plan 41cb265bf2c9: 24 fetch items (24 to fetch, 0 already in the lockfile), 0 clip items (0 to make).
+    To fetch: 2 ONC requests, 2 audio listings, 24 files, ≈ 379.5 MiB; ONC processing ≈ 0 s.
+    Estimates: sizes of typical files (`plan --online` reads ONC's archive listing); processing time is a model (about 25 s per spectrogram ONC makes on demand).
     Outputs under ./data.
     ");
 }
