@@ -1,4 +1,6 @@
-//! `hydrofetch plan`: show what a run would fetch, for people or as JSON.
+//! `hydrofetch plan`: show what a run would fetch and what it costs (time spans, ONC
+//! requests and audio listings, files, estimated bytes and ONC processing time), for people
+//! or as JSON (see [`crate::plan::render`] for the words and the JSON shape).
 //!
 //! Manifest errors are printed one per line (with file, line/column or row, field and what
 //! was expected), at most [`MAX_PRINTED`] per manifest and then a count of the rest, and the
@@ -23,7 +25,9 @@ pub(crate) struct PlanArgs {
     #[command(flatten)]
     limits: LimitArgs,
     /// Also check online what `run` checks before submitting: every device is known to ONC
-    /// (else exit 2, with a "did you mean"), and which windows lie outside every deployment.
+    /// (else exit 2, with a "did you mean"), and which windows lie outside every deployment;
+    /// and estimate bytes from ONC's archive listing (`fileSize` of each file) instead of the
+    /// built-in table of typical sizes. Nothing is submitted to ONC's product service.
     #[arg(long)]
     online: bool,
     #[command(flatten)]
@@ -47,6 +51,10 @@ impl LimitArgs {
     }
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "each subcommand's exec takes its parsed arguments"
+)]
 pub(crate) fn exec(args: PlanArgs) -> anyhow::Result<Outcome> {
     let options = ops::PlanOptions {
         manifests: Manifests::Files(args.manifests.clone()),

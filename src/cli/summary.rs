@@ -2,9 +2,9 @@
 //! JSON collected for the end), verify and gc results (stdout), watch messages (stderr).
 
 use super::progress::{CliReporter, MAX_FAILURE_LINES};
-use crate::plan::render::count;
 use crate::lock::Mismatch;
 use crate::ops::{ManifestGc, ManifestRun, ManifestVerify, OpEvent, PlanDelta, Reporter};
+use crate::plan::render::count;
 use crate::watch::{Change, ChangeKind};
 use std::io::Write as _;
 
@@ -92,12 +92,21 @@ fn print_run(s: &ManifestRun, json: bool, quiet: bool) {
         i.fetched,
         i.no_data,
         i.failed,
-        count(usize::try_from(s.onc_requests).unwrap_or(usize::MAX), "ONC request"),
-        count(usize::try_from(s.audio_listings).unwrap_or(usize::MAX), "audio listing"),
+        count(
+            usize::try_from(s.onc_requests).unwrap_or(usize::MAX),
+            "ONC request"
+        ),
+        count(
+            usize::try_from(s.audio_listings).unwrap_or(usize::MAX),
+            "audio listing"
+        ),
         count(files, "file"),
         crate::plan::estimate::format_bytes(s.bytes),
         s.wall_seconds,
-        count(usize::try_from(s.http_requests).unwrap_or(usize::MAX), "HTTP request"),
+        count(
+            usize::try_from(s.http_requests).unwrap_or(usize::MAX),
+            "HTTP request"
+        ),
     );
     for f in s.failures.iter().take(MAX_FAILURE_LINES) {
         eprintln!("  failed {}: {}", &f.item[..f.item.len().min(12)], f.error);

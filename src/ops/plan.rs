@@ -10,7 +10,7 @@ use crate::manifest::Manifest;
 use crate::plan::estimate::{self, Estimate};
 use crate::plan::render::PlanStatus;
 use crate::plan::{Item, Plan, PlanLimits};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 mod online;
@@ -77,7 +77,10 @@ impl PlanSummary {
     }
 
     /// Replaces the estimate with one whose sizes come from `listed` (see [`measure`]).
-    pub fn use_listing(&mut self, listed: &std::collections::HashMap<ItemId, estimate::Listed>) {
+    pub fn use_listing<H: std::hash::BuildHasher>(
+        &mut self,
+        listed: &HashMap<ItemId, estimate::Listed, H>,
+    ) {
         self.estimate = estimate::estimate(&self.plan, &self.done, &self.no_data, Some(listed));
     }
 }
@@ -123,7 +126,12 @@ pub fn plan(options: &PlanOptions) -> Result<PlanSummary, InputError> {
         fetch_items: plan.items.len() - clip_items,
         clip_items,
         onc_requests: plan.requests.len(),
-        estimate: estimate::estimate(&plan, &done, &no_data, None),
+        estimate: estimate::estimate(
+            &plan,
+            &done,
+            &no_data,
+            None::<&HashMap<ItemId, estimate::Listed>>,
+        ),
         lockfiles: paths.into_iter().map(|p| p.lock).collect(),
         done,
         no_data,

@@ -342,9 +342,14 @@ fn estimate_to_fetch(planned: &[(Manifest, Plan)], state: &super::StateOptions) 
                                 .is_some_and(|e| e.status == crate::lock::Status::NoData))
                 })
                 .collect();
-            crate::plan::estimate::estimate(plan, &done, &std::collections::HashSet::new(), None)
-                .totals
-                .bytes
+            crate::plan::estimate::estimate(
+                plan,
+                &done,
+                &std::collections::HashSet::new(),
+                None::<&std::collections::HashMap<_, _>>,
+            )
+            .totals
+            .bytes
         })
         .sum()
 }

@@ -216,14 +216,13 @@ pub struct Estimate {
 /// Estimates what is left of `plan` when `done` items are done (`no_data` ⊆ `done` are those
 /// ONC has no data for). With `listed`, the sizes of items to fetch come from it (an item
 /// missing from it has no files); otherwise from the table.
-pub fn estimate<S: std::hash::BuildHasher>(
+pub fn estimate<S: std::hash::BuildHasher, H: std::hash::BuildHasher>(
     plan: &Plan,
     done: &HashSet<ItemId, S>,
     no_data: &HashSet<ItemId, S>,
-    listed: Option<&HashMap<ItemId, Listed>>,
+    listed: Option<&HashMap<ItemId, Listed, H>>,
 ) -> Estimate {
-    let windows: HashMap<ItemId, Window5m> =
-        plan.fetch_items().map(|f| (f.id, f.window)).collect();
+    let windows: HashMap<ItemId, Window5m> = plan.fetch_items().map(|f| (f.id, f.window)).collect();
     let clip_sources: HashSet<ItemId> = plan
         .clip_items()
         .flat_map(|c| c.sources.iter().copied())
@@ -233,21 +232,23 @@ pub fn estimate<S: std::hash::BuildHasher>(
     let mut index: HashMap<(&DeviceCode, String), usize> = HashMap::new();
     let mut totals = Totals::default();
     for g in &plan.requests {
-        let i = *index.entry((&g.device, label(&g.product))).or_insert_with(|| {
-            rows.push(RowEstimate {
-                device: g.device.clone(),
-                product: g.product.clone(),
-                windows: 0,
-                to_fetch: 0,
-                requests: 0,
-                listings: 0,
-                files: 0,
-                bytes: 0,
-                server_seconds: 0,
-                spans: Vec::new(),
+        let i = *index
+            .entry((&g.device, label(&g.product)))
+            .or_insert_with(|| {
+                rows.push(RowEstimate {
+                    device: g.device.clone(),
+                    product: g.product.clone(),
+                    windows: 0,
+                    to_fetch: 0,
+                    requests: 0,
+                    listings: 0,
+                    files: 0,
+                    bytes: 0,
+                    server_seconds: 0,
+                    spans: Vec::new(),
+                });
+                rows.len() - 1
             });
-            rows.len() - 1
-        });
         let row = &mut rows[i];
         let per_file = typical_file_bytes(&g.product);
         let mut last: Option<Window5m> = None;
@@ -269,13 +270,12 @@ pub fn estimate<S: std::hash::BuildHasher>(
                     FetchProduct::Audio(_) => row.listings += 1,
                 }
             }
-            let (files, bytes) = match listed {
-                Some(l) => l.get(id).map_or((0, 0), |x| (x.files, x.bytes)),
-                None => {
-                    // A covering run also takes the file that started before its first slot.
-                    let n = 1 + u64::from(starts_run && clip_sources.contains(id));
-                    (n, n * per_file)
-                }
+            let (files, bytes) = if let Some(l) = listed {
+                l.get(id).map_or((0, 0), |x| (x.files, x.bytes))
+            } else {
+                // A covering run also takes the file that started before its first slot.
+                let n = 1 + u64::from(starts_run && clip_sources.contains(id));
+                (n, n * per_file)
             };
             row.files += files;
             row.bytes += bytes;
@@ -478,10 +478,7 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        FetchProduct::Spectrogram(Arc::new(SpectrogramProduct::new(
-            SpectrogramFormat::Mat,
-            o,
-        )))
+        FetchProduct::Spectrogram(Arc::new(SpectrogramProduct::new(SpectrogramFormat::Mat, o)))
     }
 
     #[test]
@@ -491,7 +488,16 @@ mod tests {
         assert_eq!(parse_size("1.5 GB"), Ok(1_500_000_000));
         assert_eq!(parse_size("123"), Ok(123));
         assert_eq!(parse_size("10kib"), Ok(10_240));
-        for bad in ["", "MB", "12XB", "-5", "1.", "1e9", "99999999999999999999", "5 GB x"] {
+        for bad in [
+            "",
+            "MB",
+            "12XB",
+            "-5",
+            "1.",
+            "1e9",
+            "99999999999999999999",
+            "5 GB x",
+        ] {
             assert!(parse_size(bad).is_err(), "{bad}");
         }
         assert_eq!(format_bytes(512), "512 B");

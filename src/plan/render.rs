@@ -49,11 +49,17 @@ pub struct PlanStatus {
 }
 
 impl PlanStatus {
-    /// The status of a plan with nothing done and the built-in size table.
+    /// The status of a plan with nothing done, estimated from the built-in size table.
+    #[must_use]
     pub fn fresh(plan: &Plan) -> Self {
         let (done, no_data) = (HashSet::new(), HashSet::new());
         Self {
-            estimate: estimate::estimate(plan, &done, &no_data, None),
+            estimate: estimate::estimate(
+                plan,
+                &done,
+                &no_data,
+                None::<&HashMap<ItemId, estimate::Listed>>,
+            ),
             done,
             no_data,
             lockfiles: Vec::new(),
@@ -185,7 +191,13 @@ fn push_row(out: &mut Vec<u8>, r: &RowEstimate) {
     let _ = write!(
         Bytes(out),
         "}},\"windows\":{},\"to_fetch\":{},\"requests\":{},\"audio_listings\":{},\"files\":{},\"estimated_bytes\":{},\"estimated_server_seconds\":{},\"spans\":[",
-        r.windows, r.to_fetch, r.requests, r.listings, r.files, r.bytes, r.server_seconds
+        r.windows,
+        r.to_fetch,
+        r.requests,
+        r.listings,
+        r.files,
+        r.bytes,
+        r.server_seconds
     );
     for (i, (s, e)) in r.spans.iter().enumerate() {
         if i > 0 {
@@ -212,7 +224,15 @@ impl std::fmt::Write for Bytes<'_> {
 
 /// The display key of an item, before options: device, product, format, fetch before clip,
 /// time.
-fn order_key(item: &Item) -> (&str, &'static str, &'static str, u8, crate::time::UtcInstant) {
+fn order_key(
+    item: &Item,
+) -> (
+    &str,
+    &'static str,
+    &'static str,
+    u8,
+    crate::time::UtcInstant,
+) {
     match item {
         Item::Fetch(f) => (
             f.device.as_str(),
@@ -257,8 +277,15 @@ fn display_order(plan: &Plan) -> Vec<usize> {
             Item::Fetch(f) => rank.get(&f.product).copied().unwrap_or(0),
             Item::Clip(_) => 0,
         };
-        (ka.0, ka.1, ka.2, ka.3, ra, ka.4, ia.id())
-            .cmp(&(kb.0, kb.1, kb.2, kb.3, rb, kb.4, ib.id()))
+        (ka.0, ka.1, ka.2, ka.3, ra, ka.4, ia.id()).cmp(&(
+            kb.0,
+            kb.1,
+            kb.2,
+            kb.3,
+            rb,
+            kb.4,
+            ib.id(),
+        ))
     });
     order
 }
@@ -322,7 +349,6 @@ fn push_item(out: &mut Vec<u8>, item: &Item, status: &str) {
     out.push(b'}');
 }
 
-
 /// Spans printed per device and product; the rest are counted.
 const MAX_SPANS: usize = 4;
 
@@ -383,7 +409,8 @@ pub fn to_human(plan: &Plan, status: &PlanStatus) -> String {
         out,
         "Estimates: {}; processing time is a model (about 25 s per spectrogram ONC makes on demand).",
         match est.source {
-            SizeSource::Table => "sizes of typical files (`plan --online` reads ONC's archive listing)",
+            SizeSource::Table =>
+                "sizes of typical files (`plan --online` reads ONC's archive listing)",
             SizeSource::Listing => "sizes from ONC's archive listing",
         }
     );
@@ -435,7 +462,10 @@ fn push_human_row(out: &mut String, r: &RowEstimate) {
         .map(|(s, e)| estimate::format_span(*s, *e))
         .collect();
     if r.spans.len() > MAX_SPANS {
-        spans.push(format!("… and {} more", count(r.spans.len() - MAX_SPANS, "span")));
+        spans.push(format!(
+            "… and {} more",
+            count(r.spans.len() - MAX_SPANS, "span")
+        ));
     }
     let _ = writeln!(out, "      {}", spans.join(", "));
 }

@@ -152,15 +152,25 @@ fn plan_says_what_the_run_will_do_in_the_runs_words() {
         out.contains("spectrogram mat (dpo_spectralDataDownsample=2): 2 windows"),
         "{out}"
     );
-    assert_eq!(out.matches("dpo_spectralDataDownsample=2").count(), 1, "{out}");
+    assert_eq!(
+        out.matches("dpo_spectralDataDownsample=2").count(),
+        1,
+        "{out}"
+    );
     assert!(out.contains("ONC processing ≈ 50 s"), "{out}");
     let out = Hf::new()
-        .manifest("one.csv", "deviceCode,timestamp\nICLISTENHF6324,2024-04-01T12:30:00Z\n")
+        .manifest(
+            "one.csv",
+            "deviceCode,timestamp\nICLISTENHF6324,2024-04-01T12:30:00Z\n",
+        )
         .args(["plan", "one.csv"])
         .run()
         .stdout;
     assert!(out.contains("in 1 ONC request: 1 file,"), "{out}");
-    assert!(out.contains("To fetch: 1 ONC request, 0 audio listings, 1 file"), "{out}");
+    assert!(
+        out.contains("To fetch: 1 ONC request, 0 audio listings, 1 file"),
+        "{out}"
+    );
 }
 
 /// Audio and spectrograms, one window in the simulator's archive gap (2024-04-02 02:57:40 to
@@ -191,7 +201,11 @@ fn plan_json_has_status_totals_paths_and_order() {
     assert_eq!(plan["lockfile"], "mixed.toml.lock");
     let t = &plan["totals"];
     assert_eq!(
-        (t["items"].as_u64(), t["to_fetch"].as_u64(), t["done"].as_u64()),
+        (
+            t["items"].as_u64(),
+            t["to_fetch"].as_u64(),
+            t["done"].as_u64()
+        ),
         (Some(6), Some(6), Some(0))
     );
     assert_eq!(t["requests"], 3);
@@ -232,14 +246,25 @@ fn plan_json_has_status_totals_paths_and_order() {
     };
     assert_eq!(items, expect(["pending"; 3]));
     let ran = hf.then().args(["run", "mixed.toml"]).fast().run();
-    let plan = ran.then().args(["plan", "--json", "mixed.toml"]).run().json();
+    let plan = ran
+        .then()
+        .args(["plan", "--json", "mixed.toml"])
+        .run()
+        .json();
     assert_eq!(order(&plan), expect(["done", "done", "no_data"]));
     let t = &plan["totals"];
     assert_eq!(
-        (t["done"].as_u64(), t["no_data"].as_u64(), t["to_fetch"].as_u64()),
+        (
+            t["done"].as_u64(),
+            t["no_data"].as_u64(),
+            t["to_fetch"].as_u64()
+        ),
         (Some(6), Some(2), Some(0))
     );
-    assert_eq!((t["requests"].as_u64(), t["files"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (t["requests"].as_u64(), t["files"].as_u64()),
+        (Some(0), Some(0))
+    );
 }
 
 #[test]
@@ -253,7 +278,8 @@ fn max_bytes_refuses_before_any_request() {
         .expect_exit(2)
         .run();
     assert!(
-        ran.stderr.contains("more than --max-bytes allows (95.4 MiB)"),
+        ran.stderr
+            .contains("more than --max-bytes allows (95.4 MiB)"),
         "{}",
         ran.stderr
     );
@@ -290,7 +316,10 @@ fn sample_outputs() {
         let online = hf.then().args(["plan", "--online", "--json", name]).run();
         let est_online = online.json()["totals"]["estimated_bytes"].clone();
         let ran = online.then().args(["run", name]).fast().run();
-        println!("$ hydrofetch run {name}\n{}", ran.stderr.lines().last().unwrap_or_default());
+        println!(
+            "$ hydrofetch run {name}\n{}",
+            ran.stderr.lines().last().unwrap_or_default()
+        );
         println!(
             "estimated online: {est_online} bytes; on disk: {} bytes\n",
             bytes_on_disk(&ran.join("data"))

@@ -7,10 +7,10 @@
 //! table's, scaled by each listed file's duration (see [`crate::plan::estimate`]).
 
 use crate::domain::ItemId;
-use crate::ops::OpsError;
-use crate::ops::connect::{Connection, NetOptions};
 use crate::exec::WantedItem;
 use crate::onc::{ArchiveFile, Client, OncError};
+use crate::ops::OpsError;
+use crate::ops::connect::{Connection, NetOptions};
 use crate::plan::estimate::{Listed, typical_file_bytes};
 use crate::plan::{FetchProduct, Plan};
 use crate::time::Window5m;
@@ -50,8 +50,7 @@ async fn list_all<S: std::hash::BuildHasher>(
     done: &HashSet<ItemId, S>,
     client: &Client,
 ) -> Result<HashMap<ItemId, Listed>, OncError> {
-    let windows: HashMap<ItemId, Window5m> =
-        plan.fetch_items().map(|f| (f.id, f.window)).collect();
+    let windows: HashMap<ItemId, Window5m> = plan.fetch_items().map(|f| (f.id, f.window)).collect();
     let clip_sources: HashSet<ItemId> = plan
         .clip_items()
         .flat_map(|c| c.sources.iter().copied())
