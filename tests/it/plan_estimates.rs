@@ -11,7 +11,6 @@ use std::path::Path;
 
 const QUICKSTART: &str = include_str!("../../manifests/quickstart.toml");
 const EVENTS: &str = include_str!("../../manifests/events.toml");
-const SEED_CSV: &str = include_str!("../../manifests/requests-seed.csv");
 
 /// Bytes of every file under `dir`, the state folder and the index left out.
 fn bytes_on_disk(dir: &Path) -> u64 {
@@ -295,34 +294,4 @@ fn max_bytes_refuses_before_any_request() {
     assert!(bad.stderr.contains("--max-bytes"), "{}", bad.stderr);
     assert!(bad.stderr.contains("is not a size"), "{}", bad.stderr);
     assert_eq!(sim.api_requests(), 0);
-}
-
-/// Prints the sample `plan` outputs and estimated vs actual bytes (for the closing
-/// note): `cargo test --test it plan_estimates::sample -- --ignored --nocapture`.
-#[test]
-#[ignore = "prints samples; runs the quickstart and the seed request file"]
-fn sample_outputs() {
-    let sim = Sim::start(&[]);
-    for (name, text) in [
-        ("quickstart.toml", QUICKSTART),
-        ("requests-seed.csv", SEED_CSV),
-    ] {
-        let hf = Hf::new()
-            .sim(&sim)
-            .manifest(name, text)
-            .args(["plan", name])
-            .run();
-        println!("$ hydrofetch plan {name}\n{}", hf.stdout);
-        let online = hf.then().args(["plan", "--online", "--json", name]).run();
-        let est_online = online.json()["totals"]["estimated_bytes"].clone();
-        let ran = online.then().args(["run", name]).fast().run();
-        println!(
-            "$ hydrofetch run {name}\n{}",
-            ran.stderr.lines().last().unwrap_or_default()
-        );
-        println!(
-            "estimated online: {est_online} bytes; on disk: {} bytes\n",
-            bytes_on_disk(&ran.join("data"))
-        );
-    }
 }
