@@ -91,7 +91,12 @@ fn main() {
     let peak_planned = peak_rss_mib();
     let t2 = Instant::now();
     let mut out = CountingSink(0);
-    hydrofetch::plan::render::write_json(&plan, &mut std::io::BufWriter::new(&mut out)).unwrap();
+    hydrofetch::plan::render::write_json(
+        &plan,
+        &hydrofetch::plan::render::PlanStatus::fresh(&plan),
+        &mut std::io::BufWriter::new(&mut out),
+    )
+    .unwrap();
     let t_json = t2.elapsed();
 
     println!("rows: {rows} ({:.1} MiB CSV)", size as f64 / 1_048_576.0);

@@ -1,4 +1,6 @@
-//! `hydrofetch plan`: show what a run would fetch, for people or as JSON.
+//! `hydrofetch plan`: show what a run would fetch and what it costs (time spans, ONC
+//! requests and audio listings, files, estimated bytes and ONC processing time), for people
+//! or as JSON (see [`crate::plan::render`] for the words and the JSON shape).
 //!
 //! Manifest errors are printed one per line (with file, line/column or row, field and what
 //! was expected), at most [`MAX_PRINTED`] per manifest and then a count of the rest, and the
@@ -23,7 +25,9 @@ pub(crate) struct PlanArgs {
     #[command(flatten)]
     limits: LimitArgs,
     /// Also check online what `run` checks before submitting: every device is known to ONC
-    /// (else exit 2, with a "did you mean"), and which windows lie outside every deployment.
+    /// (else exit 2, with a "did you mean"), and which windows lie outside every deployment;
+    /// and estimate bytes from ONC's archive listing (`fileSize` of each file) instead of the
+    /// built-in table of typical sizes. Nothing is submitted to ONC's product service.
     #[arg(long)]
     online: bool,
     #[command(flatten)]
@@ -47,38 +51,50 @@ impl LimitArgs {
     }
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "each subcommand's exec takes its parsed arguments"
+)]
 pub(crate) fn exec(args: PlanArgs) -> anyhow::Result<Outcome> {
-    if args.online {
-        let outcome = check_online(&args)?;
-        if outcome != Outcome::Success {
-            return Ok(outcome);
-        }
-    }
-    print_plan(Manifests::Files(args.manifests), args.json, args.limits)
-}
-
-/// `plan --online`: the checks `run` makes before submitting; findings go to stderr, so that
-/// the plan (also `--json`) stays as it is on stdout.
-fn check_online(args: &PlanArgs) -> anyhow::Result<Outcome> {
     let options = ops::PlanOptions {
         manifests: Manifests::Files(args.manifests.clone()),
         limits: args.limits.limits(),
-        check_done: false,
+        check_done: true,
     };
-    let summary = match ops::plan(&options) {
+    let mut summary = match ops::plan(&options) {
         Ok(s) => s,
         Err(e) => {
             print_input_error(&e);
             return Ok(Outcome::BadInput);
         }
     };
+    if args.online {
+        let outcome = check_online(&args, &mut summary)?;
+        if outcome != Outcome::Success {
+            return Ok(outcome);
+        }
+    }
+    print_summary(summary, args.json)
+}
+
+/// `plan --online`: the checks `run` makes before submitting, then the sizes from ONC's
+/// archive listing (no product request is submitted). Findings go to stderr, so that the plan
+/// (also `--json`) stays as it is on stdout.
+fn check_online(args: &PlanArgs, summary: &mut ops::PlanSummary) -> anyhow::Result<Outcome> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let checked = runtime.block_on(ops::check_plan(&summary.plan, args.net.options()));
+    let checked = runtime.block_on(async {
+        let check = ops::check_plan(&summary.plan, args.net.options()).await?;
+        let listed = ops::measure(&summary.plan, &summary.done, args.net.options()).await?;
+        Ok::<_, ops::OpsError>((check, listed))
+    });
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     let check = match checked {
-        Ok(c) => c,
+        Ok((c, listed)) => {
+            summary.use_listing(&listed);
+            c
+        }
         Err(e) => return super::run::fail(e),
     };
     let mut lines = vec![format!(
@@ -129,21 +145,25 @@ pub(crate) fn print_plan(
     let options = ops::PlanOptions {
         manifests,
         limits: limits.limits(),
-        // JSON lists the plan alone: skip reading lockfiles and checking files.
-        check_done: !json,
+        check_done: true,
     };
-    let summary = match ops::plan(&options) {
-        Ok(s) => s,
+    match ops::plan(&options) {
+        Ok(s) => print_summary(s, json),
         Err(e) => {
             print_input_error(&e);
-            return Ok(Outcome::BadInput);
+            Ok(Outcome::BadInput)
         }
-    };
+    }
+}
+
+/// Prints a plan with its status and estimate, for people or as JSON, on stdout.
+fn print_summary(summary: ops::PlanSummary, json: bool) -> anyhow::Result<Outcome> {
+    let status = summary.status();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = if json {
-        render::write_json(&summary.plan, &mut out)
+        render::write_json(&summary.plan, &status, &mut out)
     } else {
-        out.write_all(render::to_human(&summary.plan, &summary.done).as_bytes())
+        out.write_all(render::to_human(&summary.plan, &status).as_bytes())
     };
     match written.and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
@@ -152,6 +172,7 @@ pub(crate) fn print_plan(
     // Printing the plan is the last thing the process does: leave it to the OS to free (for a
     // million-row request file that saves about a second of `free` calls).
     std::mem::forget(summary);
+    std::mem::forget(status);
     Ok(Outcome::Success)
 }
 

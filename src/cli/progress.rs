@@ -139,7 +139,10 @@ impl Reporter for CliReporter {
                 }
                 if plain {
                     self.line(&format!(
-                        "{total} items, {done_before} already done; {requests} ONC product requests, {listings} audio listings"
+                        "{}, {done_before} already done; {}, {}",
+                        crate::plan::render::count(*total, "item"),
+                        crate::plan::render::count(*requests, "ONC request"),
+                        crate::plan::render::count(*listings, "audio listing"),
                     ));
                 }
             }

@@ -158,16 +158,27 @@ pub(crate) struct RunArgs {
     pub(super) out: OutputArgs,
     #[command(flatten)]
     limits: super::plan::LimitArgs,
+    /// Refuse the run, before any request is made, when the estimate of the bytes still to
+    /// download is larger than SIZE (bytes, or with a unit: `500MB`, `2GiB`). The estimate is
+    /// `hydrofetch plan`'s, from typical file sizes. A refused run exits 2, as a plan over
+    /// `--max-items` does: nothing ran, and the fix is in the command or the manifest.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_bytes: Option<u64>,
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    crate::plan::estimate::parse_size(text)
 }
 
 /// `hydrofetch run`.
 pub(crate) fn exec(args: RunArgs) -> anyhow::Result<Outcome> {
-    run_manifests(
+    run_manifests_with(
         Manifests::Files(args.manifests),
         &args.net,
         args.out,
         &args.state,
         args.limits,
+        args.max_bytes,
     )
 }
 
@@ -179,12 +190,25 @@ pub(crate) fn run_manifests(
     state: &StateArgs,
     limits: super::plan::LimitArgs,
 ) -> anyhow::Result<Outcome> {
+    run_manifests_with(manifests, net, out, state, limits, None)
+}
+
+/// [`run_manifests`] with a limit on the estimated download.
+fn run_manifests_with(
+    manifests: Manifests,
+    net: &NetArgs,
+    out: OutputArgs,
+    state: &StateArgs,
+    limits: super::plan::LimitArgs,
+    max_bytes: Option<u64>,
+) -> anyhow::Result<Outcome> {
     let options = ops::RunOptions {
         manifests,
         data_dir: None,
         state: state.options(),
         limits: limits.limits(),
         net: net.options(),
+        max_bytes,
     };
     let reporter = Arc::new(out.reporter());
     let r = Arc::clone(&reporter);
@@ -216,6 +240,7 @@ pub(crate) fn fail(e: OpsError) -> anyhow::Result<Outcome> {
             Ok(Outcome::BadInput)
         }
         OpsError::Usage(m) => Err(UsageError::new(m).into()),
+        e @ OpsError::OverBudget { .. } => Err(UsageError::new(e.to_string()).into()),
         OpsError::Dataset(e) => Err(e.into()),
         OpsError::Onc(e) => Err(e.into()),
         #[cfg(feature = "sim")]

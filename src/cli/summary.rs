@@ -4,6 +4,7 @@
 use super::progress::{CliReporter, MAX_FAILURE_LINES};
 use crate::lock::Mismatch;
 use crate::ops::{ManifestGc, ManifestRun, ManifestVerify, OpEvent, PlanDelta, Reporter};
+use crate::plan::render::count;
 use crate::watch::{Change, ChangeKind};
 use std::io::Write as _;
 
@@ -82,17 +83,30 @@ fn print_run(s: &ManifestRun, json: bool, quiet: bool) {
         return;
     }
     let i = &s.items;
+    // The words and counts of `hydrofetch plan` (see `crate::plan::render`).
+    let files = usize::try_from(s.files).unwrap_or(usize::MAX);
     eprintln!(
-        "{} items: {} already done, {} fetched, {} without data, {} failed; {} ONC requests, {} HTTP requests, {} in {:.1} s",
-        i.total,
+        "{}: {} already done, {} fetched, {} without data, {} failed; {}, {}, {}, {} in {:.1} s ({})",
+        count(i.total, "item"),
         i.done_before,
         i.fetched,
         i.no_data,
         i.failed,
-        s.onc_requests,
-        s.http_requests,
-        indicatif::HumanBytes(s.bytes),
-        s.wall_seconds
+        count(
+            usize::try_from(s.onc_requests).unwrap_or(usize::MAX),
+            "ONC request"
+        ),
+        count(
+            usize::try_from(s.audio_listings).unwrap_or(usize::MAX),
+            "audio listing"
+        ),
+        count(files, "file"),
+        crate::plan::estimate::format_bytes(s.bytes),
+        s.wall_seconds,
+        count(
+            usize::try_from(s.http_requests).unwrap_or(usize::MAX),
+            "HTTP request"
+        ),
     );
     for f in s.failures.iter().take(MAX_FAILURE_LINES) {
         eprintln!("  failed {}: {}", &f.item[..f.item.len().min(12)], f.error);

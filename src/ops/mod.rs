@@ -30,7 +30,7 @@ pub use maintain::{
     GcOptions, GcSummary, ManifestGc, ManifestVerify, VerifyOptions, VerifyReport, gc, verify,
 };
 pub use online::{OnlineCheck, OutsideSpan, check_plan};
-pub use plan::{PlanOptions, PlanSummary, plan};
+pub use plan::{PlanOptions, PlanSummary, measure, plan};
 pub use run::{ItemCounts, ManifestRun, RunOptions, RunSummary, run};
 pub use watch::{PlanDelta, WatchOptions, WatchSummary, watch};
 
@@ -108,6 +108,18 @@ pub enum OpsError {
     /// Options that do not fit together, or no token when the network is needed.
     #[error("{0}")]
     Usage(String),
+    /// The run's estimated download is larger than allowed (`--max-bytes`): nothing ran.
+    #[error(
+        "the run would download about {} (estimated), more than --max-bytes allows ({}): raise --max-bytes or narrow the manifests (`hydrofetch plan` shows the estimate)",
+        crate::plan::estimate::format_bytes(*estimated),
+        crate::plan::estimate::format_bytes(*allowed)
+    )]
+    OverBudget {
+        /// Estimated bytes still to download.
+        estimated: u64,
+        /// The limit.
+        allowed: u64,
+    },
     /// The dataset's state (lockfile, guard, index) could not be read or written.
     #[error(transparent)]
     Dataset(#[from] DatasetError),
@@ -130,7 +142,10 @@ impl OpsError {
     /// Whether the caller has to fix its input or usage (the CLI's exit code 2).
     #[must_use]
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Self::Input(_) | Self::Usage(_))
+        matches!(
+            self,
+            Self::Input(_) | Self::Usage(_) | Self::OverBudget { .. }
+        )
     }
 }
 

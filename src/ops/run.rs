@@ -24,6 +24,9 @@ pub struct RunOptions {
     pub limits: PlanLimits,
     /// How to reach ONC.
     pub net: NetOptions,
+    /// Refuse, before anything is requested, a run whose estimate of the bytes still to
+    /// download (the built-in size table, see [`crate::plan::estimate`]) is larger.
+    pub max_bytes: Option<u64>,
 }
 
 /// What a run of several manifests did, in total and per manifest.
@@ -42,6 +45,10 @@ pub struct RunSummary {
     pub bytes: u64,
     /// ONC product requests submitted.
     pub onc_requests: u64,
+    /// Audio archive listings made (one per run of contiguous audio windows).
+    pub audio_listings: u64,
+    /// Files downloaded.
+    pub files: u64,
     /// HTTP requests made.
     pub http_requests: u64,
     /// Whether the run was interrupted (later manifests did not run).
@@ -58,6 +65,8 @@ impl RunSummary {
         self.done_before += m.items.done_before;
         self.bytes += m.bytes;
         self.onc_requests += m.onc_requests;
+        self.audio_listings += m.audio_listings;
+        self.files += m.files;
         self.http_requests += m.http_requests;
         self.interrupted |= m.interrupted;
         self.manifests.push(m);
@@ -83,6 +92,11 @@ pub struct ManifestRun {
     pub items: ItemCounts,
     /// ONC product requests submitted.
     pub onc_requests: u64,
+    /// Audio archive listings made (one per run of contiguous audio windows, as `plan`
+    /// counts them).
+    pub audio_listings: u64,
+    /// Files downloaded.
+    pub files: u64,
     /// HTTP requests made.
     pub http_requests: u64,
     /// Bytes downloaded.
@@ -120,7 +134,8 @@ pub struct ItemCounts {
 ///
 /// # Errors
 /// [`OpsError::Input`] before anything ran; [`OpsError::Usage`] for `--lockfile` with several
-/// manifests or a missing token; runtime errors (lockfile, connection) stop the run, the
+/// manifests or a missing token; [`OpsError::OverBudget`] when the estimate passes
+/// [`RunOptions::max_bytes`] (nothing ran); runtime errors (lockfile, connection) stop the run, the
 /// manifests done so far having been reported.
 pub async fn run(
     options: RunOptions,
@@ -133,6 +148,12 @@ pub async fn run(
         options.data_dir.as_deref(),
         &options.limits,
     )?;
+    if let Some(allowed) = options.max_bytes {
+        let estimated = estimate_to_fetch(&planned, &options.state);
+        if estimated > allowed {
+            return Err(OpsError::OverBudget { estimated, allowed });
+        }
+    }
     let mut runner = Runner::new(options.net, options.state, reporter, cancel);
     runner.run_all(planned).await
 }
@@ -225,6 +246,14 @@ impl Runner {
             .first()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
+        let fetch_ids: Vec<String> = pending
+            .job
+            .spectrograms
+            .iter()
+            .flat_map(|g| g.items.iter())
+            .chain(pending.job.audio.iter().flat_map(|g| g.items.iter()))
+            .map(|i| i.id.clone())
+            .collect();
         let mut screened = super::online::Screened::default();
         let client = if crate::dataset::needs_network(&pending.job) {
             let client = self.conn.client().await?;
@@ -243,6 +272,7 @@ impl Runner {
         } else {
             None
         };
+        let audio_listings = pending.job.audio.len() as u64;
         let report = crate::dataset::execute(
             &mut session,
             plan,
@@ -266,6 +296,8 @@ impl Runner {
                 failed: report.outcome.failures.len(),
             },
             onc_requests: report.outcome.onc_requests,
+            audio_listings,
+            files: files_of(&session.lock, &fetch_ids),
             http_requests: report.http_requests,
             bytes: report.bytes,
             wall_seconds: started.elapsed().as_secs_f64(),
@@ -277,6 +309,50 @@ impl Runner {
         self.reporter.op(&OpEvent::Ran(&run));
         Ok(Some(run))
     }
+}
+
+/// The distinct files the lockfile records for `ids`.
+fn files_of(lock: &crate::lock::Lockfile, ids: &[String]) -> u64 {
+    let files: std::collections::HashSet<&str> = ids
+        .iter()
+        .filter_map(|id| lock.get(id))
+        .flat_map(|e| e.files.iter().map(|f| f.path.as_str()))
+        .collect();
+    files.len() as u64
+}
+
+/// The estimated bytes still to download for every manifest, from its lockfile as it is now
+/// (read only; a missing or unreadable lockfile counts as empty, as the run will find it).
+fn estimate_to_fetch(planned: &[(Manifest, Plan)], state: &super::StateOptions) -> u64 {
+    planned
+        .iter()
+        .map(|(m, plan)| {
+            let lock = StatePaths::for_manifest(m, state.lockfile.as_deref())
+                .load_lock()
+                .unwrap_or_default();
+            let data_dir = &plan.context.data_dir;
+            let done: std::collections::HashSet<crate::domain::ItemId> = plan
+                .fetch_items()
+                .map(|f| f.id)
+                .filter(|id| {
+                    let hex = id.hex();
+                    lock.is_satisfied(hex.as_str(), data_dir)
+                        && !(state.retry_no_data
+                            && lock
+                                .get(hex.as_str())
+                                .is_some_and(|e| e.status == crate::lock::Status::NoData))
+                })
+                .collect();
+            crate::plan::estimate::estimate(
+                plan,
+                &done,
+                &std::collections::HashSet::new(),
+                None::<&std::collections::HashMap<_, _>>,
+            )
+            .totals
+            .bytes
+        })
+        .sum()
 }
 
 /// Forgets the lockfile's no-data records of the plan's items, so that they run again.

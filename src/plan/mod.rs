@@ -7,6 +7,7 @@
 //! plan to people and as JSON.
 
 mod build;
+pub mod estimate;
 mod group;
 pub(crate) mod item;
 pub(crate) mod limits;

@@ -46,6 +46,7 @@ mod manifest_errors;
 mod manifest_formats;
 mod manifest_fuzz;
 mod manifest_limits;
+mod plan_estimates;
 mod plan_seed;
 mod schemas;
 mod server_work;

@@ -145,6 +145,7 @@ fn run_options(manifest: &Path, net: NetOptions) -> RunOptions {
         state: StateOptions::default(),
         limits: PlanLimits::default(),
         net,
+        max_bytes: None,
     }
 }
 

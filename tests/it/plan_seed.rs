@@ -194,14 +194,28 @@ fn every_example_plans() {
         let plan = plan_json(&[path.to_str().unwrap()]);
         assert!(!plan["items"].as_array().unwrap().is_empty(), "{name}");
         assert_eq!(plan["plan_hash"].as_str().unwrap().len(), 64);
-        // Items are sorted by id.
-        let ids: Vec<&str> = plan["items"]
+        // Items are ordered by device, product, format, then fetch before clip; ids are unique.
+        let keys: Vec<(&str, &str, &str, bool)> = plan["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["device"].as_str().unwrap(),
+                    i["product"].as_str().unwrap(),
+                    i["format"].as_str().unwrap(),
+                    i["kind"] == "clip",
+                )
+            })
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{name}");
+        let ids: std::collections::BTreeSet<&str> = plan["items"]
             .as_array()
             .unwrap()
             .iter()
             .map(|i| i["id"].as_str().unwrap())
             .collect();
-        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{name}");
+        assert_eq!(ids.len(), keys.len(), "{name}");
     }
     // Human output too.
     Command::cargo_bin("hydrofetch")
@@ -257,10 +271,14 @@ fn human_summary_snapshot() {
     assert!(out.status.success());
     insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap(), @r"
     ICLISTENHF6324
-      + audio flac > wav: 12 windows in 2 ONC requests (12 to fetch, 0 already in the lockfile)
-      + spectrogram mat (dpo_spectrogramConcatenation=None): 12 windows in 2 ONC requests (12 to fetch, 0 already in the lockfile)
+      + spectrogram mat: 12 windows (12 to fetch, 0 already in the lockfile) in 2 ONC requests: 12 files, ≈ 1.1 MiB, ONC processing ≈ 0 s
+          2024-04-01 12:00–13:00 UTC
+      + audio flac > wav: 12 windows (12 to fetch, 0 already in the lockfile) in 2 audio listings: 12 files, ≈ 378.3 MiB, ONC processing ≈ 0 s
+          2024-04-01 12:00–13:00 UTC
 
-    Plan 41cb265bf2c9: 24 fetch items (24 to fetch, 0 already in the lockfile) in 4 ONC requests; 0 clip items (0 to make).
+    Plan 41cb265bf2c9: 24 fetch items (24 to fetch, 0 already in the lockfile), 0 clip items (0 to make).
+    To fetch: 2 ONC requests, 2 audio listings, 24 files, ≈ 379.5 MiB; ONC processing ≈ 0 s.
+    Estimates: sizes of typical files (`plan --online` reads ONC's archive listing); processing time is a model (about 25 s per spectrogram ONC makes on demand).
     Outputs under ./data.
     ");
 }
