@@ -263,7 +263,9 @@ fn windows_outside_every_deployment_are_skipped_before_submitting() {
     let summary = retried.json();
     assert_eq!(summary["items"]["done_before"], 3, "{summary}");
     assert_eq!(summary["items"]["no_data"], 9, "{summary}");
-    assert_eq!(submitted_spans(&sim).len(), spans.len() + 1);
+    // The windows retried inside the deployment still hold no archived file (the archive
+    // listing shows it), so ONC gets no job for them either.
+    assert_eq!(submitted_spans(&sim).len(), spans.len());
     for (from, to) in submitted_spans(&sim) {
         assert!(to.as_str() <= "2023-11-20T09:00:00.000Z", "{from}–{to}");
     }
