@@ -25,23 +25,31 @@ pub struct Pending {
     pub done_before: usize,
 }
 
+/// For each fetch item feeding a clip, the earliest instant of its slot a clip needs
+/// ([`WantedItem::clip_from`]).
+pub(crate) fn clip_starts(
+    plan: &Plan,
+    windows: &HashMap<ItemId, crate::time::Window5m>,
+) -> HashMap<ItemId, crate::time::UtcInstant> {
+    let mut out: HashMap<ItemId, crate::time::UtcInstant> = HashMap::new();
+    for c in plan.clip_items() {
+        for id in &c.sources {
+            let Some(w) = windows.get(id) else { continue };
+            let from = c.start.max(w.start());
+            out.entry(*id)
+                .and_modify(|f| *f = (*f).min(from))
+                .or_insert(from);
+        }
+    }
+    out
+}
+
 /// Computes what of `plan` is not yet done according to `lock` and `data_dir`.
 #[must_use]
 pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
     let windows: HashMap<ItemId, crate::time::Window5m> =
         plan.fetch_items().map(|f| (f.id, f.window)).collect();
-    // For each fetch item feeding a clip, the earliest instant of its slot a clip needs.
-    let mut clip_from: HashMap<ItemId, crate::time::UtcInstant> = HashMap::new();
-    for c in plan.clip_items() {
-        for id in &c.sources {
-            let Some(w) = windows.get(id) else { continue };
-            let from = c.start.max(w.start());
-            clip_from
-                .entry(*id)
-                .and_modify(|f| *f = (*f).min(from))
-                .or_insert(from);
-        }
-    }
+    let clip_from = clip_starts(plan, &windows);
     let mut out = Pending {
         total: windows.len(),
         ..Pending::default()

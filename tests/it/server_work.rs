@@ -24,6 +24,33 @@ fn timestamps() -> Vec<UtcInstant> {
     (0..20).map(|k| t0.add_millis(k * 433_000)).collect()
 }
 
+/// Runs `manifest` through the library against `sim`, polling fast.
+async fn run(sim: &SimHandle, manifest: &std::path::Path) -> hydrofetch::ops::RunSummary {
+    let mut net = NetOptions::onc(
+        sim.base_url.clone(),
+        hydrofetch::onc::Token::new(TOKEN).unwrap(),
+    );
+    net.exec = ExecConfig {
+        poll_min: Duration::from_millis(5),
+        poll_max: Duration::from_millis(200),
+        ..ExecConfig::default()
+    };
+    ops::run(
+        RunOptions {
+            manifests: Manifests::Files(vec![manifest.to_path_buf()]),
+            data_dir: None,
+            state: StateOptions::default(),
+            limits: PlanLimits::default(),
+            max_bytes: None,
+            net,
+        },
+        std::sync::Arc::new(hydrofetch::exec::Silent),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap()
+}
+
 /// Runs the 20-event request CSV (15 s padding, MAT clips) against a simulator with `rule`;
 /// returns the files the server processed (summed over the runs started) and the distinct
 /// source files the padded windows overlap.
@@ -45,28 +72,7 @@ async fn run_events(rule: ProductWindow) -> (usize, usize) {
     }
     let manifest = dir.path().join("events.csv");
     std::fs::write(&manifest, csv).unwrap();
-    let mut net = NetOptions::onc(
-        sim.base_url.clone(),
-        hydrofetch::onc::Token::new(TOKEN).unwrap(),
-    );
-    net.exec = ExecConfig {
-        poll_min: Duration::from_millis(5),
-        poll_max: Duration::from_millis(200),
-        ..ExecConfig::default()
-    };
-    let summary = ops::run(
-        RunOptions {
-            manifests: Manifests::Files(vec![manifest.clone()]),
-            data_dir: None,
-            state: StateOptions::default(),
-            limits: PlanLimits::default(),
-            net,
-        },
-        std::sync::Arc::new(hydrofetch::exec::Silent),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let summary = run(&sim, &manifest).await;
     assert!(summary.success(), "{rule}: {summary:?}");
     let rows: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("data/index.json")).unwrap())
@@ -146,28 +152,7 @@ async fn an_archive_gap_submits_no_job() {
         ),
     )
     .unwrap();
-    let mut net = NetOptions::onc(
-        sim.base_url.clone(),
-        hydrofetch::onc::Token::new(TOKEN).unwrap(),
-    );
-    net.exec = ExecConfig {
-        poll_min: Duration::from_millis(5),
-        poll_max: Duration::from_millis(200),
-        ..ExecConfig::default()
-    };
-    let summary = ops::run(
-        RunOptions {
-            manifests: Manifests::Files(vec![manifest.clone()]),
-            data_dir: None,
-            state: StateOptions::default(),
-            limits: PlanLimits::default(),
-            net,
-        },
-        std::sync::Arc::new(hydrofetch::exec::Silent),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let summary = run(&sim, &manifest).await;
     assert!(summary.success(), "{summary:?}");
     // `done` counts the items settled, those without data included.
     assert_eq!((summary.done, summary.no_data), (8, 6), "{summary:?}");

@@ -51,10 +51,7 @@ async fn list_all<S: std::hash::BuildHasher>(
     client: &Client,
 ) -> Result<HashMap<ItemId, Listed>, OncError> {
     let windows: HashMap<ItemId, Window5m> = plan.fetch_items().map(|f| (f.id, f.window)).collect();
-    let clip_sources: HashSet<ItemId> = plan
-        .clip_items()
-        .flat_map(|c| c.sources.iter().copied())
-        .collect();
+    let clip_from = crate::exec::prepare::clip_starts(plan, &windows);
     let mut runs: Vec<Run<'_>> = Vec::new();
     for g in &plan.requests {
         let mut last: Option<Window5m> = None;
@@ -65,7 +62,7 @@ async fn list_all<S: std::hash::BuildHasher>(
             let item = WantedItem {
                 id: id.to_string(),
                 window,
-                cover: clip_sources.contains(id),
+                clip_from: clip_from.get(id).copied(),
             };
             match runs.last_mut() {
                 Some(r) if last.is_some_and(|l| l.next() == window) => r.items.push((*id, item)),
@@ -96,7 +93,11 @@ async fn list_run(client: &Client, run: &Run<'_>) -> Result<Vec<(ItemId, Listed)
     let from = first
         .window
         .start()
-        .add_millis(if first.cover { -FILE_MILLIS } else { 0 });
+        .add_millis(if first.clip_from.is_some() {
+            -FILE_MILLIS
+        } else {
+            0
+        });
     let to = last.window.end();
     let extensions: Vec<&str> = match run.product {
         FetchProduct::Audio(exts) => exts.iter().map(|e| e.as_str()).collect(),
