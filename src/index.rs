@@ -12,7 +12,9 @@
 //! a JSON/TOML/YAML request starts). Rows of one clip share `path`, `sha256` and the rest:
 //! a training set reads one row per annotation, and grouping by `path` or `sha256` gives the
 //! distinct files. Several lockfiles that record one clip each add their own requests (a
-//! request is listed once). A source file has one row, with the request columns empty.
+//! request is listed once). A source file has one row per request of a request file that
+//! asked for it unclipped (with that request's columns), else one row with the request
+//! columns empty.
 //!
 //! Rows are sorted by path, then request file and row, so the files diff cleanly between runs.
 //!
@@ -23,8 +25,9 @@
 //! `latitude`, `longitude`, `depth` of the device's deployment covering the output's start
 //! (ONC's `deployments` service). `index.json` also gives each row that deployment's
 //! `citation` and `doi`, ONC's text to cite the data by. Unknown values are empty in the CSV
-//! and `null` in the JSON. All of it comes from the lockfiles (see [`crate::lock`]), so the
-//! index stays a function of them.
+//! and `null` in the JSON. Last, `request_time`: the request's own time (its `timestamp`,
+//! or its `start`) before padding, on the rows a request asked for. All of it comes from the
+//! lockfiles (see [`crate::lock`]), so the index stays a function of them.
 
 use crate::atomic::write_atomic;
 use serde::Serialize;
@@ -83,6 +86,9 @@ pub(crate) struct IndexRow {
     pub citation: Option<String>,
     /// The citation's DOI (`index.json` only).
     pub doi: Option<String>,
+    /// The request's own time (its timestamp, or its start), before padding; empty for rows
+    /// no request asked for.
+    pub request_time: String,
 }
 
 impl IndexRow {
@@ -134,7 +140,8 @@ pub(crate) fn union<'a>(
 /// What [`union`] has listed so far.
 #[derive(Default)]
 struct Seen {
-    sources: std::collections::HashSet<String>,
+    /// (path, request file, row) of source rows.
+    sources: std::collections::HashSet<(String, String, u64)>,
     clip_paths: std::collections::HashSet<String>,
     /// (path, request file, row) of clip rows.
     requests: std::collections::HashSet<(String, String, u64)>,
@@ -161,37 +168,43 @@ fn add_rows(lock: &crate::lock::Lockfile, seen: &mut Seen, out: &mut Vec<IndexRo
         };
         for file in &e.files {
             if e.kind == ItemKind::Fetch {
-                if !seen.sources.insert(file.path.clone()) {
-                    continue;
-                }
                 let name = if file.source.is_empty() {
                     file.path.rsplit('/').next().unwrap_or_default()
                 } else {
                     file.source.as_str()
                 };
-                out.push(
-                    IndexRow {
-                        path: file.path.clone(),
-                        kind: "source".into(),
-                        device: e.device.clone(),
-                        product: product.to_owned(),
-                        format: file.path.rsplit('.').next().unwrap_or_default().to_owned(),
-                        start: UtcInstant::from_file_name(name)
-                            .map(onc_core::time::UtcInstant::to_onc_string)
-                            .unwrap_or_default(),
-                        end: String::new(),
-                        label: String::new(),
-                        description: String::new(),
-                        request_file: String::new(),
-                        request_row: 0,
-                        sources: vec![name.to_owned()],
-                        sha256: file.sha256.clone(),
-                        size: file.size,
-                        gaps: Vec::new(),
-                        ..IndexRow::default()
+                for r in requests {
+                    if !seen
+                        .sources
+                        .insert((file.path.clone(), r.file.clone(), r.row))
+                    {
+                        continue;
                     }
-                    .describe(file, e),
-                );
+                    out.push(
+                        IndexRow {
+                            path: file.path.clone(),
+                            kind: "source".into(),
+                            device: e.device.clone(),
+                            product: product.to_owned(),
+                            format: file.path.rsplit('.').next().unwrap_or_default().to_owned(),
+                            start: UtcInstant::from_file_name(name)
+                                .map(onc_core::time::UtcInstant::to_onc_string)
+                                .unwrap_or_default(),
+                            end: String::new(),
+                            label: r.label.clone(),
+                            description: r.description.clone(),
+                            request_file: r.file.clone(),
+                            request_row: r.row,
+                            request_time: r.time.clone(),
+                            sources: vec![name.to_owned()],
+                            sha256: file.sha256.clone(),
+                            size: file.size,
+                            gaps: Vec::new(),
+                            ..IndexRow::default()
+                        }
+                        .describe(file, e),
+                    );
+                }
                 continue;
             }
             seen.clip_paths.insert(file.path.clone());
@@ -225,6 +238,7 @@ fn add_rows(lock: &crate::lock::Lockfile, seen: &mut Seen, out: &mut Vec<IndexRo
                         description: r.description.clone(),
                         request_file: r.file.clone(),
                         request_row: r.row,
+                        request_time: r.time.clone(),
                         sources: file.sources.clone(),
                         sha256: file.sha256.clone(),
                         size: file.size,
@@ -268,6 +282,7 @@ struct CsvRow<'a> {
     latitude: Option<f64>,
     longitude: Option<f64>,
     depth: Option<f64>,
+    request_time: &'a str,
 }
 
 /// Writes `index.csv` and `index.json` into `data_dir`, atomically, rows sorted by path,
@@ -302,6 +317,7 @@ pub(crate) fn write_index(data_dir: &Path, rows: &mut [IndexRow]) -> io::Result<
             latitude: r.latitude,
             longitude: r.longitude,
             depth: r.depth,
+            request_time: &r.request_time,
         })
         .map_err(io::Error::other)?;
     }
@@ -329,6 +345,7 @@ pub(crate) fn write_index(data_dir: &Path, rows: &mut [IndexRow]) -> io::Result<
             "latitude",
             "longitude",
             "depth",
+            "request_time",
         ])
         .map_err(io::Error::other)?;
     }

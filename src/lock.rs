@@ -237,6 +237,10 @@ pub struct LockRequest {
     /// YAML); 0 when unknown.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub row: u64,
+    /// The request's own time (its timestamp, or its start), before padding; empty when
+    /// unknown (lockfiles from before it was recorded).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub time: String,
     /// The request's label.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub label: String,

@@ -299,15 +299,40 @@ fn migrate_legacy(
 
 /// Fills each locked item's descriptive fields from the plan (labels may change without
 /// changing an item's identity): a clip's window, and every request it serves (request file
-/// relative to the lockfile's folder, row or line, label, description); its `label` and
-/// `description` are the first request's.
+/// relative to the lockfile's folder, row or line, the request's own time, label,
+/// description); its `label` and `description` are the first request's. A fetch item asked
+/// for by requests that are not clipped (request files) gets those requests the same way, so
+/// its whole-file rows in the index carry them too.
 fn annotate(lock: &mut Lockfile, plan: &Plan, lock_path: &Path) {
     let base = match lock_path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     // A plan names a handful of request files: resolve each once.
-    let mut files: std::collections::HashMap<&Path, String> = std::collections::HashMap::new();
+    let mut files: std::collections::HashMap<std::sync::Arc<Path>, String> =
+        std::collections::HashMap::new();
+    let mut locked = |requests: &[crate::plan::ClipRequest]| -> Vec<LockRequest> {
+        requests
+            .iter()
+            .map(|r| LockRequest {
+                file: files
+                    .entry(std::sync::Arc::clone(&r.origin.file))
+                    .or_insert_with(|| {
+                        registry::relative(&r.origin.file, base)
+                            .unwrap_or_else(|_| r.origin.file.display().to_string())
+                    })
+                    .clone(),
+                row: match r.origin.loc {
+                    Loc::Row(n) => n,
+                    Loc::Pos { line, .. } => u64::from(line),
+                    Loc::Unknown => 0,
+                },
+                time: r.time.map(|t| t.to_onc_string()).unwrap_or_default(),
+                label: r.label.clone().unwrap_or_default(),
+                description: r.description.clone().unwrap_or_default(),
+            })
+            .collect()
+    };
     for c in plan.clip_items() {
         let Some(e) = lock.get_mut(c.id.hex().as_str()) else {
             continue;
@@ -320,29 +345,18 @@ fn annotate(lock: &mut Lockfile, plan: &Plan, lock_path: &Path) {
         e.start = c.start.to_onc_string();
         e.end = c.end.to_onc_string();
         e.window.clear();
-        e.requests = c
-            .requests
-            .iter()
-            .map(|r| {
-                let file = files
-                    .entry(&r.origin.file)
-                    .or_insert_with(|| {
-                        registry::relative(&r.origin.file, base)
-                            .unwrap_or_else(|_| r.origin.file.display().to_string())
-                    })
-                    .clone();
-                LockRequest {
-                    file,
-                    row: match r.origin.loc {
-                        Loc::Row(n) => n,
-                        Loc::Pos { line, .. } => u64::from(line),
-                        Loc::Unknown => 0,
-                    },
-                    label: r.label.clone().unwrap_or_default(),
-                    description: r.description.clone().unwrap_or_default(),
-                }
-            })
-            .collect();
+        e.requests = locked(&c.requests);
+    }
+    for (id, requests) in &plan.fetch_requests {
+        let Some(e) = lock.get_mut(id.hex().as_str()) else {
+            continue;
+        };
+        let first = requests.first();
+        e.label = first.and_then(|r| r.label.clone()).unwrap_or_default();
+        e.description = first
+            .and_then(|r| r.description.clone())
+            .unwrap_or_default();
+        e.requests = locked(requests);
     }
 }
 

@@ -130,6 +130,8 @@ impl SpanField {
 pub struct Request {
     /// The padded span `[start − before, end + after]`.
     pub span: DeviceSpan,
+    /// The request's own time, before padding: its `timestamp`, or its `start`.
+    pub time: UtcInstant,
     /// The field that sets the span's length.
     pub span_field: SpanField,
     /// Spectrograms and/or audio.

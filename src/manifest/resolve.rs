@@ -248,6 +248,7 @@ pub(crate) fn request(
     };
     Some(Job::Request(Box::new(Request {
         span,
+        time: start,
         span_field,
         products,
         clip: first(layers, |l| l.clip).unwrap_or(false),

@@ -276,6 +276,7 @@ fn events(layers: &[&Layer], sink: &mut Sink, loc: Loc, path: &str) -> Vec<Job> 
                     start: t.add_millis(-before),
                     end: t.add_millis(after),
                 },
+                time: t,
                 span_field: SpanField::Timestamp,
                 products: products.clone(),
                 clip: true,

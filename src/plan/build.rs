@@ -55,6 +55,8 @@ pub(crate) struct Builder {
     /// of every clip alive at once.
     #[expect(clippy::vec_box, reason = "the plan's items hold them boxed")]
     pub(crate) clips: Vec<Box<ClipItem>>,
+    /// The requests (not clipped) each fetch item serves.
+    pub(crate) fetch_requests: std::collections::BTreeMap<ItemId, Vec<ClipRequest>>,
     pub(crate) batches: Contribution,
     pub(crate) errors: Vec<PlanError>,
 }
@@ -190,7 +192,19 @@ impl Builder {
                 Window5m::covering(r.span.start, r.span.end),
                 r.batch,
             );
+            let asked = ClipRequest {
+                origin: origin.clone(),
+                label: r.label.clone(),
+                description: r.description.clone(),
+                time: Some(r.time),
+            };
             if !r.clip {
+                for id in &ids {
+                    let served = self.fetch_requests.entry(*id).or_default();
+                    if !served.contains(&asked) {
+                        served.push(asked.clone());
+                    }
+                }
                 continue;
             }
             let product = match &p {
@@ -210,11 +224,7 @@ impl Builder {
                 sources: ids,
                 output,
                 gap: r.gap,
-                requests: vec![ClipRequest {
-                    origin: origin.clone(),
-                    label: r.label.clone(),
-                    description: r.description.clone(),
-                }],
+                requests: vec![asked],
             });
             clip_canonical(&clip, &mut self.buf);
             clip.id = ItemId::of(&self.buf);

@@ -130,7 +130,8 @@ impl ClipItem {
     }
 }
 
-/// One request for a clip: metadata for the index, not part of the clip's id.
+/// One request for a clip (or, not clipped, for a fetch item: [`super::Plan::fetch_requests`]):
+/// metadata for the index, not part of any id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClipRequest {
     /// Where it was asked for (request file and row or line).
@@ -139,6 +140,8 @@ pub struct ClipRequest {
     pub label: Option<String>,
     /// Description for the index.
     pub description: Option<String>,
+    /// The request's own time (its timestamp, or its start), before padding.
+    pub time: Option<UtcInstant>,
 }
 
 /// A plan item.
@@ -401,6 +404,7 @@ mod tests {
                 },
                 label: Some("ignored".to_owned()),
                 description: None,
+                time: None,
             }],
         };
         let mut buf = Vec::new();

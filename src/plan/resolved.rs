@@ -1,7 +1,10 @@
 //! The [`Plan`] value and how it is built from manifests: items sorted by id, the plan hash,
 //! and the context the executor needs (manifest paths, `data_dir`).
 
-use super::{ClipItem, FetchItem, Item, OncRequestGroup, PlanLimits, build, group, limits};
+use super::{
+    ClipItem, ClipRequest, FetchItem, Item, OncRequestGroup, PlanLimits, build, group, limits,
+};
+use crate::domain::ItemId;
 use crate::manifest::{Diagnostic, Manifest};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -58,6 +61,9 @@ pub struct Plan {
     pub requests: Vec<OncRequestGroup>,
     /// SHA-256 (hex) of the sorted item ids, each followed by `\n`.
     pub hash: String,
+    /// The requests (of request files, not clipped) each fetch item serves, for the index's
+    /// label, description and request columns of whole-file rows; not part of any id.
+    pub fetch_requests: std::collections::BTreeMap<ItemId, Vec<ClipRequest>>,
     /// Paths and folders.
     pub context: PlanContext,
 }
@@ -143,6 +149,7 @@ impl Plan {
             items,
             requests,
             hash: hex::encode(h.finalize()),
+            fetch_requests: std::mem::take(&mut b.fetch_requests),
             context: PlanContext {
                 manifests: manifests
                     .iter()

@@ -22,7 +22,7 @@ ICLISTENHF6324,2024-04-01T12:04:50Z,10,true,true,whale call,two annotators agree
 ICLISTENAF2523,2024-04-01T13:02:30Z,5,true,true,ship,\n";
 
 /// The new columns, in order, after the old ones.
-const NEW: [&str; 7] = [
+const NEW: [&str; 8] = [
     "sample_rate",
     "channels",
     "duration",
@@ -30,6 +30,7 @@ const NEW: [&str; 7] = [
     "latitude",
     "longitude",
     "depth",
+    "request_time",
 ];
 
 type Row = BTreeMap<String, String>;
@@ -263,6 +264,60 @@ fn index_columns_match_the_files_and_the_deployments() {
     assert_eq!(ran.json()["http_requests"], 0, "{}", ran.stdout);
     assert_eq!(std::fs::read(data.join("index.csv")).unwrap(), csv);
     assert_eq!(std::fs::read(data.join("index.json")).unwrap(), json);
+}
+
+/// Requests that are not clipped give whole-file rows: each carries the label, description,
+/// request row and the request's own time of every request that asked for the file (one row
+/// per request, like clips); clip rows carry their request's time too.
+#[test]
+fn whole_file_rows_carry_their_requests() {
+    let sim = Sim::start(&["--time-scale", "0.002"]);
+    let csv = "deviceCode,timestamp,pad_seconds,clip,label,description\n\
+               ICLISTENHF6324,2024-04-01T12:31:00Z,10,false,knock,first annotator\n\
+               ICLISTENHF6324,2024-04-01T12:32:00Z,10,false,knock again,\n\
+               ICLISTENHF6324,2024-04-01T12:44:50Z,10,true,clipped,\n";
+    let ran = Hf::new()
+        .manifest("events.csv", csv)
+        .sim(&sim)
+        .args(["run", "events.csv", "--json"])
+        .fast()
+        .run();
+    assert_eq!(ran.json()["items"]["failed"], 0, "{}", ran.stdout);
+    let (header, rows) = read_csv(&ran.join("data"));
+    assert_eq!(header.last().map(String::as_str), Some("request_time"));
+    // Both unclipped requests fall in the file starting 12:30:03: two rows for it.
+    let knock: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r["kind"] == "source" && r["path"].contains("T123003"))
+        .collect();
+    let got: Vec<(&str, &str, &str, &str)> = knock
+        .iter()
+        .map(|r| {
+            (
+                r["label"].as_str(),
+                r["description"].as_str(),
+                r["request_row"].as_str(),
+                r["request_time"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("knock", "first annotator", "2", "2024-04-01T12:31:00.000Z"),
+            ("knock again", "", "3", "2024-04-01T12:32:00.000Z"),
+        ],
+        "{rows:?}"
+    );
+    assert!(knock.iter().all(|r| r["request_file"] == "events.csv"));
+    let clipped: Vec<&Row> = rows.iter().filter(|r| r["kind"] == "clip").collect();
+    assert_eq!(clipped.len(), 1, "{rows:?}");
+    assert_eq!(clipped[0]["request_time"], "2024-04-01T12:44:50.000Z");
+    // The JSON says the same.
+    let json = read_json(&ran.join("data"));
+    assert!(json.iter().any(|j| j["label"] == "knock again"
+        && j["kind"] == "source"
+        && j["request_time"] == "2024-04-01T12:32:00.000Z"));
 }
 
 /// Removes the fields this change added from a lockfile's text: what an older hydrofetch
