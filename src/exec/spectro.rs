@@ -33,7 +33,9 @@ use super::events::ExecEvent;
 use super::job::{NOMINAL_FILE_MILLIS, SpectrogramGroup, WantedItem};
 use super::journal::InFlight;
 use super::layout::spectrogram_path;
-use super::runner::{Ctx, Msg, error_text, is_disk_full, next_unless_cancelled, poll_delay};
+use super::runner::{
+    Ctx, Msg, Poller, error_text, is_disk_full, next_unless_cancelled, poll_delay,
+};
 use crate::lock::LockedFile;
 use crate::onc::{Downloaded, FailureStreak, IndexOutcome, OncError, ProductRequest, RunState};
 use crate::safe_name::{self, SafeName};
@@ -106,6 +108,7 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
     let mut recorded: BTreeSet<Window5m> = BTreeSet::new();
     let mut last_reason = String::new();
     for _attempt in 0..=ctx.config.max_resubmits {
+        let begun = tokio::time::Instant::now();
         let (id, state, estimate) = match start(&ctx, &key, &what, &request, reattach.take()).await
         {
             Begun::Run(id, state, estimate) => (id, state, estimate),
@@ -120,7 +123,8 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
                 return;
             }
         };
-        match follow(&ctx, &group, id, state, estimate, &mut recorded).await {
+        let poller = Poller::new(estimate, begun);
+        match follow(&ctx, &group, id, state, poller, &mut recorded).await {
             RunEnd::Complete => {
                 ctx.send(Msg::Journal(key, None)).await;
                 return;
@@ -312,10 +316,10 @@ async fn follow(
     group: &SpectrogramGroup,
     id: i64,
     mut state: RunState,
-    estimate: Option<Duration>,
+    mut poller: Poller,
     recorded: &mut BTreeSet<Window5m>,
 ) -> RunEnd {
-    let mut polls = 0;
+    poller.first(&state, &ctx.queue);
     let mut streak = FailureStreak::new(ctx.config.max_failures);
     while !state.is_complete() {
         if state.is_failed() {
@@ -329,13 +333,12 @@ async fn follow(
             status: state.status.clone(),
             queue_position: state.queue_position,
         });
-        let delay = poll_delay(&ctx.config, estimate, polls, rand::random());
-        polls += 1;
-        let Some(polled) = ctx
+        let Some((sent, polled)) = ctx
             .cancel
             .run_until_cancelled(async {
-                tokio::time::sleep(delay).await;
-                ctx.client.run_product(id).await
+                poller.wait(&ctx.config, &ctx.queue).await;
+                let sent = tokio::time::Instant::now();
+                (sent, ctx.client.run_product(id).await)
             })
             .await
         else {
@@ -344,6 +347,7 @@ async fn follow(
         state = match polled {
             Ok(s) => {
                 streak.success();
+                poller.observe(&s, sent, &ctx.queue);
                 s
             }
             Err(e @ OncError::Gone { .. }) => return RunEnd::Resubmit(e.to_string()),
@@ -359,6 +363,7 @@ async fn follow(
             }
         };
     }
+    poller.completed(&ctx.queue);
     ctx.report(&ExecEvent::Generated {
         dp_request_id: id,
         files: state.file_count,
