@@ -516,6 +516,10 @@ pub(crate) fn poll_delay(
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::many_single_char_names,
+        reason = "short names for times in tests"
+    )]
     use super::*;
 
     #[test]

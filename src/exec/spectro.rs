@@ -333,7 +333,7 @@ async fn follow(
             status: state.status.clone(),
             queue_position: state.queue_position,
         });
-        let Some((sent, polled)) = ctx
+        let Some((sent, answer)) = ctx
             .cancel
             .run_until_cancelled(async {
                 poller.wait(&ctx.config, &ctx.queue).await;
@@ -344,7 +344,7 @@ async fn follow(
         else {
             return RunEnd::Cancelled;
         };
-        state = match polled {
+        state = match answer {
             Ok(s) => {
                 streak.success();
                 poller.observe(&s, sent, &ctx.queue);
