@@ -29,7 +29,7 @@ cleanup() {
 trap cleanup EXIT
 
 token=0000aaaa-bench-token-1111bbbb
-"$bin" sim --host 127.0.0.1 --port 0 --token "$token" --tiny --time-scale 0 --capacity 8 \
+"$bin" sim --host 127.0.0.1 --port 0 --token "$token" --tiny --time-scale 0 --run-ttl 86400 --capacity 8 \
     >"$tmp/sim.out" 2>/dev/null &
 sim_pid=$!
 url=
@@ -57,14 +57,14 @@ spectrograms_per_batch = 6
 TOML
 }
 hf() { ONC_URL="$url" ONC_TOKEN="$token" HYDROFETCH_LOG= "$bin" "$@"; }
-api_requests() { curl -s "${url}sim/log" | grep -o '"/api/' | wc -l; }
+api_requests() { curl -s "${url}sim/log" | { grep -o '"/api/' || true; } | wc -l; }
 
 # 1. The timed run.
 manifest "$tmp/a"
 before=$(api_requests)
 /usr/bin/time -v -o "$tmp/time.txt" env ONC_URL="$url" ONC_TOKEN="$token" \
     "$bin" run --json "$tmp/a/scale.toml" >"$tmp/run.json" 2>"$tmp/run.err" \
-    || { tail -5 "$tmp/run.err" >&2; exit 1; }
+    || { tail -n 5 "$tmp/run.err" "$tmp/run.json" >&2; exit 1; }
 run_http=$(( $(api_requests) - before ))
 wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/time.txt")
 rss_kib=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time.txt")
