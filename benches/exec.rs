@@ -7,6 +7,11 @@
 //!    cache).
 //! 2. Re-running a completed 10,000-item plan: time and HTTP requests.
 //! 3. Peak RSS while streaming a 1 GiB download to disk.
+//! 4. `poll` (#17): 4 hours of MAT, 6 per request, capacity 2, 1.67 s per file, pacing scaled
+//!    (`poll_min`/`poll_max` times the time scale), tiny products: wall against the server
+//!    bound `ceil(8/2)·6·1.67 s`, and status polls per ONC run from the simulator's log.
+//!    Targets: ≤ 1.05 × the bound, ≤ 8 polls per run. Without a bench build:
+//!    `cargo test --release --bench exec -- poll` (or without `--release`).
 #![allow(
     clippy::pedantic,
     clippy::print_stdout,
@@ -41,6 +46,20 @@ fn plan_for(dir: &std::path::Path, days: i64) -> Plan {
          [[range]]\nstart = \"2024-04-01T00:00:00Z\"\nend = \"{end}\"\nspectrograms_per_batch = 6\n"
     );
     let path = dir.join("m.toml");
+    std::fs::write(&path, text).expect("write manifest");
+    let m = manifest::load(&path).expect("manifest");
+    Plan::build(&[m]).expect("plan")
+}
+
+/// `hours` of 5-minute MAT windows from 2024-04-01T12:00Z, 6 per request.
+fn plan_for_hours(dir: &std::path::Path, hours: u32) -> Plan {
+    let text = format!(
+        "version = 1\ndata_dir = \"data\"\n[defaults]\ndevice = \"ICLISTENHF6324\"\nspectrogram_format = \"mat\"\n\
+         data_product_options = {{ dpo_spectralDataDownsample = 2 }}\n\
+         [[range]]\nstart = \"2024-04-01T12:00:00Z\"\nend = \"2024-04-01T{:02}:00:00Z\"\nspectrograms_per_batch = 6\n",
+        12 + hours
+    );
+    let path = dir.join("hours.toml");
     std::fs::write(&path, text).expect("write manifest");
     let m = manifest::load(&path).expect("manifest");
     Plan::build(&[m]).expect("plan")
@@ -217,6 +236,36 @@ async fn main() {
             wall.as_secs_f64(),
             transfer.as_secs_f64(),
             wall.as_secs_f64() / bound
+        );
+    }
+    if want("poll") {
+        let scale = 1.67 / 25.0;
+        let plan = plan_for_hours(tmp.path(), 4);
+        let config = ExecConfig {
+            poll_min: Duration::from_secs(1).mul_f64(scale),
+            poll_max: Duration::from_secs(10).mul_f64(scale),
+            ..ExecConfig::default()
+        };
+        let sim = spawn(SimConfig {
+            time_scale: scale,
+            capacity: 2,
+            tiny: true,
+            ..SimConfig::default()
+        })
+        .await
+        .expect("sim");
+        let (wall, _) = run_once(&sim.base_url, &plan, &tmp.path().join("poll"), config).await;
+        let log = sim.request_log();
+        sim.shutdown().await;
+        let count = |end: &str| log.iter().filter(|r| r.path.ends_with(end)).count();
+        let runs = count("dataProductDelivery/request");
+        let polls = count("dataProductDelivery/run") + count("dataProductDelivery/status");
+        let bound = (runs as f64 / 2.0).ceil() * 6.0 * 1.67;
+        println!(
+            "poll: 4 h of MAT, 6 per request, capacity 2, 1.67 s per file: wall {:.2} s, server bound {bound:.2} s, ratio {:.3}; {polls} status polls for {runs} ONC runs ({:.1} per run)",
+            wall.as_secs_f64(),
+            wall.as_secs_f64() / bound,
+            polls as f64 / runs.max(1) as f64
         );
     }
     if want("rerun") {

@@ -147,6 +147,10 @@ struct Seen {
     requests: std::collections::HashSet<(String, String, u64)>,
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one row builder per file kind, read top to bottom"
+)]
 fn add_rows(lock: &crate::lock::Lockfile, seen: &mut Seen, out: &mut Vec<IndexRow>) {
     use crate::lock::{ItemKind, LockRequest, Status};
     use crate::time::UtcInstant;

@@ -327,7 +327,10 @@ fn annotate(lock: &mut Lockfile, plan: &Plan, lock_path: &Path) {
                     Loc::Pos { line, .. } => u64::from(line),
                     Loc::Unknown => 0,
                 },
-                time: r.time.map(|t| t.to_onc_string()).unwrap_or_default(),
+                time: r
+                    .time
+                    .map(crate::time::UtcInstant::to_onc_string)
+                    .unwrap_or_default(),
                 label: r.label.clone().unwrap_or_default(),
                 description: r.description.clone().unwrap_or_default(),
             })

@@ -16,11 +16,14 @@ use super::events::{ExecEvent, Reporter};
 use super::journal::InFlight;
 use crate::lock::LockEntry;
 use crate::onc::Client;
+use crate::onc::RunState;
+use crate::onc::wire;
 use futures::StreamExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// Limits and timings of a run.
@@ -36,7 +39,8 @@ pub struct ExecConfig {
     pub max_resubmits: u32,
     /// Shortest wait between two polls of one request.
     pub poll_min: Duration,
-    /// Longest wait between two polls of one request.
+    /// Longest wait between two polls of one request while ONC gives no estimate of its
+    /// processing time (with one, polls follow the run's state: see `Poller`).
     pub poll_max: Duration,
     /// How long a finished item's record line may wait for its fsync (the line itself is
     /// written at once; the lockfile is written whole only at the end).
@@ -161,6 +165,8 @@ pub(crate) struct Ctx {
     pub(crate) previous: Arc<std::collections::BTreeMap<String, InFlight>>,
     /// The devices' real file boundaries, listed once per device and day for the run.
     pub(crate) boundaries: Arc<super::boundaries::Boundaries>,
+    /// The token's runs seen ending, for [`Poller`].
+    pub(crate) queue: TokenQueue,
 }
 
 impl Ctx {
@@ -295,9 +301,200 @@ pub(crate) async fn next_unless_cancelled<S: futures::Stream + Unpin>(
     stream.next().now_or_never()
 }
 
-/// The wait before the next poll of a request: first the ONC estimate (bounded), then a tenth
-/// of it, growing by half each time, always within `[poll_min, poll_max]`, with ±20 % jitter so
-/// that many requests do not poll in step.
+/// What this process has seen of its token's ONC runs: how many completed, and when the last
+/// one was seen complete.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Completions {
+    count: u64,
+    seen_at: Instant,
+}
+
+/// The token's queue as a run's group tasks see it (every group of a run uses one token): a
+/// task that sees its ONC run complete says so here, and a run queued behind `k` others waits
+/// for `k` completions instead of polling (the queue moves only when a run ahead ends).
+#[derive(Debug, Clone)]
+pub(crate) struct TokenQueue {
+    tx: Arc<watch::Sender<Completions>>,
+}
+
+impl Default for TokenQueue {
+    fn default() -> Self {
+        Self {
+            tx: Arc::new(watch::Sender::new(Completions {
+                count: 0,
+                seen_at: Instant::now(),
+            })),
+        }
+    }
+}
+
+impl TokenQueue {
+    /// A run of the token was seen complete by a request sent at `seen_at`.
+    pub(crate) fn completed(&self, seen_at: Instant) {
+        self.tx.send_modify(|c| {
+            c.count += 1;
+            c.seen_at = c.seen_at.max(seen_at);
+        });
+    }
+
+    fn current(&self) -> Completions {
+        *self.tx.borrow()
+    }
+}
+
+/// Where a followed run stands, as far as its polls tell.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// Queued at `position` when the token had `seen` completions.
+    Queued { position: u64, seen: u64 },
+    /// Running; it started no earlier than `since`.
+    Running { since: Instant },
+    /// A status we cannot read a schedule from.
+    Unknown,
+}
+
+/// When to poll next: at `at`, or earlier once the token has seen `completions` runs end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Wake {
+    at: Instant,
+    completions: Option<u64>,
+}
+
+/// Schedules the status polls of one ONC run from its state, not from a fixed ladder.
+///
+/// Decisions recorded here:
+/// - Queued behind `k` runs (`queuePosition`), a run cannot start before `k` runs of the token
+///   end, so it waits for the token's `k`-th completion seen by this process ([`TokenQueue`]),
+///   or one processing time (ONC's estimate) when runs of other processes hold the queue.
+/// - Running with ONC's estimate `E` of its processing time, it polls at `0.9 E`, then every
+///   5 % of `max(E, elapsed)`: completion is noticed within ~5 % of the processing time, and
+///   no poll comes sooner than that needs. The estimate is trusted: an estimate far too high
+///   delays noticing the end (an earlier check at `E/2` cost one poll per run in the #17
+///   bench for no gain on the simulator); `poll_max` does not cut it short.
+/// - A run's start is taken as the last poll that saw it queued or, when the completion of the
+///   run ahead woke it, the moment that completion was seen (the run ahead ended between its
+///   last two polls; taking the later one costs at most that gap in noticing this run's end,
+///   and saves the polls an earlier guess spends before the run can be done).
+/// - Without an estimate (a re-attached job), the ladder of [`poll_delay`].
+#[derive(Debug)]
+pub(crate) struct Poller {
+    estimate: Option<Duration>,
+    phase: Phase,
+    /// When the request of the last answer was sent.
+    last_sent: Instant,
+    /// A completion that woke a queued run: when it was seen.
+    freed_after: Option<Instant>,
+    ladder: u32,
+    /// The run was seen queued or running (so it holds or awaits one of the token's slots).
+    pending: bool,
+}
+
+impl Poller {
+    /// A poller for a run whose `run` call was sent no earlier than `begun`.
+    pub(crate) fn new(estimate: Option<Duration>, begun: Instant) -> Self {
+        Self {
+            estimate: estimate.filter(|e| !e.is_zero()),
+            phase: Phase::Unknown,
+            last_sent: begun,
+            freed_after: None,
+            ladder: 0,
+            pending: false,
+        }
+    }
+
+    /// The run was seen complete (by the last request): if it was ever seen unfinished, the
+    /// token's queue moved (a product archived already, complete at once, takes no slot).
+    pub(crate) fn completed(&self, queue: &TokenQueue) {
+        if self.pending {
+            queue.completed(self.last_sent);
+        }
+    }
+
+    /// Takes in the status the run's first `run` call answered.
+    pub(crate) fn first(&mut self, state: &RunState, queue: &TokenQueue) {
+        self.observe(state, self.last_sent, queue);
+    }
+
+    /// Takes in a status answered to a request sent at `sent`.
+    pub(crate) fn observe(&mut self, state: &RunState, sent: Instant, queue: &TokenQueue) {
+        let status = state.status.to_ascii_lowercase();
+        let before = self.last_sent;
+        self.phase = if status == wire::status::QUEUED {
+            Phase::Queued {
+                position: state
+                    .queue_position
+                    .and_then(|p| u64::try_from(p).ok())
+                    .unwrap_or(1)
+                    .max(1),
+                seen: queue.current().count,
+            }
+        } else if state.is_complete() || state.is_failed() {
+            Phase::Unknown
+        } else {
+            match self.phase {
+                Phase::Running { since } => Phase::Running { since },
+                Phase::Queued { .. } => Phase::Running {
+                    since: self.freed_after.map_or(before, |f| f.max(before)),
+                },
+                Phase::Unknown => Phase::Running { since: before },
+            }
+        };
+        self.last_sent = sent;
+        self.pending |= !state.is_complete() && !state.is_failed();
+    }
+
+    /// When to poll next, `now` being the answer's arrival (`jitter` in `[0, 1]` spreads
+    /// ladder polls only).
+    pub(crate) fn plan(&mut self, config: &ExecConfig, now: Instant, jitter: f64) -> Wake {
+        let min = config.poll_min;
+        let mut ladder = || {
+            let d = poll_delay(config, None, self.ladder, jitter);
+            self.ladder += 1;
+            now + d
+        };
+        match (self.phase, self.estimate) {
+            (Phase::Queued { position, seen }, e) => Wake {
+                at: e.map_or_else(ladder, |e| now + e.max(min)),
+                completions: Some(seen + position),
+            },
+            (Phase::Running { since }, Some(e)) => {
+                let elapsed = now.saturating_duration_since(since);
+                let at = if elapsed < e.mul_f64(0.9) {
+                    since + e.mul_f64(0.9)
+                } else {
+                    now + (e.max(elapsed) / 20).max(min)
+                };
+                Wake {
+                    at,
+                    completions: None,
+                }
+            }
+            (Phase::Running { .. } | Phase::Unknown, _) => Wake {
+                at: ladder(),
+                completions: None,
+            },
+        }
+    }
+
+    /// Waits for the next poll's moment (see [`Poller::plan`]).
+    pub(crate) async fn wait(&mut self, config: &ExecConfig, queue: &TokenQueue) {
+        let wake = self.plan(config, Instant::now(), rand::random());
+        let Some(target) = wake.completions else {
+            tokio::time::sleep_until(wake.at).await;
+            return;
+        };
+        let mut rx = queue.tx.subscribe();
+        let woken = tokio::time::timeout_at(wake.at, rx.wait_for(|c| c.count >= target)).await;
+        if let Ok(Ok(c)) = woken {
+            self.freed_after = Some(c.seen_at);
+        }
+    }
+}
+
+/// The ladder of polls when nothing better is known ([`Poller`] uses it without an
+/// estimate): first the ONC estimate (bounded), then a tenth of it, growing by half each time,
+/// always within `[poll_min, poll_max]`, with ±20 % jitter so that many requests do not poll
+/// in step.
 pub(crate) fn poll_delay(
     config: &ExecConfig,
     estimate: Option<Duration>,
@@ -319,6 +516,10 @@ pub(crate) fn poll_delay(
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::many_single_char_names,
+        reason = "short names for times in tests"
+    )]
     use super::*;
 
     #[test]
@@ -341,5 +542,76 @@ mod tests {
         assert_eq!(poll_delay(&c, None, 0, 0.5), Duration::from_millis(100));
         assert_eq!(poll_delay(&c, None, 50, 0.5), Duration::from_secs(5));
         assert!(poll_delay(&c, None, 0, 0.0) >= Duration::from_millis(80));
+    }
+
+    fn state(status: &str, queue_position: Option<i64>) -> RunState {
+        RunState {
+            dp_run_id: 1,
+            status: status.into(),
+            file_count: 0,
+            queue_position,
+        }
+    }
+
+    fn config() -> ExecConfig {
+        ExecConfig {
+            poll_min: Duration::from_millis(10),
+            poll_max: Duration::from_millis(100),
+            ..ExecConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_running_run_polls_at_nine_tenths_of_the_estimate_then_every_twentieth() {
+        let (c, q, t0) = (config(), TokenQueue::default(), Instant::now());
+        let s = Duration::from_secs;
+        let mut p = Poller::new(Some(s(10)), t0);
+        p.first(&state(wire::status::RUNNING, None), &q);
+        // `poll_max` (100 ms) does not cut the estimate's schedule short.
+        assert_eq!(p.plan(&c, t0, 0.5).at, t0 + s(9));
+        p.observe(&state(wire::status::RUNNING, None), t0 + s(5), &q);
+        assert_eq!(p.plan(&c, t0 + s(5), 0.5).at, t0 + s(9));
+        assert_eq!(
+            p.plan(&c, t0 + s(9), 0.5).at,
+            t0 + s(9) + Duration::from_millis(500)
+        );
+        // Overdue: every twentieth of the time it has taken so far.
+        assert_eq!(p.plan(&c, t0 + s(40), 0.5).at, t0 + s(42));
+        let w = p.plan(&c, t0 + s(40), 0.5);
+        assert_eq!(w.completions, None);
+        // Completion moves the token's queue, once, for a run that was seen unfinished.
+        p.completed(&q);
+        assert_eq!(q.current().count, 1);
+        let archived = Poller::new(None, t0);
+        archived.completed(&q);
+        assert_eq!(q.current().count, 1, "a run complete at once held no slot");
+    }
+
+    #[test]
+    fn a_queued_run_waits_for_the_runs_ahead_and_starts_its_clock_when_freed() {
+        let (c, q, t0) = (config(), TokenQueue::default(), Instant::now());
+        let s = Duration::from_secs;
+        q.completed(t0);
+        let mut p = Poller::new(Some(s(10)), t0);
+        p.first(&state(wire::status::QUEUED, Some(3)), &q);
+        let w = p.plan(&c, t0, 0.5);
+        // Three runs ahead: three more completions (one was seen before), or one estimate.
+        assert_eq!(w.completions, Some(4));
+        assert_eq!(w.at, t0 + s(10));
+        // Woken by the run ahead, last seen unfinished at t0 + 12 s: the clock starts there.
+        p.freed_after = Some(t0 + s(12));
+        p.observe(&state(wire::status::RUNNING, None), t0 + s(13), &q);
+        assert_eq!(p.plan(&c, t0 + s(13), 0.5).at, t0 + s(21));
+    }
+
+    #[test]
+    fn without_an_estimate_the_ladder_stays_within_its_bounds() {
+        let (c, q, t0) = (config(), TokenQueue::default(), Instant::now());
+        let mut p = Poller::new(None, t0);
+        p.first(&state(wire::status::RUNNING, None), &q);
+        for _ in 0..20 {
+            let w = p.plan(&c, t0, 0.5);
+            assert!(w.at >= t0 + c.poll_min && w.at <= t0 + c.poll_max, "{w:?}");
+        }
     }
 }

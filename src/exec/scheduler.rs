@@ -28,7 +28,7 @@ use super::runner::{Ctx, ExecConfig, ExecError, ExecOutcome, Failure, Msg, RunPa
 use super::{audio, spectro};
 use crate::lock::{LockEntry, Lockfile, Status};
 use crate::onc::Client;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -148,6 +148,9 @@ struct Scheduler<'a> {
     data_dir: PathBuf,
     journal: Journal,
     journal_path: PathBuf,
+    /// Changes to the journal not yet saved: each group's latest state, saved with the
+    /// record's next sync (see [`Scheduler::on_journal`]).
+    journal_pending: BTreeMap<String, Option<InFlight>>,
     record: Record,
     sync_at: Option<Instant>,
     config: ExecConfig,
@@ -209,6 +212,7 @@ impl<'a> Scheduler<'a> {
             stopped: Arc::clone(&stopped),
             previous: Arc::new(previous),
             boundaries: Arc::default(),
+            queue: super::runner::TokenQueue::default(),
         });
         let open = job
             .spectrograms
@@ -225,6 +229,7 @@ impl<'a> Scheduler<'a> {
             data_dir: paths.data_dir.clone(),
             journal,
             journal_path: paths.journal.clone(),
+            journal_pending: BTreeMap::new(),
             record: Record::new(&paths.record),
             sync_at: None,
             config,
@@ -355,7 +360,7 @@ impl<'a> Scheduler<'a> {
         match m {
             Msg::Done(entry) => self.on_done(*entry)?,
             Msg::Failed(f) => self.on_failed(f),
-            Msg::Journal(key, job) => self.on_journal(&key, job)?,
+            Msg::Journal(key, job) => self.on_journal(&key, job),
             Msg::Submitted => self.outcome.onc_requests += 1,
         }
         Ok(())
@@ -400,15 +405,29 @@ impl<'a> Scheduler<'a> {
         self.outcome.failures.push(f);
     }
 
-    fn on_journal(&mut self, key: &str, job: Option<InFlight>) -> Result<(), ExecError> {
-        match job {
-            Some(job) => self.journal.record(key, job),
-            None => self.journal.forget(key),
+    /// A group's ONC job changed. The journal is saved with the record's next sync, not at
+    /// once: a run of many short jobs would otherwise rewrite it (atomically, fsynced) three
+    /// times per ONC request; batched, a job that starts and ends within one flush interval
+    /// costs no write, and the journal is rewritten at most once per changed group per
+    /// interval. A crash loses at most the last interval's jobs, which the next run requests
+    /// again (the journal's worst case: a duplicate ONC request, never a wrong file).
+    fn on_journal(&mut self, key: &str, job: Option<InFlight>) {
+        self.journal_pending.insert(key.to_owned(), job);
+    }
+
+    /// Saves the journal's pending changes.
+    fn save_journal(&mut self) -> Result<(), ExecError> {
+        for (key, job) in std::mem::take(&mut self.journal_pending) {
+            match job {
+                Some(job) => self.journal.record(&key, job),
+                None => self.journal.forget(&key),
+            }
+            .map_err(|source| ExecError::Journal {
+                path: self.journal_path.clone(),
+                source,
+            })?;
         }
-        .map_err(|source| ExecError::Journal {
-            path: self.journal_path.clone(),
-            source,
-        })
+        Ok(())
     }
 
     /// A group task ended; if it panicked, its items not yet done fail with the message.
@@ -473,7 +492,8 @@ impl<'a> Scheduler<'a> {
         if self.record.unsynced() >= SYNC_EVERY {
             return self.sync();
         }
-        if self.record.unsynced() > 0 && self.sync_at.is_none() {
+        let dirty = self.record.unsynced() > 0 || !self.journal_pending.is_empty();
+        if dirty && self.sync_at.is_none() {
             self.sync_at = Some(Instant::now() + self.config.lock_flush);
         }
         Ok(())
@@ -481,6 +501,7 @@ impl<'a> Scheduler<'a> {
 
     fn sync(&mut self) -> Result<(), ExecError> {
         self.sync_at = None;
+        self.save_journal()?;
         self.record.sync().map_err(|source| ExecError::Record {
             path: self.record.path().to_owned(),
             source,

@@ -40,7 +40,9 @@ use super::events::ExecEvent;
 use super::job::{NOMINAL_FILE_MILLIS, SpectrogramGroup, WantedItem};
 use super::journal::InFlight;
 use super::layout::spectrogram_path;
-use super::runner::{Ctx, Msg, error_text, is_disk_full, next_unless_cancelled, poll_delay};
+use super::runner::{
+    Ctx, Msg, Poller, error_text, is_disk_full, next_unless_cancelled, poll_delay,
+};
 use crate::lock::LockedFile;
 use crate::onc::{Downloaded, FailureStreak, IndexOutcome, OncError, ProductRequest, RunState};
 use crate::safe_name::{self, SafeName};
@@ -193,6 +195,7 @@ async fn submit_and_follow(
 ) -> bool {
     let mut last_reason = String::new();
     for _attempt in 0..=ctx.config.max_resubmits {
+        let begun = tokio::time::Instant::now();
         let (id, state, estimate) = match start(ctx, key, what, request, reattach.take()).await {
             Begun::Run(id, state, estimate) => (id, state, estimate),
             Begun::Failed(e) => {
@@ -207,7 +210,8 @@ async fn submit_and_follow(
                 return false;
             }
         };
-        match follow(ctx, group, id, state, estimate, fetched).await {
+        let poller = Poller::new(estimate, begun);
+        match follow(ctx, group, id, state, poller, fetched).await {
             RunEnd::Complete => {
                 ctx.send(Msg::Journal(key.to_owned(), None)).await;
                 return true;
@@ -399,10 +403,10 @@ async fn follow(
     group: &SpectrogramGroup,
     id: i64,
     mut state: RunState,
-    estimate: Option<Duration>,
+    mut poller: Poller,
     fetched: &mut Fetched,
 ) -> RunEnd {
-    let mut polls = 0;
+    poller.first(&state, &ctx.queue);
     let mut streak = FailureStreak::new(ctx.config.max_failures);
     while !state.is_complete() {
         if state.is_failed() {
@@ -416,21 +420,21 @@ async fn follow(
             status: state.status.clone(),
             queue_position: state.queue_position,
         });
-        let delay = poll_delay(&ctx.config, estimate, polls, rand::random());
-        polls += 1;
-        let Some(polled) = ctx
+        let Some((sent, answer)) = ctx
             .cancel
             .run_until_cancelled(async {
-                tokio::time::sleep(delay).await;
-                ctx.client.run_product(id).await
+                poller.wait(&ctx.config, &ctx.queue).await;
+                let sent = tokio::time::Instant::now();
+                (sent, ctx.client.run_product(id).await)
             })
             .await
         else {
             return RunEnd::Cancelled;
         };
-        state = match polled {
+        state = match answer {
             Ok(s) => {
                 streak.success();
+                poller.observe(&s, sent, &ctx.queue);
                 s
             }
             Err(e @ OncError::Gone { .. }) => return RunEnd::Resubmit(e.to_string()),
@@ -446,6 +450,7 @@ async fn follow(
             }
         };
     }
+    poller.completed(&ctx.queue);
     ctx.report(&ExecEvent::Generated {
         dp_request_id: id,
         files: state.file_count,

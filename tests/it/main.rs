@@ -37,6 +37,7 @@ mod watch_sim;
 
 // The library API, the executor's scheduler, clip planning, the wire types.
 mod clip_plan;
+mod exec_poll;
 mod exec_sched;
 mod ops_api;
 mod wire_roundtrip;
