@@ -427,14 +427,24 @@ impl Lockfile {
             path: path.to_owned(),
             message: e.to_string(),
         };
-        let v: VersionOnly = toml::from_str(text).map_err(parse_err)?;
-        if !(1..=LOCK_VERSION).contains(&v.version) {
-            return Err(LockError::UnsupportedVersion {
-                path: path.to_owned(),
-                version: v.version,
-            });
+        // One parse (a year of windows is ~100 MB of text); only when it fails is the
+        // version read alone, so that another version is reported as such.
+        let unsupported = |version| LockError::UnsupportedVersion {
+            path: path.to_owned(),
+            version,
+        };
+        let wire: Wire = match toml::from_str(text) {
+            Ok(w) => w,
+            Err(e) => {
+                return Err(match toml::from_str::<VersionOnly>(text) {
+                    Ok(v) if !(1..=LOCK_VERSION).contains(&v.version) => unsupported(v.version),
+                    _ => parse_err(e),
+                });
+            }
+        };
+        if !(1..=LOCK_VERSION).contains(&wire.version) {
+            return Err(unsupported(wire.version));
         }
-        let wire: Wire = toml::from_str(text).map_err(parse_err)?;
         let mut entries = BTreeMap::new();
         for e in wire.items {
             check_entry(&e).map_err(|message| LockError::Parse {

@@ -139,7 +139,7 @@ impl Reporter for CliReporter {
                 }
                 if plain {
                     self.line(&format!(
-                        "{}, {done_before} already done; {}, {}",
+                        "{}, {done_before} already done; up to {}, {}",
                         crate::plan::render::count(*total, "item"),
                         crate::plan::render::count(*requests, "ONC request"),
                         crate::plan::render::count(*listings, "audio listing"),

@@ -252,6 +252,7 @@ pub fn estimate<S: std::hash::BuildHasher, H: std::hash::BuildHasher>(
         let row = &mut rows[i];
         let per_file = typical_file_bytes(&g.product);
         let mut last: Option<Window5m> = None;
+        let mut counted = false;
         for id in &g.items {
             let Some(&w) = windows.get(id) else { continue };
             row.windows += 1;
@@ -265,9 +266,9 @@ pub fn estimate<S: std::hash::BuildHasher, H: std::hash::BuildHasher>(
             let starts_run = last.is_none_or(|l| l.next() != w);
             last = Some(w);
             if starts_run {
-                match g.product {
-                    FetchProduct::Spectrogram(_) => row.requests += 1,
-                    FetchProduct::Audio(_) => row.listings += 1,
+                counted = false;
+                if let FetchProduct::Audio(_) = g.product {
+                    row.listings += 1;
                 }
             }
             let (files, bytes) = if let Some(l) = listed {
@@ -277,6 +278,12 @@ pub fn estimate<S: std::hash::BuildHasher, H: std::hash::BuildHasher>(
                 let n = 1 + u64::from(starts_run && clip_sources.contains(id));
                 (n, n * per_file)
             };
+            // A run of windows is one ONC request, unless the archive listing shows it holds
+            // no file: the executor then submits nothing for it.
+            if !counted && files > 0 && matches!(g.product, FetchProduct::Spectrogram(_)) {
+                row.requests += 1;
+                counted = true;
+            }
             row.files += files;
             row.bytes += bytes;
             row.server_seconds += files * server_seconds_per_file(&g.product);
