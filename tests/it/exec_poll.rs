@@ -5,38 +5,16 @@
 use crate::common;
 
 use common::{Sim, TOKEN};
-use hydrofetch::exec::{ExecConfig, Job, RunPaths, Silent, SpectrogramGroup, WantedItem};
+use hydrofetch::exec::{ExecConfig, Job, RunPaths, Silent};
 use hydrofetch::lock::Lockfile;
 use hydrofetch::onc::{Client, Token};
-use hydrofetch::time::{UtcInstant, Window5m};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// `groups` requests of six contiguous 5-minute MAT slots from 2024-04-01T12:00Z.
 fn job(groups: usize) -> Job {
-    let start = UtcInstant::parse("2024-04-01T12:00:00Z").unwrap();
-    let items: Vec<WantedItem> = (0..groups * 6)
-        .map(|i| WantedItem {
-            id: format!("{:064x}", i + 1),
-            window: Window5m::floor(start).offset(i as i64),
-            clip_from: None,
-        })
-        .collect();
-    Job {
-        spectrograms: items
-            .chunks(6)
-            .map(|c| SpectrogramGroup {
-                device: "ICLISTENHF6324".into(),
-                format: "mat".into(),
-                options: [("dpo_spectralDataDownsample".to_owned(), "2".to_owned())]
-                    .into_iter()
-                    .collect(),
-                items: c.to_vec(),
-            })
-            .collect(),
-        ..Job::default()
-    }
+    crate::exec_sched::spectrogram_job(groups * 6)
 }
 
 /// Four runs of six files at 0.25 s per file (1.5 s each) on a token that runs two at once:

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// `n` contiguous 5-minute spectrogram slots from 2024-04-01T12:00Z, in groups of six.
-fn spectrogram_job(n: usize) -> Job {
+pub(crate) fn spectrogram_job(n: usize) -> Job {
     let start = UtcInstant::parse("2024-04-01T12:00:00Z").unwrap();
     let items: Vec<WantedItem> = (0..n)
         .map(|i| WantedItem {
