@@ -26,19 +26,14 @@ json.dump({"defaults": {"pad_seconds": 15, "clip": True,
                         "data_product_options": {"dpo_spectralDataDownsample": 2}},
            "requests": requests}, open(sys.argv[1], "w"), indent=1)
 PY
+# shellcheck source=scripts/lib/sim.sh
+. "$root/scripts/lib/sim.sh"
 run_one() {
-    local bin=$1 d url sim_pid t0 t1 rc products
+    local bin=$1 d t0 t1 rc products
     d=$(mktemp -d -p "$tmp")
     cp "$tmp/events.json" "$d/"
-    "$sim_bin" sim --capacity 2 --time-scale 0.1 --cache-dir "$root/target/tmp/sim-cache-scripts" \
-        >"$d/sim.out" 2>/dev/null &
-    sim_pid=$!
-    url=
-    for _ in $(seq 1 200); do
-        url=$(sed -n 's/^listening on //p' "$d/sim.out" | head -n 1)
-        [ -n "$url" ] && break
-        sleep 0.05
-    done
+    start_sim "$d/sim.out" --capacity 2 --time-scale 0.1 \
+        --cache-dir "$root/target/tmp/sim-cache-scripts"
     t0=$(date +%s.%N)
     rc=0
     ONC_TOKEN=$token "$bin" run "$d/events.json" --onc-url "$url" --quiet >"$d/out" 2>&1 || rc=$?

@@ -24,17 +24,10 @@ cleanup() {
 }
 trap cleanup EXIT
 cp "$manifest" "$tmp/"
-"$sim_bin" sim --product-window "$rule" --time-scale 0.001 \
-    --cache-dir "$root/target/tmp/sim-cache-scripts" --request-log "$tmp/requests.log" \
-    >"$tmp/sim.out" 2>/dev/null &
-sim_pid=$!
-url=
-for _ in $(seq 1 200); do
-    url=$(sed -n 's/^listening on //p' "$tmp/sim.out" | head -n 1)
-    [ -n "$url" ] && break
-    sleep 0.05
-done
-[ -n "$url" ] || { echo "the simulator did not start" >&2; exit 1; }
+# shellcheck source=scripts/lib/sim.sh
+. "$root/scripts/lib/sim.sh"
+start_sim "$tmp/sim.out" --product-window "$rule" --time-scale 0.001 \
+    --cache-dir "$root/target/tmp/sim-cache-scripts" --request-log "$tmp/requests.log"
 ONC_TOKEN=$token "$bin" run "$tmp/$(basename "$manifest")" --onc-url "$url" --quiet >/dev/null 2>&1 \
     || echo "(the run exited $?)"
 python3 - "$tmp/requests.log" "$url" "$token" "$rule" "$(basename "$manifest")" <<'PY'
