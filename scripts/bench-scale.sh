@@ -29,16 +29,11 @@ cleanup() {
 trap cleanup EXIT
 
 token=0000aaaa-bench-token-1111bbbb
-"$bin" sim --host 127.0.0.1 --port 0 --token "$token" --tiny --time-scale 0 --run-ttl 86400 --capacity 8 \
-    >"$tmp/sim.out" 2>/dev/null &
-sim_pid=$!
-url=
-for _ in $(seq 1 200); do
-    url=$(sed -n 's/^listening on //p' "$tmp/sim.out" | head -n 1)
-    [ -n "$url" ] && break
-    sleep 0.05
-done
-[ -n "$url" ] || { echo "the simulator did not start" >&2; exit 1; }
+sim_bin=$bin
+# shellcheck source=scripts/lib/sim.sh
+. "$root/scripts/lib/sim.sh"
+start_sim "$tmp/sim.out" --host 127.0.0.1 --port 0 --token "$token" --tiny --time-scale 0 \
+    --run-ttl 86400 --capacity 8
 
 end=$(date -u -d "2024-01-01T00:00:00Z + $((items * 5)) minutes" +%Y-%m-%dT%H:%M:%SZ)
 manifest() {
