@@ -7,16 +7,27 @@
 //! and its plan dropped, never a file another lockfile writing into the same `data_dir`
 //! records (see `crate::dataset`).
 //!
-//! # Format (version 2)
-//! TOML, written by hydrofetch only. It starts with an `@generated` comment, `version = 2`
-//! and the `data_dir` it writes into (relative to the lockfile's folder), then one `[[item]]`
-//! table per completed plan item, sorted by item id. No timestamps of the run, no absolute
-//! paths, no token: it diffs cleanly and can be committed beside its manifest, like
-//! `Cargo.lock`. It holds everything the dataset index needs, so the index of a `data_dir`
-//! is a function of the lockfiles that write into it.
+//! # Format (version 3)
+//! TOML, written by hydrofetch only. It starts with an `@generated` comment, `version = 3`
+//! and the `data_dir` it writes into (relative to the lockfile's folder), then one
+//! `[[deployment]]` table per deployment its items were recorded in (listed once, however
+//! many items refer to it), then one `[[item]]` table per completed plan item, sorted by item
+//! id. No timestamps of the run, no absolute paths, no token: it diffs cleanly and can be
+//! committed beside its manifest, like `Cargo.lock`. It holds everything the dataset index
+//! needs, so the index of a `data_dir` is a function of the lockfiles that write into it.
 //! ```toml
-//! version = 2
+//! version = 3
 //! data_dir = "data"
+//!
+//! [[deployment]]                 # a device's deployment (ONC's `deployments` service)
+//! device = "ICLISTENHF6324"
+//! location = "BACAX"
+//! begin = "2023-12-31T22:14:00.000Z"
+//! lat = 48.3167
+//! lon = -126.05
+//! depth = 985.0
+//! citation = "Ocean Networks Canada Society. 2023. Barkley Canyon Axis Hydrophone Deployed …"
+//! doi = "10.80000/…"
 //!
 //! [[item]]
 //! id = "3f1c…"                    # the plan item id (SHA-256 of its canonical JSON)
@@ -25,6 +36,7 @@
 //! product = "spectrogram/mat"
 //! window = "2024-04-01T12:30:00.000Z"
 //! status = "done"                 # or "no-data", with `reason`
+//! deployment_begin = "2023-12-31T22:14:00.000Z"   # its device's deployment at the item's start
 //!
 //! [[item.files]]
 //! path = "ICLISTENHF6324/spectrograms/ICLISTENHF6324_20240401T123003.000Z-spect.mat"
@@ -33,15 +45,6 @@
 //! source = "ICLISTENHF6324_20240401T123003.000Z-spect.mat"   # ONC's name for it
 //! sample_rate = 64000             # from the file's header or MAT `Meta` (absent: unknown)
 //! duration = 300.0                # seconds
-//!
-//! [item.deployment]               # the device's deployment at the item's start (ONC's)
-//! location = "BACAX"
-//! begin = "2023-12-31T22:14:00.000Z"
-//! lat = 48.3167
-//! lon = -126.05
-//! depth = 985.0
-//! citation = "Ocean Networks Canada Society. 2023. Barkley Canyon Axis Hydrophone Deployed …"
-//! doi = "10.80000/…"
 //!
 //! [[item]]
 //! id = "77e0…"
@@ -78,7 +81,20 @@
 //! `version` only for a change an older hydrofetch would misread; an unknown version is
 //! refused with [`LockError::UnsupportedVersion`], never guessed at.
 //!
+//! # Reading and writing a large one
+//! A year of 5-minute windows is ~105,000 items, ~50 MB of text. Reading parses it in parts on
+//! every core (cut at `[[item]]` lines, see [`parse_wire`]); writing streams it in batches to
+//! the temporary file. A lockfile remembers the file it was read from or last written to
+//! (unless it was an older version): saving it unchanged writes nothing and serialises
+//! nothing, so a run with nothing to do costs one parse.
+//!
 //! # Change history
+//! - 3: deployments are listed once, at the top (`[[deployment]]`, with their `device`); an
+//!   item names its own by `deployment_begin` (its device's deployment beginning then). An
+//!   item whose deployment differs from the one listed under the same device and begin (ONC
+//!   changed a citation between runs) keeps it inline as `[item.deployment]`, as in version 2.
+//!   Versions 1 and 2 are read and rewritten as version 3 by the next run. (A year of windows
+//!   repeated a ~390-byte deployment in each of its 105,000 items: 91 MB, now ~50 MB.)
 //! - 2 (later still): per file `sample_rate`, `channels`, `duration` (seconds), read from the
 //!   file itself; per item `deployment` (`location`, `begin`, `end`, `lat`, `lon`, `depth`,
 //!   `citation`, `doi`), from ONC's `deployments` service. All optional: files without them
@@ -91,15 +107,15 @@
 //!   fields are empty and filled from the plan on the next run).
 //! - 1: first format, one `hydrofetch.lock` per folder shared by every manifest in it.
 
-use crate::atomic::write_atomic;
 use fs_err as fs;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// The lockfile format version this build writes (it also reads version 1).
-pub const LOCK_VERSION: u32 = 2;
+/// The lockfile format version this build writes (it also reads versions 1 and 2).
+pub const LOCK_VERSION: u32 = 3;
 
 /// The name of the version-1 lockfile that every manifest of a folder shared.
 pub const LEGACY_LOCK_FILE_NAME: &str = "hydrofetch.lock";
@@ -336,22 +352,165 @@ pub struct LockEntry {
     /// The deployment covering the item's start (read from ONC when the item was done; absent
     /// in lockfiles written before it existed, filled by the next run that talks to ONC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deployment: Option<LockDeployment>,
+    pub deployment: Option<Arc<LockDeployment>>,
+    /// On disk only (version 3): the `begin` of the item's deployment, listed once among the
+    /// lockfile's `[[deployment]]` tables for the item's device. Empty in memory (reading
+    /// resolves it into [`LockEntry::deployment`]).
+    #[doc(hidden)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub deployment_begin: String,
     /// The files produced, sorted by path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<LockedFile>,
 }
 
-/// The on-disk shape (versions 1 and 2).
-#[derive(Serialize, Deserialize)]
+/// The on-disk shape (versions 1 to 3), as read.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Wire {
     version: u32,
     /// The `data_dir` written into, relative to the lockfile's folder (version 2).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default)]
     data_dir: String,
+    /// Every deployment the items refer to, once each (version 3).
+    #[serde(default, rename = "deployment")]
+    deployments: Vec<WireDeployment>,
     #[serde(default, rename = "item")]
     items: Vec<LockEntry>,
+}
+
+/// The items of a part of a lockfile's text (see [`parse_wire`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireItems {
+    #[serde(default, rename = "item")]
+    items: Vec<LockEntry>,
+}
+
+/// The head of the lockfile as written: version, `data_dir`, deployments.
+#[derive(Serialize)]
+struct WireHead<'a> {
+    version: u32,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    data_dir: &'a str,
+    #[serde(rename = "deployment", skip_serializing_if = "Vec::is_empty")]
+    deployments: Vec<WireDeployment>,
+}
+
+/// Items as written, a batch at a time.
+#[derive(Serialize)]
+struct WireItemsOut<'a> {
+    item: &'a [LockEntry],
+}
+
+/// A deployment listed once at the top of a version-3 lockfile: its device, then the fields of
+/// [`LockDeployment`]. Items refer to it by device and `begin`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireDeployment {
+    device: String,
+    location: String,
+    begin: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    end: String,
+    lat: f64,
+    lon: f64,
+    depth: f64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    citation: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    doi: String,
+}
+
+impl WireDeployment {
+    fn new(device: &str, d: &LockDeployment) -> Self {
+        Self {
+            device: device.to_owned(),
+            location: d.location.clone(),
+            begin: d.begin.clone(),
+            end: d.end.clone(),
+            lat: d.lat,
+            lon: d.lon,
+            depth: d.depth,
+            citation: d.citation.clone(),
+            doi: d.doi.clone(),
+        }
+    }
+
+    fn into_parts(self) -> ((String, String), LockDeployment) {
+        (
+            (self.device, self.begin.clone()),
+            LockDeployment {
+                location: self.location,
+                begin: self.begin,
+                end: self.end,
+                lat: self.lat,
+                lon: self.lon,
+                depth: self.depth,
+                citation: self.citation,
+                doi: self.doi,
+            },
+        )
+    }
+}
+
+/// Items per batch when writing: each batch is serialised on its own and streamed to the
+/// file, so the whole text is never held at once.
+const WRITE_BATCH: usize = 4096;
+
+/// Lockfile text at least this long is parsed in parts on several threads ([`parse_wire`]).
+const PARALLEL_PARSE_MIN: usize = 4 << 20;
+
+/// Parses lockfile text. Long text is cut at `[[item]]` header lines into one part per core,
+/// parsed in parallel: the first part as the whole shape, the others as items only. Cutting
+/// there changes nothing a TOML parser would read: a header line that sat inside a multi-line
+/// string leaves the part before it unterminated, and a table other than items after the cut
+/// is refused by the items-only shape; any part failing falls back to one parse of the whole
+/// text (so errors name the right line).
+fn parse_wire(text: &str) -> Result<Wire, toml::de::Error> {
+    let parts = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8);
+    if text.len() < PARALLEL_PARSE_MIN || parts < 2 {
+        return toml::from_str(text);
+    }
+    const CUT: &str = "\n[[item]]\n";
+    let mut cuts = vec![0];
+    for k in 1..parts {
+        let mut at = text.len() * k / parts;
+        while !text.is_char_boundary(at) {
+            at += 1;
+        }
+        if let Some(p) = text[at..].find(CUT) {
+            let cut = at + p + 1;
+            if cut > *cuts.last().unwrap_or(&0) {
+                cuts.push(cut);
+            }
+        }
+    }
+    cuts.push(text.len());
+    let pieces: Vec<&str> = cuts.windows(2).map(|w| &text[w[0]..w[1]]).collect();
+    let (head, rest) = std::thread::scope(|s| {
+        let rest: Vec<_> = pieces[1..]
+            .iter()
+            .map(|p| s.spawn(move || toml::from_str::<WireItems>(p)))
+            .collect();
+        let head = toml::from_str::<Wire>(pieces[0]);
+        let rest: Vec<_> = rest.into_iter().map(|h| h.join().ok()).collect();
+        (head, rest)
+    });
+    match (
+        head,
+        rest.into_iter().collect::<Option<Result<Vec<_>, _>>>(),
+    ) {
+        (Ok(mut wire), Some(Ok(rest))) => {
+            for part in rest {
+                wire.items.extend(part.items);
+            }
+            Ok(wire)
+        }
+        _ => toml::from_str(text),
+    }
 }
 
 #[derive(Deserialize)]
@@ -390,14 +549,26 @@ impl std::fmt::Display for Mismatch {
 }
 
 /// The items done, by id.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct Lockfile {
     /// The `data_dir` it writes into, relative to the lockfile's folder, `/`-separated
     /// (empty: unknown, a version-1 file).
-    pub data_dir: String,
+    data_dir: String,
     entries: BTreeMap<String, LockEntry>,
+    /// The file whose content this is, as this build would write it: set by [`Lockfile::load`]
+    /// of a current-version file and by [`Lockfile::save`], cleared by every change, so that
+    /// saving an unchanged lockfile writes nothing and costs no serialisation.
+    clean_at: Option<PathBuf>,
 }
+
+impl PartialEq for Lockfile {
+    fn eq(&self, other: &Self) -> bool {
+        self.data_dir == other.data_dir && self.entries == other.entries
+    }
+}
+
+impl Eq for Lockfile {}
 
 impl Lockfile {
     /// Reads a lockfile; a missing file is an empty lockfile.
@@ -415,7 +586,11 @@ impl Lockfile {
                 });
             }
         };
-        Self::parse(&text, path)
+        let (mut lock, version) = Self::parse_versioned(&text, path)?;
+        if version == LOCK_VERSION {
+            lock.clean_at = Some(path.to_owned());
+        }
+        Ok(lock)
     }
 
     /// Parses lockfile text; `path` is only for messages.
@@ -423,85 +598,208 @@ impl Lockfile {
     /// # Errors
     /// [`LockError::Parse`] or [`LockError::UnsupportedVersion`].
     pub fn parse(text: &str, path: &Path) -> Result<Self, LockError> {
-        let parse_err = |e: toml::de::Error| LockError::Parse {
+        Self::parse_versioned(text, path).map(|(lock, _)| lock)
+    }
+
+    fn parse_versioned(text: &str, path: &Path) -> Result<(Self, u32), LockError> {
+        let parse_err = |message: String| LockError::Parse {
             path: path.to_owned(),
-            message: e.to_string(),
+            message,
         };
-        // One parse (a year of windows is ~100 MB of text); only when it fails is the
-        // version read alone, so that another version is reported as such.
+        // One parse (a year of windows is ~50 MB of text, parsed in parts on every core); only
+        // when it fails is the version read alone, so that another version is reported as such.
         let unsupported = |version| LockError::UnsupportedVersion {
             path: path.to_owned(),
             version,
         };
-        let wire: Wire = match toml::from_str(text) {
+        let wire = match parse_wire(text) {
             Ok(w) => w,
             Err(e) => {
                 return Err(match toml::from_str::<VersionOnly>(text) {
                     Ok(v) if !(1..=LOCK_VERSION).contains(&v.version) => unsupported(v.version),
-                    _ => parse_err(e),
+                    _ => parse_err(e.to_string()),
                 });
             }
         };
         if !(1..=LOCK_VERSION).contains(&wire.version) {
             return Err(unsupported(wire.version));
         }
-        let mut entries = BTreeMap::new();
-        for e in wire.items {
-            check_entry(&e).map_err(|message| LockError::Parse {
-                path: path.to_owned(),
-                message,
-            })?;
-            if entries.insert(e.id.clone(), e).is_some() {
-                return Err(LockError::Parse {
-                    path: path.to_owned(),
-                    message: "an item id appears twice".into(),
-                });
+        // Deployments are shared: one allocation per distinct deployment, listed or inline.
+        let mut listed: BTreeMap<(String, String), Arc<LockDeployment>> = BTreeMap::new();
+        for d in wire.deployments {
+            let (key, d) = d.into_parts();
+            if listed.insert(key.clone(), Arc::new(d)).is_some() {
+                return Err(parse_err(format!(
+                    "the deployment of {} beginning {} is listed twice",
+                    key.0, key.1
+                )));
             }
         }
-        Ok(Self {
-            data_dir: wire.data_dir,
-            entries,
-        })
+        let mut inline: BTreeMap<(String, String), Vec<Arc<LockDeployment>>> = BTreeMap::new();
+        let mut entries = BTreeMap::new();
+        for mut e in wire.items {
+            if !e.deployment_begin.is_empty() {
+                let key = (e.device.clone(), std::mem::take(&mut e.deployment_begin));
+                let Some(d) = listed.get(&key) else {
+                    return Err(parse_err(format!(
+                        "item {}: no deployment of {} beginning {} is listed",
+                        e.id.chars().take(80).collect::<String>().escape_debug(),
+                        key.0.escape_debug(),
+                        key.1.escape_debug()
+                    )));
+                };
+                e.deployment = Some(Arc::clone(d));
+            } else if let Some(d) = e.deployment.take() {
+                let same = inline
+                    .entry((e.device.clone(), d.begin.clone()))
+                    .or_default();
+                e.deployment = Some(if let Some(x) = same.iter().find(|x| **x == d) {
+                    Arc::clone(x)
+                } else {
+                    same.push(Arc::clone(&d));
+                    d
+                });
+            }
+            check_entry(&e).map_err(parse_err)?;
+            if entries.insert(e.id.clone(), e).is_some() {
+                return Err(parse_err("an item id appears twice".into()));
+            }
+        }
+        Ok((
+            Self {
+                data_dir: wire.data_dir,
+                entries,
+                clean_at: None,
+            },
+            wire.version,
+        ))
     }
 
-    /// The lockfile text: header, version, items sorted by id.
+    /// The lockfile text: header, version, `data_dir`, the deployments its items refer to
+    /// (once each), then the items sorted by id.
     #[must_use]
     pub fn to_text(&self) -> String {
-        let wire = Wire {
-            version: LOCK_VERSION,
-            data_dir: self.data_dir.clone(),
-            items: self.entries.values().cloned().collect(),
-        };
-        // Serialising plain structs of strings and integers cannot fail.
-        let body = toml::to_string(&wire).unwrap_or_default();
-        format!("{HEADER}{body}")
+        let mut out = Vec::new();
+        // Writing into memory cannot fail.
+        let _ = self.write_to(&mut out);
+        String::from_utf8(out).unwrap_or_default()
     }
 
-    /// Writes the lockfile atomically unless its content is unchanged; returns whether it wrote.
+    /// Streams the text of [`Lockfile::to_text`] into `w`, a batch of items at a time.
+    fn write_to(&self, w: &mut impl io::Write) -> io::Result<()> {
+        // Each (device, begin) is listed once; an item whose deployment differs from the one
+        // listed under its key (ONC changed its citation between runs) keeps its own inline.
+        let mut listed: BTreeMap<(&str, &str), &Arc<LockDeployment>> = BTreeMap::new();
+        for e in self.entries.values() {
+            if let Some(d) = &e.deployment {
+                listed
+                    .entry((e.device.as_str(), d.begin.as_str()))
+                    .or_insert(d);
+            }
+        }
+        let head = WireHead {
+            version: LOCK_VERSION,
+            data_dir: &self.data_dir,
+            deployments: listed
+                .iter()
+                .filter(|((device, _), _)| !device.is_empty())
+                .map(|((device, _), d)| WireDeployment::new(device, d))
+                .collect(),
+        };
+        // Serialising plain structs of strings and numbers cannot fail.
+        let ser = |e: toml::ser::Error| io::Error::other(e.to_string());
+        w.write_all(HEADER.as_bytes())?;
+        w.write_all(toml::to_string(&head).map_err(ser)?.as_bytes())?;
+        let entries: Vec<&LockEntry> = self.entries.values().collect();
+        for batch in entries.chunks(WRITE_BATCH) {
+            let items: Vec<LockEntry> = batch
+                .iter()
+                .map(|e| {
+                    let mut out = (*e).clone();
+                    if let Some(d) = &out.deployment
+                        && !out.device.is_empty()
+                        && listed
+                            .get(&(out.device.as_str(), d.begin.as_str()))
+                            .is_some_and(|x| **x == *d)
+                    {
+                        out.deployment_begin = d.begin.clone();
+                        out.deployment = None;
+                    }
+                    out
+                })
+                .collect();
+            w.write_all(b"\n")?;
+            w.write_all(
+                toml::to_string(&WireItemsOut { item: &items })
+                    .map_err(ser)?
+                    .as_bytes(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Writes the lockfile atomically, streamed, unless it is unchanged since it was read from
+    /// or written to `path` (and that file is still there); returns whether it wrote.
     ///
     /// # Errors
     /// [`LockError::Io`].
-    pub fn save(&self, path: &Path) -> Result<bool, LockError> {
-        let text = self.to_text();
-        if fs::read_to_string(path).is_ok_and(|old| old == text) {
+    pub fn save(&mut self, path: &Path) -> Result<bool, LockError> {
+        if self.clean_at.as_deref() == Some(path) && path.is_file() {
             return Ok(false);
         }
-        write_atomic(path, text.as_bytes()).map_err(|source| LockError::Io {
-            path: path.to_owned(),
+        let io_err = |p: &Path, source: io::Error| LockError::Io {
+            path: p.to_owned(),
             source,
-        })?;
+        };
+        crate::atomic::write_atomic_with(
+            path,
+            |f, tmp| {
+                let mut w = io::BufWriter::with_capacity(1 << 20, f);
+                self.write_to(&mut w)
+                    .and_then(|()| io::Write::flush(&mut w))
+                    .map_err(|e| io_err(tmp, e))
+            },
+            io_err,
+        )?;
+        self.clean_at = Some(path.to_owned());
         Ok(true)
+    }
+
+    /// Whether `path` holds exactly this lockfile: it was read from or written there and has
+    /// not changed since.
+    #[must_use]
+    pub fn is_saved_at(&self, path: &Path) -> bool {
+        self.clean_at.as_deref() == Some(path)
+    }
+
+    /// The `data_dir` it writes into, relative to the lockfile's folder (empty: unknown).
+    #[must_use]
+    pub fn data_dir(&self) -> &str {
+        &self.data_dir
+    }
+
+    /// Sets the `data_dir` it writes into.
+    pub fn set_data_dir(&mut self, data_dir: String) {
+        if self.data_dir != data_dir {
+            self.data_dir = data_dir;
+            self.clean_at = None;
+        }
     }
 
     /// Records a completed item (replacing an older record of it).
     pub fn insert(&mut self, mut entry: LockEntry) {
         entry.files.sort_by(|a, b| a.path.cmp(&b.path));
+        self.clean_at = None;
         self.entries.insert(entry.id.clone(), entry);
     }
 
     /// Forgets an item.
     pub fn remove(&mut self, id: &str) -> Option<LockEntry> {
-        self.entries.remove(id)
+        let out = self.entries.remove(id);
+        if out.is_some() {
+            self.clean_at = None;
+        }
+        out
     }
 
     /// The record of an item.
@@ -510,9 +808,26 @@ impl Lockfile {
         self.entries.get(id)
     }
 
-    /// The record of an item, to update it.
+    /// The record of an item, to update it (the lockfile counts as changed; see
+    /// [`Lockfile::modify`] for updates that may change nothing).
     pub fn get_mut(&mut self, id: &str) -> Option<&mut LockEntry> {
+        self.clean_at = None;
         self.entries.get_mut(id)
+    }
+
+    /// Updates the record of an item with `f`; the lockfile counts as changed only if the
+    /// record did. Returns whether it changed (false also when there is no such item).
+    pub fn modify(&mut self, id: &str, f: impl FnOnce(&mut LockEntry)) -> bool {
+        let Some(e) = self.entries.get_mut(id) else {
+            return false;
+        };
+        let before = e.clone();
+        f(e);
+        let changed = *e != before;
+        if changed {
+            self.clean_at = None;
+        }
+        changed
     }
 
     /// All records, sorted by id.
@@ -724,11 +1039,63 @@ mod tests {
     }
 
     #[test]
+    fn a_deployment_shared_by_many_items_is_written_once_and_read_back() {
+        let cite = "Ocean Networks Canada Society. 2023. Barkley Canyon Axis Hydrophone.";
+        let dep = |begin: &str| LockDeployment {
+            location: "BACAX".into(),
+            begin: begin.into(),
+            lat: 48.3167,
+            lon: -126.05,
+            depth: 985.0,
+            citation: format!("{cite} {begin}"),
+            doi: "10.0000/x".into(),
+            ..LockDeployment::default()
+        };
+        let (first, second) = (
+            dep("2023-12-31T22:14:00.000Z"),
+            dep("2024-06-01T00:00:00.000Z"),
+        );
+        let mut lock = Lockfile::default();
+        for n in 0..40_u32 {
+            let d = if n < 30 { &first } else { &second };
+            lock.insert(LockEntry {
+                deployment: Some(d.clone().into()),
+                ..entry(&format!("{n:064x}"), vec![])
+            });
+        }
+        // Another device with a deployment of the same begin is a deployment of its own.
+        let mut other = dep("2023-12-31T22:14:00.000Z");
+        other.citation = "another hydrophone".into();
+        lock.insert(LockEntry {
+            device: "ICLISTENHF1234".into(),
+            deployment: Some(other.into()),
+            ..entry(AA, vec![])
+        });
+        let text = lock.to_text();
+        assert_eq!(text.matches(cite).count(), 2, "{text}");
+        assert_eq!(text.matches("another hydrophone").count(), 1, "{text}");
+        let back = Lockfile::parse(&text, Path::new("x.lock")).unwrap();
+        assert_eq!(back, lock);
+        assert_eq!(back.to_text(), text);
+
+        // An item naming a deployment the file does not list is refused, by item and begin.
+        let dangling = text.replacen(
+            "begin = \"2024-06-01T00:00:00.000Z\"",
+            "begin = \"2024-06-02T00:00:00.000Z\"",
+            1,
+        );
+        let err = Lockfile::parse(&dangling, Path::new("x.lock"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("2024-06-01T00:00:00.000Z"), "{err}");
+    }
+
+    #[test]
     fn refuses_other_versions_and_unsafe_paths() {
         let p = Path::new("x.lock");
         assert!(matches!(
-            Lockfile::parse("version = 3\n", p),
-            Err(LockError::UnsupportedVersion { version: 3, .. })
+            Lockfile::parse("version = 4\n", p),
+            Err(LockError::UnsupportedVersion { version: 4, .. })
         ));
         assert!(matches!(
             Lockfile::parse("version = ", p),

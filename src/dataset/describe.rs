@@ -21,6 +21,7 @@ use crate::onc::wire;
 use crate::time::UtcInstant;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Reads sample rate, channels and duration into every done file that has none recorded yet.
 /// Returns whether anything changed. A file that cannot be read is left as it is.
@@ -32,22 +33,20 @@ pub(crate) fn fill_media(lock: &mut Lockfile, data_dir: &Path) -> bool {
         .collect();
     let mut changed = false;
     for id in ids {
-        let Some(e) = lock.get_mut(&id) else {
-            continue;
-        };
-        for f in e.files.iter_mut().filter(|f| unread(f)) {
-            if let Some(m) = probe(&data_dir.join(&f.path)) {
-                f.sample_rate = m.sample_rate;
-                f.channels = m.channels;
-                f.duration = m.duration;
-                changed = true;
+        // A file whose header yields nothing stays unread: not a change.
+        changed |= lock.modify(&id, |e| {
+            for f in e.files.iter_mut().filter(|f| unread(f)) {
+                if let Some(m) = probe(&data_dir.join(&f.path)) {
+                    f.sample_rate = m.sample_rate;
+                    f.channels = m.channels;
+                    f.duration = m.duration;
+                }
             }
-        }
+        });
     }
     changed
 }
 
-/// Whether a file has no media fields yet and is of a format that has some.
 fn unread(f: &LockedFile) -> bool {
     f.sample_rate == 0
         && f.channels == 0
@@ -153,11 +152,11 @@ pub(crate) type Deployments = BTreeMap<String, Vec<wire::Deployment>>;
 /// from `fresh` (ONC's answer this run), else from what other items of `lock` record. Returns
 /// whether anything changed.
 pub(crate) fn fill_deployments(lock: &mut Lockfile, fresh: &Deployments) -> bool {
-    let mut known: BTreeMap<String, Vec<LockDeployment>> = BTreeMap::new();
+    let mut known: BTreeMap<String, Vec<Arc<LockDeployment>>> = BTreeMap::new();
     for (device, deps) in fresh {
         let list = known.entry(device.clone()).or_default();
         for d in deps.iter().filter(|d| &d.device_code == device) {
-            list.push(LockDeployment {
+            list.push(Arc::new(LockDeployment {
                 location: d.location_code.clone(),
                 begin: d.begin.clone(),
                 end: d.end.clone().unwrap_or_default(),
@@ -166,7 +165,7 @@ pub(crate) fn fill_deployments(lock: &mut Lockfile, fresh: &Deployments) -> bool
                 depth: d.depth,
                 citation: d.citation.citation.clone(),
                 doi: d.citation.doi.clone(),
-            });
+            }));
         }
     }
     for e in lock.entries() {
@@ -175,11 +174,11 @@ pub(crate) fn fill_deployments(lock: &mut Lockfile, fresh: &Deployments) -> bool
         {
             let list = known.entry(e.device.clone()).or_default();
             if !list.iter().any(|x| x.begin == d.begin) {
-                list.push(d.clone());
+                list.push(Arc::clone(d));
             }
         }
     }
-    let todo: Vec<(String, Option<LockDeployment>)> = lock
+    let todo: Vec<(String, Option<Arc<LockDeployment>>)> = lock
         .entries()
         .filter(|e| e.status == Status::Done && e.deployment.is_none())
         .map(|e| {

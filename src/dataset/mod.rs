@@ -33,6 +33,7 @@
 pub(crate) mod describe;
 pub(crate) mod guard;
 pub(crate) mod registry;
+mod stamp;
 
 use crate::exec::{ExecConfig, ExecEvent, ExecOutcome, Job, Reporter, RunPaths};
 use crate::lock::{LEGACY_LOCK_FILE_NAME, LockError, LockRequest, Lockfile, Mismatch};
@@ -247,8 +248,9 @@ pub(crate) fn open_held(
         } else {
             dir
         };
-        lock.data_dir =
-            registry::relative(&data_dir, base).map_err(io_err("resolve", &data_dir))?;
+        lock.set_data_dir(
+            registry::relative(&data_dir, base).map_err(io_err("resolve", &data_dir))?,
+        );
     }
     if existed || !lock.is_empty() {
         lock.save(&paths.lock)?;
@@ -336,30 +338,31 @@ fn annotate(lock: &mut Lockfile, plan: &Plan, lock_path: &Path) {
             })
             .collect()
     };
+    // `modify`: a lockfile whose items already say all this is not changed (nor written).
     for c in plan.clip_items() {
-        let Some(e) = lock.get_mut(c.id.hex().as_str()) else {
-            continue;
-        };
         let first = c.requests.first();
-        e.label = first.and_then(|r| r.label.clone()).unwrap_or_default();
-        e.description = first
-            .and_then(|r| r.description.clone())
-            .unwrap_or_default();
-        e.start = c.start.to_onc_string();
-        e.end = c.end.to_onc_string();
-        e.window.clear();
-        e.requests = locked(&c.requests);
+        let requests = locked(&c.requests);
+        lock.modify(c.id.hex().as_str(), |e| {
+            e.label = first.and_then(|r| r.label.clone()).unwrap_or_default();
+            e.description = first
+                .and_then(|r| r.description.clone())
+                .unwrap_or_default();
+            e.start = c.start.to_onc_string();
+            e.end = c.end.to_onc_string();
+            e.window.clear();
+            e.requests = requests;
+        });
     }
     for (id, requests) in &plan.fetch_requests {
-        let Some(e) = lock.get_mut(id.hex().as_str()) else {
-            continue;
-        };
         let first = requests.first();
-        e.label = first.and_then(|r| r.label.clone()).unwrap_or_default();
-        e.description = first
-            .and_then(|r| r.description.clone())
-            .unwrap_or_default();
-        e.requests = locked(requests);
+        let locked = locked(requests);
+        lock.modify(id.hex().as_str(), |e| {
+            e.label = first.and_then(|r| r.label.clone()).unwrap_or_default();
+            e.description = first
+                .and_then(|r| r.description.clone())
+                .unwrap_or_default();
+            e.requests = locked;
+        });
     }
 }
 
@@ -464,7 +467,8 @@ pub(crate) async fn execute(
     annotate(&mut session.lock, plan, &session.paths.lock);
     let _ = describe::fill_media(&mut session.lock, &session.data_dir);
     let _ = describe::fill_deployments(&mut session.lock, &session.deployments);
-    crate::exec::compact(&session.lock, &run_paths(session))?;
+    let paths = run_paths(session);
+    crate::exec::compact(&mut session.lock, &paths)?;
     report.index_rows = refresh_index(&session.data_dir, &session.paths.lock, &session.lock)?;
     Ok(report)
 }
@@ -489,7 +493,15 @@ pub(crate) fn refresh_index(
     own_path: &Path,
     own: &Lockfile,
 ) -> Result<usize, DatasetError> {
-    DataDirView::take(data_dir, own_path)?.write(data_dir, own)
+    let view = DataDirView::take_registry(data_dir, own_path)?;
+    // Nothing changed since the index was written (a run with nothing to do): leave it, and
+    // read none of the other lockfiles.
+    if own.is_saved_at(own_path)
+        && let Some(rows) = stamp::unchanged(data_dir, &view.reg)
+    {
+        return Ok(rows);
+    }
+    view.read_others(data_dir).write(data_dir, own)
 }
 
 /// A `data_dir`'s registry and the other lockfiles writing into it, read under its guard,
@@ -498,24 +510,36 @@ pub(crate) fn refresh_index(
 struct DataDirView {
     _held: Guard,
     reg: Registry,
+    own_rel: String,
     others: Vec<(String, Lockfile)>,
 }
 
 impl DataDirView {
     /// Takes the guard, registers `own_path` and reads the other registered lockfiles.
     fn take(data_dir: &Path, own_path: &Path) -> Result<Self, DatasetError> {
+        Ok(Self::take_registry(data_dir, own_path)?.read_others(data_dir))
+    }
+
+    /// Takes the guard and registers `own_path` (in memory), reading no other lockfile yet.
+    fn take_registry(data_dir: &Path, own_path: &Path) -> Result<Self, DatasetError> {
         fs_err::create_dir_all(data_dir).map_err(io_err("create", data_dir))?;
         let held = data_dir_guard(data_dir)?;
         let mut reg = Registry::load(data_dir);
         let own_rel =
             registry::relative(own_path, data_dir).map_err(io_err("resolve", own_path))?;
         reg.lockfiles.insert(own_rel.clone());
-        let others = other_lockfiles(data_dir, &mut reg, &own_rel);
         Ok(Self {
             _held: held,
             reg,
-            others,
+            own_rel,
+            others: Vec::new(),
         })
+    }
+
+    /// Reads the other registered lockfiles (dropping stale registrations).
+    fn read_others(mut self, data_dir: &Path) -> Self {
+        self.others = other_lockfiles(data_dir, &mut self.reg, &self.own_rel);
+        self
     }
 
     /// Every file the other lockfiles record.
@@ -533,11 +557,13 @@ impl DataDirView {
     fn write(self, data_dir: &Path, own: &Lockfile) -> Result<usize, DatasetError> {
         let mut rows =
             crate::index::union(std::iter::once(own).chain(self.others.iter().map(|(_, l)| l)));
+        stamp::clear(data_dir);
         crate::index::write_index(data_dir, &mut rows)
             .map_err(io_err("write the index in", data_dir))?;
         self.reg
             .save(data_dir)
             .map_err(io_err("write the registry in", data_dir))?;
+        stamp::record(data_dir, &self.reg, rows.len());
         Ok(rows.len())
     }
 }
@@ -562,8 +588,8 @@ fn other_lockfiles(data_dir: &Path, reg: &mut Registry, own_rel: &str) -> Vec<(S
             continue;
         };
         let base = abs.parent().unwrap_or(Path::new("."));
-        let theirs = registry::absolute_clean(&base.join(&lock.data_dir)).ok();
-        if lock.data_dir.is_empty() || theirs != here {
+        let theirs = registry::absolute_clean(&base.join(lock.data_dir())).ok();
+        if lock.data_dir().is_empty() || theirs != here {
             continue;
         }
         keep.insert(rel.clone());

@@ -139,7 +139,7 @@ pub(crate) fn remove(path: &Path) -> Result<(), LockError> {
 ///
 /// # Errors
 /// [`LockError`] when the lockfile cannot be written or the record removed.
-pub fn compact(lock: &Lockfile, paths: &RunPaths) -> Result<bool, LockError> {
+pub fn compact(lock: &mut Lockfile, paths: &RunPaths) -> Result<bool, LockError> {
     let wrote = lock.save(&paths.lock)?;
     remove(&paths.record)?;
     Ok(wrote)

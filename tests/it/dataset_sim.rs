@@ -507,3 +507,71 @@ fn exit_codes_follow_the_kind_of_error() {
         );
     }
 }
+
+/// The inode of a file (an atomic rewrite replaces it).
+fn inode(p: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(p).unwrap().ino()
+}
+
+#[test]
+fn a_run_with_nothing_to_do_rewrites_neither_lockfile_nor_index_unless_they_are_stale() {
+    let sim = Sim::start(&["--time-scale", "0.002"]);
+    let dir = tempfile::tempdir().unwrap();
+    let a = range_manifest(
+        dir.path(),
+        "a.toml",
+        "2024-04-01T12:00:00Z",
+        "2024-04-01T12:10:00Z",
+    );
+    let data = dir.path().join("data");
+    let lock = dir.path().join("a.toml.lock");
+    let run = |m: &Path| {
+        let (code, out, err) = output(run_cmd(&sim, m));
+        assert_eq!(code, 0, "{out}{err}");
+    };
+    run(&a);
+    let files = [
+        lock.clone(),
+        data.join("index.csv"),
+        data.join("index.json"),
+    ];
+    let before: Vec<u64> = files.iter().map(|p| inode(p)).collect();
+    let index = std::fs::read(data.join("index.json")).unwrap();
+
+    // Nothing to do: nothing is written again.
+    run(&a);
+    let after: Vec<u64> = files.iter().map(|p| inode(p)).collect();
+    assert_eq!(before, after, "a no-op run rewrote {files:?}");
+
+    // An index removed or edited by hand is rebuilt from the lockfiles.
+    std::fs::remove_file(data.join("index.json")).unwrap();
+    std::fs::write(data.join("index.csv"), "path\n").unwrap();
+    run(&a);
+    assert_eq!(std::fs::read(data.join("index.json")).unwrap(), index);
+    assert_eq!(index_paths(&data).len(), 2);
+    let csv = std::fs::read_to_string(data.join("index.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+
+    // Another manifest writing into the data_dir: its rows join, and a no-op run of the first
+    // keeps them.
+    let b = range_manifest(
+        dir.path(),
+        "b.toml",
+        "2024-04-01T12:10:00Z",
+        "2024-04-01T12:15:00Z",
+    );
+    run(&b);
+    assert_eq!(index_paths(&data).len(), 3);
+    run(&a);
+    assert_eq!(index_paths(&data).len(), 3);
+
+    // The other lockfile edited behind our back (its item forgotten): the next run of `a`
+    // rebuilds the index from what the lockfiles say now.
+    let lb = dir.path().join("b.toml.lock");
+    let text = std::fs::read_to_string(&lb).unwrap();
+    let cut = text.find("[[item]]").unwrap();
+    std::fs::write(&lb, &text[..cut]).unwrap();
+    run(&a);
+    assert_eq!(index_paths(&data).len(), 2);
+}

@@ -102,7 +102,7 @@ fn finished_items_cost_one_record_line_each_and_one_lockfile_write() {
     let small = tempfile::tempdir().unwrap();
     let big = tempfile::tempdir().unwrap();
     let (lines6, bytes6, _) = run_slots(&sim, small.path(), 6);
-    let (lines24, bytes24, lock24) = run_slots(&sim, big.path(), 24);
+    let (lines24, bytes24, mut lock24) = run_slots(&sim, big.path(), 24);
     // One line per finished item, each a whole entry.
     assert_eq!(lines6.len(), 6);
     assert_eq!(lines24.len(), 24);
@@ -121,11 +121,11 @@ fn finished_items_cost_one_record_line_each_and_one_lockfile_write() {
 
     // Compaction writes the lockfile once and removes the record.
     let p = paths(big.path());
-    assert!(hydrofetch::exec::compact(&lock24, &p).unwrap());
+    assert!(hydrofetch::exec::compact(&mut lock24, &p).unwrap());
     assert!(!p.record.exists());
     assert_eq!(Lockfile::load(&p.lock).unwrap(), lock24);
     assert!(
-        !hydrofetch::exec::compact(&lock24, &p).unwrap(),
+        !hydrofetch::exec::compact(&mut lock24, &p).unwrap(),
         "nothing changed"
     );
 }

@@ -324,9 +324,13 @@ fn whole_file_rows_carry_their_requests() {
 /// wrote.
 fn strip_new_fields(text: &str) -> String {
     let mut v: toml::Value = toml::from_str(text).unwrap();
+    let top = v.as_table_mut().unwrap();
+    top.remove("deployment");
+    top.insert("version".into(), toml::Value::Integer(2));
     for item in v["item"].as_array_mut().unwrap() {
         let item = item.as_table_mut().unwrap();
         item.remove("deployment");
+        item.remove("deployment_begin");
         for f in item
             .get_mut("files")
             .and_then(|f| f.as_array_mut())
@@ -353,7 +357,14 @@ fn an_old_lockfile_loads_and_the_rebuilt_index_fills_what_it_can() {
         .run();
     let lock_path = crate::common::lock_of(&ran.join("range.toml"));
     let full = ran.lockfile("range.toml");
-    assert!(full.contains("sample_rate = 64000") && full.contains("[item.deployment]"));
+    // Each deployment once at the top; items name theirs by its begin.
+    assert!(full.contains("sample_rate = 64000") && full.contains("[[deployment]]"));
+    assert_eq!(full.matches("[[deployment]]").count(), 1, "{full}");
+    assert_eq!(
+        full.matches("deployment_begin = ").count(),
+        full.matches("[[item]]").count(),
+        "{full}"
+    );
     let old = strip_new_fields(&full);
     assert!(!old.contains("sample_rate") && !old.contains("deployment"));
     std::fs::write(&lock_path, &old).unwrap();
