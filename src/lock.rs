@@ -461,56 +461,75 @@ const WRITE_BATCH: usize = 4096;
 /// Lockfile text at least this long is parsed in parts on several threads ([`parse_wire`]).
 const PARALLEL_PARSE_MIN: usize = 4 << 20;
 
-/// Parses lockfile text. Long text is cut at `[[item]]` header lines into one part per core,
-/// parsed in parallel: the first part as the whole shape, the others as items only. Cutting
+/// The length of each part of a long lockfile's text parsed on its own ([`parse_wire`]).
+const PARSE_PIECE: usize = 1 << 20;
+
+/// Parses lockfile text. Long text is cut at `[[item]]` header lines into parts of about
+/// [`PARSE_PIECE`], parsed by one thread per core: the first part as the whole shape, the
+/// others as items only. Cutting
 /// there changes nothing a TOML parser would read: a header line that sat inside a multi-line
 /// string leaves the part before it unterminated, and a table other than items after the cut
 /// is refused by the items-only shape; any part failing falls back to one parse of the whole
 /// text (so errors name the right line).
 fn parse_wire(text: &str) -> Result<Wire, toml::de::Error> {
-    let parts = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(8);
-    if text.len() < PARALLEL_PARSE_MIN || parts < 2 {
+    if text.len() < PARALLEL_PARSE_MIN {
         return toml::from_str(text);
     }
     const CUT: &str = "\n[[item]]\n";
     let mut cuts = vec![0];
-    for k in 1..parts {
-        let mut at = text.len() * k / parts;
+    let mut at = PARSE_PIECE;
+    while at < text.len() {
         while !text.is_char_boundary(at) {
             at += 1;
         }
-        if let Some(p) = text[at..].find(CUT) {
-            let cut = at + p + 1;
-            if cut > *cuts.last().unwrap_or(&0) {
-                cuts.push(cut);
-            }
-        }
+        let Some(p) = text[at..].find(CUT) else {
+            break;
+        };
+        cuts.push(at + p + 1);
+        at += p + 1 + PARSE_PIECE;
     }
     cuts.push(text.len());
     let pieces: Vec<&str> = cuts.windows(2).map(|w| &text[w[0]..w[1]]).collect();
-    let (head, rest) = std::thread::scope(|s| {
-        let rest: Vec<_> = pieces[1..]
-            .iter()
-            .map(|p| s.spawn(move || toml::from_str::<WireItems>(p)))
-            .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8)
+        .min(pieces.len());
+    // Each thread takes the next piece until none is left: the parser's tree of a piece (many
+    // times its text) is dropped before the next, so memory is bounded by a piece per thread.
+    let next = std::sync::atomic::AtomicUsize::new(1);
+    let work = || {
+        let mut out = Vec::new();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(p) = pieces.get(k) else {
+                return out;
+            };
+            out.push((k, toml::from_str::<WireItems>(p).map(|w| w.items)));
+        }
+    };
+    let (head, mut rest) = std::thread::scope(|s| {
+        let workers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
         let head = toml::from_str::<Wire>(pieces[0]);
-        let rest: Vec<_> = rest.into_iter().map(|h| h.join().ok()).collect();
+        let mut rest = work();
+        for h in workers {
+            rest.extend(h.join().unwrap_or_default());
+        }
         (head, rest)
     });
-    match (
-        head,
-        rest.into_iter().collect::<Option<Result<Vec<_>, _>>>(),
-    ) {
-        (Ok(mut wire), Some(Ok(rest))) => {
-            for part in rest {
-                wire.items.extend(part.items);
-            }
-            Ok(wire)
-        }
-        _ => toml::from_str(text),
+    rest.sort_by_key(|(k, _)| *k);
+    let Ok(mut wire) = head else {
+        return toml::from_str(text);
+    };
+    if rest.len() + 1 != pieces.len() {
+        return toml::from_str(text);
     }
+    for (_, items) in rest {
+        match items {
+            Ok(items) => wire.items.extend(items),
+            Err(_) => return toml::from_str(text),
+        }
+    }
+    Ok(wire)
 }
 
 #[derive(Deserialize)]
@@ -858,6 +877,35 @@ impl Lockfile {
         })
     }
 
+    /// [`Lockfile::is_satisfied`] of each id, in order; a long list is checked on every core
+    /// (a year of windows is 105,000 `stat`s).
+    #[must_use]
+    pub fn satisfied(&self, ids: &[&str], data_dir: &Path) -> Vec<bool> {
+        const PER_THREAD_MIN: usize = 4096;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(8)
+            .min(ids.len() / PER_THREAD_MIN)
+            .max(1);
+        let chunk = ids.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            let parts: Vec<_> = ids
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|id| self.is_satisfied(id, data_dir))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    }
+
     /// Re-hashes every locked file under `data_dir` and lists what differs.
     #[must_use]
     pub fn verify(&self, data_dir: &Path) -> Vec<Mismatch> {
@@ -1088,6 +1136,52 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("2024-06-01T00:00:00.000Z"), "{err}");
+    }
+
+    #[test]
+    fn a_long_lockfile_parsed_in_parts_reads_as_one_parse_does() {
+        let mut lock = Lockfile::default();
+        lock.set_data_dir("data".into());
+        for n in 0..16_000_u32 {
+            let mut e = entry(
+                &format!("{n:064x}"),
+                vec![LockedFile {
+                    path: format!("d/{n}.mat"),
+                    size: u64::from(n),
+                    sha256: format!("{n:064x}"),
+                    source: format!("{n}.mat"),
+                    ..LockedFile::default()
+                }],
+            );
+            if n % 7 == 5 {
+                // A multi-line text holding the very line the parts are cut at.
+                e.kind = ItemKind::Clip;
+                e.description = "line\n[[item]]\nid = 'x'\n".repeat(3);
+            }
+            lock.insert(e);
+        }
+        let text = lock.to_text();
+        assert!(text.len() > PARALLEL_PARSE_MIN, "{}", text.len());
+        assert!(
+            text.contains("\n[[item]]\nid = 'x'\n"),
+            "written as multi-line text"
+        );
+        let back = Lockfile::parse(&text, Path::new("x.lock")).unwrap();
+        assert_eq!(back, lock);
+        // A table other than items after a cut is not taken for items.
+        let moved = format!("{text}\n[[deployment]]\ndevice = 'X'\n");
+        let err = Lockfile::parse(&moved, Path::new("x.lock")).unwrap_err();
+        assert!(err.to_string().contains("deployment"), "{err}");
+        // A broken part is reported at its line in the whole file.
+        let broken = text.replacen("size = 15000\n", "size = oops\n", 1);
+        let err = Lockfile::parse(&broken, Path::new("x.lock"))
+            .unwrap_err()
+            .to_string();
+        let line = broken[..broken.find("size = oops").unwrap()]
+            .lines()
+            .count()
+            + 1;
+        assert!(err.contains(&format!("line {line}")), "{err}");
     }
 
     #[test]

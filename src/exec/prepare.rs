@@ -50,6 +50,16 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
     let windows: HashMap<ItemId, crate::time::Window5m> =
         plan.fetch_items().map(|f| (f.id, f.window)).collect();
     let clip_from = clip_starts(plan, &windows);
+    let hexes: Vec<_> = plan
+        .requests
+        .iter()
+        .flat_map(|g| g.items.iter())
+        .map(ItemId::hex)
+        .chain(plan.clip_items().map(|c| c.id.hex()))
+        .collect();
+    let ids: Vec<&str> = hexes.iter().map(crate::domain::HexId::as_str).collect();
+    let mut satisfied = lock.satisfied(&ids, data_dir).into_iter();
+    let mut done = || satisfied.next().unwrap_or(false);
     let mut out = Pending {
         total: windows.len(),
         ..Pending::default()
@@ -57,7 +67,7 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
     for group in &plan.requests {
         let mut runs: Vec<Vec<WantedItem>> = Vec::new();
         for id in &group.items {
-            if lock.is_satisfied(id.hex().as_str(), data_dir) {
+            if done() {
                 out.done_before += 1;
                 continue;
             }
@@ -94,7 +104,7 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
     }
     for c in plan.clip_items() {
         out.total += 1;
-        if lock.is_satisfied(c.id.hex().as_str(), data_dir) {
+        if done() {
             out.done_before += 1;
             continue;
         }
