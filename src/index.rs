@@ -2,7 +2,8 @@
 //! and source files) with device, product, format, UTC start/end, label, description, source
 //! files, SHA-256 and size. It is the dataset, not the last run: the union of what every
 //! lockfile writing into the `data_dir` records ([`crate::dataset`] keeps that list), rewritten
-//! atomically after every run (no-op included), gc and repair.
+//! atomically after every run, gc and repair (a run that changed nothing skips it when no
+//! lockfile and no index file changed since: see `crate::dataset`'s index stamp).
 //!
 //! # One row per request
 //! Identical requests share one clip file (see [`crate::plan::item`]), and the index keeps
