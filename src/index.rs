@@ -30,7 +30,8 @@
 //! or its `start`) before padding, on the rows a request asked for. All of it comes from the
 //! lockfiles (see [`crate::lock`]), so the index stays a function of them.
 
-use crate::atomic::write_atomic;
+use crate::atomic::write_atomic_with;
+use std::io::Write as _;
 use serde::Serialize;
 use std::io;
 use std::path::Path;
@@ -297,8 +298,35 @@ struct CsvRow<'a> {
 /// I/O errors, naming the file.
 pub(crate) fn write_index(data_dir: &Path, rows: &mut [IndexRow]) -> io::Result<()> {
     rows.sort_by(order);
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    for r in rows.iter() {
+    // Both files are streamed into their temporary files (a year of windows is ~140 MB of
+    // index), then fsynced and renamed.
+    let csv_path = data_dir.join("index.csv");
+    write_atomic_with(
+        &csv_path,
+        |f, _| {
+            let mut csv = csv::Writer::from_writer(io::BufWriter::with_capacity(1 << 20, f));
+            write_csv(&mut csv, rows)?;
+            csv.into_inner()
+                .map_err(|e| io::Error::other(e.to_string()))?
+                .flush()
+        },
+        |p, e| crate::atomic::with_path(e, p),
+    )?;
+    write_atomic_with(
+        &data_dir.join("index.json"),
+        |f, _| {
+            let mut w = io::BufWriter::with_capacity(1 << 20, f);
+            serde_json::to_writer_pretty(&mut w, &rows).map_err(io::Error::other)?;
+            w.write_all(b"\n")?;
+            w.flush()
+        },
+        |p, e| crate::atomic::with_path(e, p),
+    )
+}
+
+/// The CSV rows (a header alone when there are none).
+fn write_csv<W: io::Write>(csv: &mut csv::Writer<W>, rows: &[IndexRow]) -> io::Result<()> {
+    for r in rows {
         csv.serialize(CsvRow {
             path: &r.path,
             kind: &r.kind,
@@ -354,13 +382,7 @@ pub(crate) fn write_index(data_dir: &Path, rows: &mut [IndexRow]) -> io::Result<
         ])
         .map_err(io::Error::other)?;
     }
-    let csv_bytes = csv
-        .into_inner()
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    write_atomic(&data_dir.join("index.csv"), &csv_bytes)?;
-    let mut json = serde_json::to_vec_pretty(&rows).map_err(io::Error::other)?;
-    json.push(b'\n');
-    write_atomic(&data_dir.join("index.json"), &json)
+    Ok(())
 }
 
 #[cfg(test)]
