@@ -200,7 +200,7 @@ pub fn write_flac_with(path: &Path, audio: &Audio, options: Options) -> Result<(
     write_atomic_with(
         path,
         |file, tmp| {
-            let mut buf = BufWriter::new(file);
+            let mut buf = BufWriter::with_capacity(1 << 20, file);
             encode_to(&mut buf, audio, options)?;
             buf.flush().map_err(|e| FormatError::io(tmp, e))
         },

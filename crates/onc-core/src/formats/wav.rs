@@ -76,7 +76,7 @@ pub fn write_wav(path: &Path, audio: &Audio) -> Result<(), FormatError> {
     audio.validate(KIND)?;
     write_atomic_with(
         path,
-        |file, _| write_to(BufWriter::new(file), audio),
+        |file, _| write_to(BufWriter::with_capacity(1 << 20, file), audio),
         |p, e| FormatError::io(p, e),
     )
 }
