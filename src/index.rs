@@ -31,10 +31,15 @@
 //! lockfiles (see [`crate::lock`]), so the index stays a function of them.
 
 use crate::atomic::write_atomic_with;
-use std::io::Write as _;
 use serde::Serialize;
 use std::io;
+use std::io::Write as _;
 use std::path::Path;
+
+/// The shape of the index this build writes: bump it whenever a change of rows or columns
+/// would make an index written by an earlier build stale (the index stamp of a `data_dir`
+/// names it, so that a run with nothing to do rebuilds an index of another shape).
+pub(crate) const INDEX_FORMAT: u32 = 1;
 
 /// One output in the index.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -1070,8 +1070,25 @@ mod tests {
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("# @generated"));
         assert!(text.find(AA).unwrap() < text.find(BB).unwrap(), "{text}");
-        let back = Lockfile::load(&path).unwrap();
+        let mut back = Lockfile::load(&path).unwrap();
         assert_eq!(back, lock);
+        // Read and saved unchanged, or "modified" to what it was: nothing is written.
+        let modified = fs::metadata(&path).unwrap().modified().unwrap();
+        assert!(!back.modify(BB, |e| e.device = "ICLISTENHF6324".into()));
+        assert!(!back.save(&path).unwrap());
+        assert!(back.is_saved_at(&path));
+        assert!(back.modify(BB, |e| e.label = "x".into()));
+        assert!(!back.is_saved_at(&path));
+        assert!(back.save(&path).unwrap());
+        assert_ne!(Lockfile::load(&path).unwrap(), lock);
+        assert!(back.modify(BB, |e| e.label.clear()));
+        assert!(back.save(&path).unwrap());
+        assert_eq!(Lockfile::load(&path).unwrap(), lock);
+        assert!(fs::metadata(&path).unwrap().modified().unwrap() >= modified);
+        // Saving elsewhere writes there.
+        let other = dir.path().join("other.lock");
+        assert!(back.save(&other).unwrap());
+        assert_eq!(fs::read(&other).unwrap(), fs::read(&path).unwrap());
         assert!(back.is_satisfied(BB, data));
         assert!(back.verify(data).is_empty());
 

@@ -18,8 +18,15 @@ use std::path::{Path, PathBuf};
 
 const STAMP_FILE: &str = "index.stamp";
 
-/// What the index rows depend on besides the lockfiles: the hydrofetch that wrote them.
-const FORMAT: &str = concat!("hydrofetch ", env!("CARGO_PKG_VERSION"), " index ", "1");
+/// What the index rows depend on besides the lockfiles: the hydrofetch that wrote them and
+/// the index's shape.
+fn format() -> String {
+    format!(
+        "hydrofetch {} index {}",
+        env!("CARGO_PKG_VERSION"),
+        crate::index::INDEX_FORMAT
+    )
+}
 
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Stamp {
@@ -68,7 +75,7 @@ pub(crate) fn unchanged(data_dir: &Path, reg: &Registry) -> Option<usize> {
     let text = fs_err::read_to_string(stamp_path(data_dir)).ok()?;
     let stored: Stamp = serde_json::from_str(&text).ok()?;
     let now = Stamp {
-        format: FORMAT.to_owned(),
+        format: format(),
         rows: stored.rows,
         files: current(data_dir, reg)?,
     };
@@ -84,7 +91,7 @@ pub(crate) fn record(data_dir: &Path, reg: &Registry, rows: usize) {
         return;
     };
     let stamp = Stamp {
-        format: FORMAT.to_owned(),
+        format: format(),
         rows,
         files,
     };
