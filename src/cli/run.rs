@@ -41,7 +41,9 @@ pub(crate) struct NetArgs {
     /// Shortest wait between two polls of a request, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     poll_min_ms: u64,
-    /// Longest wait between two polls of a request, in milliseconds.
+    /// Longest wait between two polls of a request that has no ONC estimate of its processing
+    /// time, in milliseconds (with an estimate, polls follow it: first at 90 % of it, then
+    /// every 5 %).
     #[arg(long, default_value_t = 10_000)]
     poll_max_ms: u64,
 }
