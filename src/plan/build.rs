@@ -58,6 +58,9 @@ pub(crate) struct Builder {
     /// The requests (not clipped) each fetch item serves.
     pub(crate) fetch_requests: std::collections::BTreeMap<ItemId, Vec<ClipRequest>>,
     pub(crate) batches: Contribution,
+    /// (device, product, window start ms) of each window that some job asked for together
+    /// with the next one: only such neighbours share an ONC request ([`super::group`]).
+    pub(crate) joined: foldhash::HashSet<(u32, u32, i64)>,
     pub(crate) errors: Vec<PlanError>,
 }
 
@@ -89,16 +92,24 @@ impl Builder {
         product: &FetchProduct,
         windows: impl Iterator<Item = Window5m>,
         batch: u32,
+        join: bool,
     ) -> Vec<ItemId> {
         let d = self.device(device);
         let p = self.product(product);
         self.batches.note(d, p, batch);
+        let mut previous: Option<Window5m> = None;
         let prefix = self
             .prefixes
             .entry((d, p))
             .or_insert_with(|| fetch_prefix(device, product));
         windows
             .map(|w| {
+                if join
+                    && let Some(prev) = previous.replace(w)
+                    && prev.next() == w
+                {
+                    self.joined.insert((d, p, prev.start().unix_millis()));
+                }
                 let key = (d, p, w.start().unix_millis());
                 if let Some(&i) = self.fetch_index.get(&key) {
                     return self.fetch[i].3;
@@ -122,15 +133,17 @@ impl Builder {
         v
     }
 
+    /// Adds the fetch items of `windows`; with `join`, adjacent ones may share a request.
     fn add_all(
         &mut self,
         device: &DeviceCode,
         products: &Products,
         windows: &[Window5m],
         batch: u32,
+        join: bool,
     ) {
         for p in Self::products_of(products) {
-            self.windows(device, &p, windows.iter().copied(), batch);
+            self.windows(device, &p, windows.iter().copied(), batch, join);
         }
     }
 
@@ -148,7 +161,7 @@ impl Builder {
                 batch,
             } => {
                 let w: Vec<Window5m> = Window5m::covering(span.start, span.end).collect();
-                self.add_all(&span.device, products, &w, *batch);
+                self.add_all(&span.device, products, &w, *batch, true);
             }
             Job::Sample {
                 span,
@@ -157,7 +170,7 @@ impl Builder {
                 per_request,
             } => {
                 let w = sample_windows(span.start, span.end, *total, *per_request);
-                self.add_all(&span.device, products, &w, *per_request);
+                self.add_all(&span.device, products, &w, *per_request, true);
             }
             Job::Events {
                 device,
@@ -178,7 +191,16 @@ impl Builder {
                     .collect();
                 w.sort_unstable();
                 w.dedup();
-                self.add_all(device, products, &w, *per_request);
+                self.add_all(device, products, &w, *per_request, false);
+                // Each event's padded span joins its own windows only.
+                for t in times {
+                    let own: Vec<Window5m> = Window5m::covering(
+                        t.add_millis(-pad_before_ms),
+                        t.add_millis(*pad_after_ms),
+                    )
+                    .collect();
+                    self.add_all(device, products, &own, *per_request, true);
+                }
             }
             Job::Request(r) => self.request(r, &s.origin),
         }
@@ -191,6 +213,7 @@ impl Builder {
                 &p,
                 Window5m::covering(r.span.start, r.span.end),
                 r.batch,
+                true,
             );
             let asked = ClipRequest {
                 origin: origin.clone(),

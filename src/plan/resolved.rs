@@ -136,6 +136,7 @@ impl Plan {
             &b.devices,
             &b.products,
             &b.batches,
+            &b.joined,
         );
         items.extend(b.clips.into_iter().map(Item::Clip));
         items.sort_unstable_by(|a, b| a.id().cmp(b.id()));

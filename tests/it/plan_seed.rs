@@ -321,3 +321,43 @@ fn example_item_ids_are_pinned() {
     }
     insta::assert_snapshot!("example_item_ids", text);
 }
+
+/// Requests of a request file cover the windows each request asked for together: rows whose
+/// windows are adjacent but shared by no request are separate ONC requests (so that a token's
+/// slots work on them side by side, and each clip's sources arrive as soon as they are done);
+/// rows that share or span windows are one request. A range still batches its windows.
+#[test]
+fn adjacent_windows_asked_for_by_different_requests_are_separate_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("events.csv");
+    // 12:01 and 12:07 need 12:00 and 12:05 (adjacent, not shared); 12:14:50 ± 15 s spans
+    // 12:10 and 12:15; 12:16 shares 12:15.
+    std::fs::write(
+        &csv,
+        "deviceCode,timestamp,pad_seconds,clip,spectrogram_format\n\
+         ICLISTENHF6324,2024-04-01T12:01:00Z,15,true,mat\n\
+         ICLISTENHF6324,2024-04-01T12:07:00Z,15,true,mat\n\
+         ICLISTENHF6324,2024-04-01T12:14:50Z,15,true,mat\n\
+         ICLISTENHF6324,2024-04-01T12:16:00Z,15,true,mat\n",
+    )
+    .unwrap();
+    let plan = plan_json(&[csv.to_str().unwrap()]);
+    let spans: Vec<(String, String)> = plan["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["product"] == "spectrogram")
+        .map(|r| {
+            (
+                r["date_from"].as_str().unwrap()[11..16].to_owned(),
+                r["date_to"].as_str().unwrap()[11..16].to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        spans,
+        [("12:00", "12:05"), ("12:05", "12:10"), ("12:10", "12:20")]
+            .map(|(a, b)| (a.to_owned(), b.to_owned())),
+        "{plan:#}"
+    );
+}
