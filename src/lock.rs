@@ -83,7 +83,7 @@
 //!
 //! # Reading and writing a large one
 //! A year of 5-minute windows is ~105,000 items, ~50 MB of text. Reading parses it in parts on
-//! every core (cut at `[[item]]` lines, see [`parse_wire`]); writing streams it in batches to
+//! every core (cut at `[[item]]` lines, see `parse_wire`); writing streams it in batches to
 //! the temporary file. A lockfile remembers the file it was read from or last written to
 //! (unless it was an older version): saving it unchanged writes nothing and serialises
 //! nothing, so a run with nothing to do costs one parse.
