@@ -47,6 +47,7 @@ pub(crate) fn fill_media(lock: &mut Lockfile, data_dir: &Path) -> bool {
     changed
 }
 
+/// Whether a file has no media fields yet and is of a format that has some.
 fn unread(f: &LockedFile) -> bool {
     f.sample_rate == 0
         && f.channels == 0

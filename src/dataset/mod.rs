@@ -340,6 +340,9 @@ fn annotate(lock: &mut Lockfile, plan: &Plan, lock_path: &Path) {
     };
     // `modify`: a lockfile whose items already say all this is not changed (nor written).
     for c in plan.clip_items() {
+        if lock.get(c.id.hex().as_str()).is_none() {
+            continue;
+        }
         let first = c.requests.first();
         let requests = locked(&c.requests);
         lock.modify(c.id.hex().as_str(), |e| {
@@ -354,6 +357,9 @@ fn annotate(lock: &mut Lockfile, plan: &Plan, lock_path: &Path) {
         });
     }
     for (id, requests) in &plan.fetch_requests {
+        if lock.get(id.hex().as_str()).is_none() {
+            continue;
+        }
         let first = requests.first();
         let locked = locked(requests);
         lock.modify(id.hex().as_str(), |e| {
