@@ -10,7 +10,8 @@ use crate::domain::ItemId;
 use crate::domain::{AudioExtension, SpectrogramFormat};
 use crate::lock::Lockfile;
 use crate::plan::ClipProduct;
-use crate::plan::{FetchProduct, Plan};
+use crate::plan::{FetchProduct, OncRequestGroup, Plan};
+use crate::time::Window5m;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -29,7 +30,7 @@ pub struct Pending {
 /// ([`WantedItem::clip_from`]).
 pub(crate) fn clip_starts(
     plan: &Plan,
-    windows: &HashMap<ItemId, crate::time::Window5m>,
+    windows: &HashMap<ItemId, Window5m>,
 ) -> HashMap<ItemId, crate::time::UtcInstant> {
     let mut out: HashMap<ItemId, crate::time::UtcInstant> = HashMap::new();
     for c in plan.clip_items() {
@@ -44,11 +45,42 @@ pub(crate) fn clip_starts(
     out
 }
 
+/// The pending items of one request group, split into runs of contiguous windows (each one ONC
+/// request's worth: a partly done group asks only for what is missing), each with what clips
+/// need of its slot. `done` is asked once per item, in the group's order.
+pub(crate) fn wanted_runs(
+    group: &OncRequestGroup,
+    windows: &HashMap<ItemId, Window5m>,
+    clip_from: &HashMap<ItemId, crate::time::UtcInstant>,
+    mut done: impl FnMut(&ItemId) -> bool,
+) -> Vec<Vec<(ItemId, WantedItem)>> {
+    let mut runs: Vec<Vec<(ItemId, WantedItem)>> = Vec::new();
+    for id in &group.items {
+        if done(id) {
+            continue;
+        }
+        let Some(&window) = windows.get(id) else {
+            continue;
+        };
+        let item = WantedItem {
+            id: id.to_string(),
+            window,
+            clip_from: clip_from.get(id).copied(),
+        };
+        match runs.last_mut() {
+            Some(run) if run.last().is_some_and(|(_, l)| l.window.next() == window) => {
+                run.push((*id, item));
+            }
+            _ => runs.push(vec![(*id, item)]),
+        }
+    }
+    runs
+}
+
 /// Computes what of `plan` is not yet done according to `lock` and `data_dir`.
 #[must_use]
 pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
-    let windows: HashMap<ItemId, crate::time::Window5m> =
-        plan.fetch_items().map(|f| (f.id, f.window)).collect();
+    let windows: HashMap<ItemId, Window5m> = plan.fetch_items().map(|f| (f.id, f.window)).collect();
     let clip_from = clip_starts(plan, &windows);
     let hexes: Vec<_> = plan
         .requests
@@ -65,28 +97,13 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
         ..Pending::default()
     };
     for group in &plan.requests {
-        let mut runs: Vec<Vec<WantedItem>> = Vec::new();
-        for id in &group.items {
-            if done() {
-                out.done_before += 1;
-                continue;
-            }
-            let Some(&window) = windows.get(id) else {
-                continue;
-            };
-            let item = WantedItem {
-                id: id.to_string(),
-                window,
-                clip_from: clip_from.get(id).copied(),
-            };
-            match runs.last_mut() {
-                Some(run) if run.last().is_some_and(|l| l.window.next() == window) => {
-                    run.push(item);
-                }
-                _ => runs.push(vec![item]),
-            }
-        }
-        for items in runs {
+        let runs = wanted_runs(group, &windows, &clip_from, |_| {
+            let d = done();
+            out.done_before += usize::from(d);
+            d
+        });
+        for run in runs {
+            let items: Vec<WantedItem> = run.into_iter().map(|(_, item)| item).collect();
             match &group.product {
                 FetchProduct::Spectrogram(p) => out.job.spectrograms.push(SpectrogramGroup {
                     device: group.device.as_str().to_owned(),

@@ -54,25 +54,14 @@ async fn list_all<S: std::hash::BuildHasher>(
     let clip_from = crate::exec::prepare::clip_starts(plan, &windows);
     let mut runs: Vec<Run<'_>> = Vec::new();
     for g in &plan.requests {
-        let mut last: Option<Window5m> = None;
-        for id in g.items.iter().filter(|id| !done.contains(*id)) {
-            let Some(&window) = windows.get(id) else {
-                continue;
-            };
-            let item = WantedItem {
-                id: id.to_string(),
-                window,
-                clip_from: clip_from.get(id).copied(),
-            };
-            match runs.last_mut() {
-                Some(r) if last.is_some_and(|l| l.next() == window) => r.items.push((*id, item)),
-                _ => runs.push(Run {
-                    device: g.device.as_str(),
-                    product: &g.product,
-                    items: vec![(*id, item)],
-                }),
-            }
-            last = Some(window);
+        for items in
+            crate::exec::prepare::wanted_runs(g, &windows, &clip_from, |id| done.contains(id))
+        {
+            runs.push(Run {
+                device: g.device.as_str(),
+                product: &g.product,
+                items,
+            });
         }
     }
     let mut out = HashMap::new();
