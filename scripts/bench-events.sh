@@ -14,8 +14,9 @@ sim_bin="$root/target/release/hydrofetch"
 [ -x "$sim_bin" ] || (cd "$root" && cargo build --quiet --release --bin hydrofetch)
 [ $# -gt 0 ] || set -- "$sim_bin"
 token=00000000-5113-4d30-8000-000000de0000 # the simulator's demo token
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=scripts/lib/sim.sh
+. "$root/scripts/lib/sim.sh"
+sim_tmp
 python3 - "$tmp/events.json" <<'PY'
 import datetime, json, sys
 t0 = datetime.datetime(2024, 4, 1, 10, 0, 40)
@@ -26,8 +27,6 @@ json.dump({"defaults": {"pad_seconds": 15, "clip": True,
                         "data_product_options": {"dpo_spectralDataDownsample": 2}},
            "requests": requests}, open(sys.argv[1], "w"), indent=1)
 PY
-# shellcheck source=scripts/lib/sim.sh
-. "$root/scripts/lib/sim.sh"
 run_one() {
     local bin=$1 d t0 t1 rc products
     d=$(mktemp -d -p "$tmp")

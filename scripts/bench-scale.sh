@@ -20,18 +20,12 @@ cargo build --quiet --profile "$profile" --bin hydrofetch
 case $profile in dev) dir=debug ;; *) dir=$profile ;; esac
 bin="$root/target/$dir/hydrofetch"
 
-tmp=$(mktemp -d)
-sim_pid=
-cleanup() {
-    if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/sim.sh
+. "$root/scripts/lib/sim.sh"
+sim_tmp
 
 token=0000aaaa-bench-token-1111bbbb
 sim_bin=$bin
-# shellcheck source=scripts/lib/sim.sh
-. "$root/scripts/lib/sim.sh"
 start_sim "$tmp/sim.out" --host 127.0.0.1 --port 0 --token "$token" --tiny --time-scale 0 \
     --run-ttl 86400 --capacity 8
 

@@ -16,16 +16,10 @@ sim_bin="$root/target/release/hydrofetch"
 [ -x "$sim_bin" ] || (cd "$root" && cargo build --quiet --release --bin hydrofetch)
 bin=${3:-$sim_bin}
 token=00000000-5113-4d30-8000-000000de0000 # the simulator's demo token
-tmp=$(mktemp -d)
-sim_pid=
-cleanup() {
-    if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-cp "$manifest" "$tmp/"
 # shellcheck source=scripts/lib/sim.sh
 . "$root/scripts/lib/sim.sh"
+sim_tmp
+cp "$manifest" "$tmp/"
 start_sim "$tmp/sim.out" --product-window "$rule" --time-scale 0.001 \
     --cache-dir "$root/target/tmp/sim-cache-scripts" --request-log "$tmp/requests.log"
 ONC_TOKEN=$token "$bin" run "$tmp/$(basename "$manifest")" --onc-url "$url" --quiet >/dev/null 2>&1 \

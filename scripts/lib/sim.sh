@@ -15,3 +15,11 @@ start_sim() {
     echo "the simulator did not start" >&2
     exit 1
 }
+
+# sim_tmp — sets `tmp` to a new temporary folder and `sim_pid` to empty; at exit the folder is
+# removed and the last simulator `start_sim` started is stopped.
+sim_tmp() {
+    tmp=$(mktemp -d)
+    sim_pid=
+    trap 'if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; fi; rm -rf "$tmp"' EXIT
+}
