@@ -184,6 +184,14 @@ pub fn output(mut c: Command) -> (i32, String, String) {
     )
 }
 
+/// What changes when a file is written again: its inode (an atomic rewrite replaces it) and
+/// its modification time.
+pub fn written_identity(path: &Path) -> (u64, i64) {
+    use std::os::unix::fs::MetadataExt as _;
+    let m = std::fs::metadata(path).expect("stat");
+    (m.ino(), m.mtime_nsec())
+}
+
 /// SHA-256 of a file, hex.
 pub fn sha256(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).expect("read file")))

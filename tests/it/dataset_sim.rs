@@ -9,6 +9,7 @@ use crate::common;
 
 use common::{
     FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, run_json, sha256, wait_for,
+    written_identity,
 };
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -508,12 +509,6 @@ fn exit_codes_follow_the_kind_of_error() {
     }
 }
 
-/// The inode of a file (an atomic rewrite replaces it).
-fn inode(p: &Path) -> u64 {
-    use std::os::unix::fs::MetadataExt as _;
-    std::fs::metadata(p).unwrap().ino()
-}
-
 #[test]
 fn a_run_with_nothing_to_do_rewrites_neither_lockfile_nor_index_unless_they_are_stale() {
     let sim = Sim::start(&["--time-scale", "0.002"]);
@@ -527,8 +522,8 @@ fn a_run_with_nothing_to_do_rewrites_neither_lockfile_nor_index_unless_they_are_
     let data = dir.path().join("data");
     let lock = dir.path().join("a.toml.lock");
     let run = |m: &Path| {
-        let (code, out, err) = output(run_cmd(&sim, m));
-        assert_eq!(code, 0, "{out}{err}");
+        let (code, summary, err) = run_json(&sim, m, &[]);
+        assert_eq!(code, 0, "{summary}{err}");
     };
     run(&a);
     let files = [
@@ -536,12 +531,12 @@ fn a_run_with_nothing_to_do_rewrites_neither_lockfile_nor_index_unless_they_are_
         data.join("index.csv"),
         data.join("index.json"),
     ];
-    let before: Vec<u64> = files.iter().map(|p| inode(p)).collect();
+    let before: Vec<_> = files.iter().map(|p| written_identity(p)).collect();
     let index = std::fs::read(data.join("index.json")).unwrap();
 
     // Nothing to do: nothing is written again.
     run(&a);
-    let after: Vec<u64> = files.iter().map(|p| inode(p)).collect();
+    let after: Vec<_> = files.iter().map(|p| written_identity(p)).collect();
     assert_eq!(before, after, "a no-op run rewrote {files:?}");
 
     // An index removed or edited by hand is rebuilt from the lockfiles.

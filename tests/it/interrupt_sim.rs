@@ -7,10 +7,10 @@
 use crate::common;
 
 use common::{
-    FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, sha256, wait_for, write_manifest,
+    FAST, Sim, TOKEN, check_lock, files_with, hf, lock_of, output, sha256, wait_for,
+    write_manifest, written_identity,
 };
 use std::collections::BTreeMap;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -196,10 +196,7 @@ fn check_what_was_left(dir: &Path, manifest: &Path, max_unlocked: usize) -> Left
     }
     let inodes = locked
         .keys()
-        .map(|p| {
-            let m = std::fs::metadata(data.join(p)).unwrap();
-            (p.clone(), (m.ino(), m.mtime_nsec()))
-        })
+        .map(|p| (p.clone(), written_identity(&data.join(p))))
         .collect();
     Left { locked, inodes }
 }
@@ -217,8 +214,11 @@ fn check_rerun(dir: &Path, manifest: &Path, left: &Left, summary: &serde_json::V
     let all = locked_files(&lock_of(manifest));
     assert_eq!(check_lock(&lock_of(manifest), &data), all.len());
     for (p, before) in &left.inodes {
-        let m = std::fs::metadata(data.join(p)).unwrap();
-        assert_eq!(&(m.ino(), m.mtime_nsec()), before, "{p} was written again");
+        assert_eq!(
+            &written_identity(&data.join(p)),
+            before,
+            "{p} was written again"
+        );
         assert_eq!(all.get(p), left.locked.get(p), "{p}");
     }
     // Bytes downloaded by the re-run: exactly the files that were not locked.
@@ -387,10 +387,7 @@ fn kill_9_loses_no_finished_item_and_the_rerun_folds_them_into_the_lockfile() {
     );
     let inodes = recorded
         .keys()
-        .map(|p| {
-            let m = std::fs::metadata(data.join(p)).unwrap();
-            (p.clone(), (m.ino(), m.mtime_nsec()))
-        })
+        .map(|p| (p.clone(), written_identity(&data.join(p))))
         .collect();
     let left = Left {
         locked: recorded,
