@@ -129,7 +129,7 @@ pub(crate) async fn run_group(ctx: Ctx, group: SpectrogramGroup) {
             .collect(),
     };
     let mut fetched = Fetched {
-        listing,
+        listing: listing.map(std::sync::Arc::from),
         ..Fetched::default()
     };
     let mut reattach = ctx.previous.get(&key).copied();
@@ -170,8 +170,9 @@ const NOT_ARCHIVED: &str = "no archived source files in this slot (archive listi
 /// What a group has fetched so far, across its ONC requests.
 #[derive(Debug, Default)]
 struct Fetched {
-    /// The device's real files over the group's span, when the archive listing told.
-    listing: Option<Vec<FileSpan>>,
+    /// The device's real files over the group's span, when the archive listing told (shared:
+    /// each ONC run of the group reads it while `Fetched` changes).
+    listing: Option<std::sync::Arc<[FileSpan]>>,
     /// Slots already sent to the lockfile, across resubmissions.
     recorded: BTreeSet<Window5m>,
     /// Files already downloaded for slots that wait for more (see `missing`).
@@ -472,7 +473,7 @@ async fn download_all(
         .iter()
         .filter(|i| !fetched.recorded.contains(&i.window))
         .collect();
-    let listing = fetched.listing.clone();
+    let listing = fetched.listing.clone(); // an `Arc`: no copy of the spans
     let end_of = |start: UtcInstant| file_end(listing.as_deref(), start);
     let device = match SafeName::new(&group.device) {
         Ok(d) => d,
