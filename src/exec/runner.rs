@@ -360,6 +360,10 @@ pub(crate) struct Wake {
     completions: Option<u64>,
 }
 
+/// The longest processing time an ONC estimate is believed for (a day): a larger one, from a
+/// broken or hostile server, would put the next poll out of reach.
+pub(crate) const MAX_TRUSTED_ESTIMATE: Duration = Duration::from_secs(24 * 3600);
+
 /// Schedules the status polls of one ONC run from its state, not from a fixed ladder.
 ///
 /// Decisions recorded here:
@@ -370,7 +374,8 @@ pub(crate) struct Wake {
 ///   5 % of `max(E, elapsed)`: completion is noticed within ~5 % of the processing time, and
 ///   no poll comes sooner than that needs. The estimate is trusted: an estimate far too high
 ///   delays noticing the end (an earlier check at `E/2` cost one poll per run in the #17
-///   bench for no gain on the simulator); `poll_max` does not cut it short.
+///   bench for no gain on the simulator); `poll_max` does not cut it short. Beyond
+///   [`MAX_TRUSTED_ESTIMATE`] it is not believed (a server's number must not stall a run).
 /// - A run's start is taken as the last poll that saw it queued or, when the completion of the
 ///   run ahead woke it, the moment that completion was seen (the run ahead ended between its
 ///   last two polls; taking the later one costs at most that gap in noticing this run's end,
@@ -393,7 +398,9 @@ impl Poller {
     /// A poller for a run whose `run` call was sent no earlier than `begun`.
     pub(crate) fn new(estimate: Option<Duration>, begun: Instant) -> Self {
         Self {
-            estimate: estimate.filter(|e| !e.is_zero()),
+            estimate: estimate
+                .filter(|e| !e.is_zero())
+                .map(|e| e.min(MAX_TRUSTED_ESTIMATE)),
             phase: Phase::Unknown,
             last_sent: begun,
             freed_after: None,
@@ -602,6 +609,21 @@ mod tests {
         p.freed_after = Some(t0 + s(12));
         p.observe(&state(wire::status::RUNNING, None), t0 + s(13), &q);
         assert_eq!(p.plan(&c, t0 + s(13), 0.5).at, t0 + s(21));
+    }
+
+    #[test]
+    fn an_absurd_estimate_neither_panics_nor_stalls_the_run() {
+        let (c, q, t0) = (config(), TokenQueue::default(), Instant::now());
+        // What a hostile server could make `parse_processing_time` return.
+        let huge = Duration::from_secs(u64::MAX / 4);
+        for status in [wire::status::RUNNING, wire::status::QUEUED] {
+            let mut p = Poller::new(Some(huge), t0);
+            p.first(&state(status, Some(1)), &q);
+            let w = p.plan(&c, t0, 0.5);
+            assert!(w.at <= t0 + MAX_TRUSTED_ESTIMATE, "{status}: {w:?}");
+            let later = p.plan(&c, t0 + Duration::from_secs(86_400), 0.5);
+            assert!(later.at > t0, "{status}: {later:?}");
+        }
     }
 
     #[test]

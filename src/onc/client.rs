@@ -809,7 +809,7 @@ pub fn parse_processing_time(s: &str) -> Option<Duration> {
         "day" => n * 86400.0,
         _ => return None,
     };
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 /// Bytes of an error document read; the rest is not worth reading.
@@ -870,6 +870,9 @@ mod tests {
             Some(Duration::from_millis(500))
         );
         assert_eq!(parse_processing_time("soon"), None);
+        // A hostile or broken server's estimate beyond what a `Duration` holds is no estimate.
+        assert_eq!(parse_processing_time("1e30 s"), None);
+        assert_eq!(parse_processing_time("1e300 day"), None);
     }
 
     fn entry(v: serde_json::Value) -> Option<ArchiveFile> {
