@@ -47,7 +47,7 @@ pub(crate) fn clip_starts(
 
 /// The pending items of one request group, split into runs of contiguous windows (each one ONC
 /// request's worth: a partly done group asks only for what is missing), each with what clips
-/// need of its slot. `done` is asked once per item, in the group's order.
+/// need of its slot. `done` is asked once per item.
 pub(crate) fn wanted_runs(
     group: &OncRequestGroup,
     windows: &HashMap<ItemId, Window5m>,
@@ -90,15 +90,21 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
         .chain(plan.clip_items().map(|c| c.id.hex()))
         .collect();
     let ids: Vec<&str> = hexes.iter().map(crate::domain::HexId::as_str).collect();
-    let mut satisfied = lock.satisfied(&ids, data_dir).into_iter();
-    let mut done = || satisfied.next().unwrap_or(false);
+    let done: std::collections::HashSet<ItemId> = plan
+        .requests
+        .iter()
+        .flat_map(|g| g.items.iter().copied())
+        .chain(plan.clip_items().map(|c| c.id))
+        .zip(lock.satisfied(&ids, data_dir))
+        .filter_map(|(id, satisfied)| satisfied.then_some(id))
+        .collect();
     let mut out = Pending {
         total: windows.len(),
         ..Pending::default()
     };
     for group in &plan.requests {
-        let runs = wanted_runs(group, &windows, &clip_from, |_| {
-            let d = done();
+        let runs = wanted_runs(group, &windows, &clip_from, |id| {
+            let d = done.contains(id);
             out.done_before += usize::from(d);
             d
         });
@@ -121,7 +127,7 @@ pub fn pending(plan: &Plan, lock: &Lockfile, data_dir: &Path) -> Pending {
     }
     for c in plan.clip_items() {
         out.total += 1;
-        if done() {
+        if done.contains(&c.id) {
             out.done_before += 1;
             continue;
         }

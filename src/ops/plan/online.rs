@@ -8,6 +8,7 @@
 
 use crate::domain::ItemId;
 use crate::exec::WantedItem;
+use crate::exec::job::NOMINAL_FILE_MILLIS as FILE_MILLIS;
 use crate::onc::{ArchiveFile, Client, OncError};
 use crate::ops::OpsError;
 use crate::ops::connect::{Connection, NetOptions};
@@ -16,9 +17,6 @@ use crate::plan::{FetchProduct, Plan};
 use crate::time::Window5m;
 use futures::StreamExt;
 use std::collections::{HashMap, HashSet};
-
-/// Nominal length of an ONC file, milliseconds.
-const FILE_MILLIS: i64 = 300_000;
 
 /// Listings at once.
 const CONCURRENT_LISTINGS: usize = 4;
@@ -130,7 +128,7 @@ fn bytes_of(product: &FetchProduct, f: &ArchiveFile, millis: i64) -> u64 {
         FetchProduct::Audio(_) => f.size.unwrap_or(typical),
         FetchProduct::Spectrogram(_) => {
             let millis = u64::try_from(millis.clamp(0, FILE_MILLIS)).unwrap_or(0);
-            typical * millis / 300_000
+            typical * millis / FILE_MILLIS.unsigned_abs()
         }
     }
 }
