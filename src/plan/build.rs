@@ -180,19 +180,7 @@ impl Builder {
                 products,
                 per_request,
             } => {
-                let mut w: Vec<Window5m> = times
-                    .iter()
-                    .flat_map(|t| {
-                        Window5m::covering(
-                            t.add_millis(-pad_before_ms),
-                            t.add_millis(*pad_after_ms),
-                        )
-                    })
-                    .collect();
-                w.sort_unstable();
-                w.dedup();
-                self.add_all(device, products, &w, *per_request, false);
-                // Each event's padded span joins its own windows only.
+                // Each event's padded span joins its own windows only (`windows` dedups).
                 for t in times {
                     let own: Vec<Window5m> = Window5m::covering(
                         t.add_millis(-pad_before_ms),
